@@ -1,0 +1,24 @@
+"""Errors that vidtrace raises for bad input; the CLI prints them as one line, never a traceback."""
+
+from pathlib import Path
+
+
+class VidtraceError(Exception):
+    """Base of every error a user can cause and fix."""
+
+
+class VideoError(VidtraceError):
+    """A video file cannot be used: missing, unreadable, corrupt, empty or without a video stream."""
+
+    def __init__(self, path: str | Path, reason: str) -> None:
+        self.path = str(path)
+        self.reason = reason
+        super().__init__(f"{self.path}: {reason}")
+
+
+class LibraryError(VidtraceError):
+    """A reference library is missing, damaged, or was built with other settings."""
+
+
+class ConfigError(VidtraceError):
+    """A setting or argument is out of range or unknown."""

@@ -1,0 +1,90 @@
+"""Every default of vidtrace in one frozen dataclass, shared by the CLI, the service and the library.
+
+A library records the settings it was built with in its manifest; the fields that change what is
+stored (descriptor, sampling, frame size) must match when it is reopened.
+"""
+
+import os
+from dataclasses import asdict, dataclass, fields, replace
+from enum import StrEnum
+from typing import Any
+
+from vidtrace.errors import ConfigError
+
+
+class Metric(StrEnum):
+    """How two descriptor vectors are compared."""
+
+    INNER_PRODUCT = "ip"
+    HAMMING = "hamming"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Defaults for decoding, describing, retrieving and aligning.
+
+    Frame sampling: `index_fps` frames per second for references, `query_fps` for queries.
+    Frames are resized on decode so the short side is `short_side` pixels, the long side at most
+    `max_long_side` (aspect kept).
+    Retrieval: `knn_k` nearest reference frames per query frame; the best `max_candidates`
+    reference videos are aligned.
+    Alignment: hits below `hit_floor` cosine similarity are ignored; a chain of hits may skip at
+    most `max_gap_s` seconds of query; the speed ratio reference/query lies in
+    [`min_speed`, `max_speed`]; a segment needs `min_hits` matched frames and a score of at least
+    `match_threshold` (see docs/align.md for how the score is made).
+    """
+
+    descriptor: str = "sscd"
+    index_fps: float = 1.0
+    query_fps: float = 2.0
+    short_side: int = 224
+    max_long_side: int = 400
+    batch_size: int = 16
+    threads: int = 0
+    knn_k: int = 10
+    max_candidates: int = 8
+    hit_floor: float = 0.35
+    max_gap_s: float = 6.0
+    min_speed: float = 0.5
+    max_speed: float = 2.0
+    min_hits: int = 3
+    match_threshold: float = 0.5
+
+    def __post_init__(self) -> None:
+        positive = ("index_fps", "query_fps", "short_side", "max_long_side", "batch_size", "knn_k",
+                    "max_candidates", "max_gap_s", "min_speed", "max_speed", "min_hits")
+        for name in positive:
+            if getattr(self, name) <= 0:
+                raise ConfigError(f"setting {name} must be positive, got {getattr(self, name)}")
+        if self.max_long_side < self.short_side:
+            raise ConfigError("setting max_long_side must be at least short_side")
+        if self.min_speed > self.max_speed:
+            raise ConfigError("setting min_speed must not exceed max_speed")
+        if self.threads < 0:
+            raise ConfigError("setting threads must be 0 (all cores) or a positive count")
+
+    @property
+    def thread_count(self) -> int:
+        """Threads to use: `threads`, or every core the process may run on when it is 0."""
+        if self.threads:
+            return self.threads
+        return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (
+            os.cpu_count() or 1)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "Settings":
+        """Settings from a stored dict; unknown keys (from newer versions) are ignored."""
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+    def with_changes(self, **changes: Any) -> "Settings":
+        unknown = set(changes) - {f.name for f in fields(self)}
+        if unknown:
+            raise ConfigError(f"unknown setting(s): {', '.join(sorted(unknown))}")
+        return replace(self, **changes)
+
+
+DEFAULT_SETTINGS = Settings()

@@ -1,0 +1,107 @@
+"""Records shared by every pipeline stage: frame vectors, candidate references, matched segments.
+
+Times are float seconds from the start of the video. Vectors are float32 arrays of shape (T, d).
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class FrameSet:
+    """Descriptors of the sampled frames of one video.
+
+    times: float64[T], seconds, strictly increasing. vectors: float32[T, d].
+    duration: the video's length in seconds (>= the last time).
+    """
+
+    video_id: str
+    times: np.ndarray
+    vectors: np.ndarray
+    duration: float
+
+    def __post_init__(self) -> None:
+        if self.times.ndim != 1 or self.vectors.ndim != 2:
+            raise ValueError("FrameSet needs times of shape (T,) and vectors of shape (T, d)")
+        if len(self.times) != len(self.vectors):
+            raise ValueError(
+                f"FrameSet {self.video_id}: {len(self.times)} times but {len(self.vectors)} vectors"
+            )
+        if self.vectors.dtype != np.float32:
+            raise ValueError(f"FrameSet {self.video_id}: vectors must be float32")
+        if len(self.times) > 1 and not np.all(np.diff(self.times) > 0):
+            raise ValueError(f"FrameSet {self.video_id}: times must be strictly increasing")
+
+    def __len__(self) -> int:
+        return len(self.times)
+
+    @property
+    def dim(self) -> int:
+        return int(self.vectors.shape[1])
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A reference video that stage 1 found worth aligning, with its retrieval score."""
+
+    ref_id: str
+    score: float
+
+
+@dataclass(frozen=True)
+class Match:
+    """One copied segment: query [query_start, query_end] is a copy of reference
+    [ref_start, ref_end] of video `ref_id`. Seconds; score in [0, 1], higher is surer."""
+
+    ref_id: str
+    query_start: float
+    query_end: float
+    ref_start: float
+    ref_end: float
+    score: float
+
+    def __post_init__(self) -> None:
+        if not (self.query_end >= self.query_start and self.ref_end >= self.ref_start):
+            raise ValueError(f"Match with an end before its start: {self}")
+
+    def to_json(self) -> dict[str, object]:
+        """The JSON form the CLI prints: reference id, four boundaries, score."""
+        return {
+            "reference": self.ref_id,
+            "query_start": round(float(self.query_start), 3),
+            "query_end": round(float(self.query_end), 3),
+            "reference_start": round(float(self.ref_start), 3),
+            "reference_end": round(float(self.ref_end), 3),
+            "score": round(float(self.score), 4),
+        }
+
+
+@dataclass(frozen=True)
+class CopySegment:
+    """Ground truth: query [query_start, query_end] copies reference [ref_start, ref_end]."""
+
+    ref_id: str
+    query_start: float
+    query_end: float
+    ref_start: float
+    ref_end: float
+
+    def __post_init__(self) -> None:
+        if not (self.query_end > self.query_start and self.ref_end > self.ref_start):
+            raise ValueError(f"CopySegment with an empty interval: {self}")
+
+
+@dataclass(frozen=True)
+class QueryTruth:
+    """Ground truth of one query video: its copied segments (none for a negative) and the edits
+    applied, each edit a plain dict such as {"kind": "scale", "factor": 0.5}."""
+
+    query: str
+    duration: float
+    segments: tuple[CopySegment, ...]
+    edits: tuple[dict[str, object], ...] = ()
+
+    @property
+    def is_negative(self) -> bool:
+        return not self.segments

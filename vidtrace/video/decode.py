@@ -1,0 +1,163 @@
+"""Decode a video with PyAV into frames sampled at a fixed rate and resized for the descriptor.
+
+Sampling follows timestamps, not frame counts, so variable-frame-rate files are sampled evenly:
+the first frame at or after each target time k / fps is kept, with its own timestamp. Times are
+seconds from the first decoded frame. Every failure is raised as `VideoError` naming the file.
+"""
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+
+from vidtrace.errors import VideoError
+
+# Later frames may carry a timestamp a hair before the target because of rounding in the
+# container's time base; this slack avoids skipping them.
+_TIME_SLACK_S = 1e-3
+
+
+@dataclass(frozen=True)
+class VideoInfo:
+    """What the container says about a file's first video stream."""
+
+    path: str
+    duration: float
+    width: int
+    height: int
+    fps: float
+    codec: str
+
+
+def _open(path: str | Path):  # type: ignore[no-untyped-def]
+    import av
+
+    p = Path(path)
+    if not p.exists():
+        raise VideoError(p, "no such file; check the path")
+    if p.is_dir():
+        raise VideoError(p, "is a folder, not a video file")
+    if p.stat().st_size == 0:
+        raise VideoError(p, "is an empty file (0 bytes); re-export or re-download it")
+    try:
+        container = av.open(str(p))
+    except av.error.FFmpegError as e:
+        raise VideoError(
+            p, "cannot be read as a video (not a video file, or corrupt/truncated); "
+            f"re-encode it with ffmpeg ({e.strerror or type(e).__name__})"
+        ) from e
+    if not container.streams.video:
+        container.close()
+        raise VideoError(p, "has no video stream (audio-only or data file); give a video file")
+    return container
+
+
+def probe(path: str | Path) -> VideoInfo:
+    """Container facts about `path`'s first video stream, without decoding the pictures."""
+    container = _open(path)
+    try:
+        stream = container.streams.video[0]
+        duration = 0.0
+        if stream.duration is not None and stream.time_base is not None:
+            duration = float(stream.duration * stream.time_base)
+        elif container.duration is not None:
+            duration = container.duration / 1_000_000
+        rate = stream.average_rate or stream.guessed_rate or Fraction(0)
+        ctx = stream.codec_context
+        return VideoInfo(str(path), duration, ctx.width, ctx.height, float(rate), ctx.name)
+    finally:
+        container.close()
+
+
+def output_size(width: int, height: int, short_side: int, max_long_side: int) -> tuple[int, int]:
+    """(width, height) keeping the aspect ratio with the short side at `short_side` pixels and the
+    long side at most `max_long_side`; both even, at least 2."""
+    if width <= 0 or height <= 0:
+        raise ValueError("frame size must be positive")
+    scale = short_side / min(width, height)
+    scale = min(scale, max_long_side / max(width, height))
+    w = max(2, round(width * scale / 2) * 2)
+    h = max(2, round(height * scale / 2) * 2)
+    return w, h
+
+
+def iter_frames(
+    path: str | Path,
+    fps: float | None,
+    short_side: int = 224,
+    max_long_side: int = 400,
+) -> Iterator[tuple[float, np.ndarray]]:
+    """Yield (time_s, rgb uint8[H, W, 3]) for frames sampled at `fps` (every frame when None).
+
+    Frames are converted and resized by FFmpeg's scaler straight to the output size. When the
+    sampling rate is well below the stream's, non-reference frames are not decoded at all.
+    """
+    import av
+
+    container = _open(path)
+    try:
+        stream = container.streams.video[0]
+        stream.thread_type = "AUTO"
+        native = float(stream.average_rate or stream.guessed_rate or 0)
+        if fps is not None and native > 0 and fps * 4 <= native:
+            # Dropping B-frames moves each sample by at most a frame or two.
+            stream.codec_context.skip_frame = "NONREF"
+        yield from _sample(container, stream, path, fps, short_side, max_long_side)
+    except av.error.FFmpegError as e:
+        raise VideoError(
+            path, f"decoding failed ({e.strerror or type(e).__name__}): the file is corrupt or "
+            "truncated; re-encode or re-download it"
+        ) from e
+    finally:
+        container.close()
+
+
+def _sample(container, stream, path, fps, short_side, max_long_side):  # type: ignore[no-untyped-def]
+    origin: float | None = None
+    next_target = 0.0
+    size: tuple[int, int] | None = None
+    count = 0
+    for frame in container.decode(stream):
+        t = frame.time
+        if t is None:
+            t = count / float(stream.average_rate or 25)
+        count += 1
+        if origin is None:
+            origin = t
+        t -= origin
+        if fps is not None and t < next_target - _TIME_SLACK_S:
+            continue
+        if fps is not None:
+            while next_target <= t + _TIME_SLACK_S:
+                next_target += 1.0 / fps
+        if size is None:
+            w, h = frame.width, frame.height
+            sar = stream.codec_context.sample_aspect_ratio
+            if sar is not None and sar > 0 and sar != 1:
+                w = round(w * float(sar))
+            size = output_size(w, h, short_side, max_long_side)
+        image = frame.to_ndarray(
+            width=size[0], height=size[1], format="rgb24", interpolation="AREA"
+        )
+        yield t, image
+    if count == 0:
+        raise VideoError(path, "contains no decodable video frames (zero-length or corrupt)")
+
+
+def decode_frames(
+    path: str | Path,
+    fps: float | None,
+    short_side: int = 224,
+    max_long_side: int = 400,
+) -> tuple[np.ndarray, np.ndarray]:
+    """All sampled frames at once: (times float64[T], frames uint8[T, H, W, 3])."""
+    times: list[float] = []
+    frames: list[np.ndarray] = []
+    for t, image in iter_frames(path, fps, short_side, max_long_side):
+        if times and t <= times[-1]:
+            continue  # duplicated or out-of-order timestamps in a broken container
+        times.append(t)
+        frames.append(image)
+    return np.asarray(times, dtype=np.float64), np.stack(frames)
