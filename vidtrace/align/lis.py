@@ -1,0 +1,154 @@
+"""Copied segments between one query and one reference by a weighted longest-increasing-
+subsequence DP over frame hits (seed 001), with speed ratios other than 1 (seed 002).
+
+Hits are (query time, reference time, similarity) triples: for every query frame, its `top`
+most similar reference frames at or above `floor`. A chain is a sequence of hits increasing in
+query time, never going back in reference time, with each step's reference advance between
+`min_speed` and `max_speed` times its query advance (plus one reference sampling period of
+slack) and no query gap longer than `max_gap_s`. The DP finds the chain of largest summed
+similarity; hits far from any dense chain (outliers) never join one. A line fitted through the
+chain gives the speed ratio and maps query boundaries to reference boundaries.
+
+A segment's score is the mean similarity of its chain's hits times its density (the share of
+query samples inside the segment that joined the chain, capped at 1); see docs/align.md.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class AlignParams:
+    """Alignment settings (see vidtrace.settings.Settings for their meaning)."""
+
+    query_period_s: float
+    ref_period_s: float
+    top: int = 5
+    floor: float = 0.35
+    max_gap_s: float = 6.0
+    min_speed: float = 0.5
+    max_speed: float = 2.0
+    min_hits: int = 3
+    threshold: float = 0.5
+    max_segments: int = 8
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A copied segment in seconds, its score, and how many hits its chain holds."""
+
+    query_start: float
+    query_end: float
+    ref_start: float
+    ref_end: float
+    score: float
+    n_hits: int
+    speed: float
+
+
+def similarity_hits(S: np.ndarray, top: int, floor: float
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """From similarities float32[Tq, Tr], each query row's best `top` entries >= floor:
+    (query index, reference index, similarity), sorted by query then reference index."""
+    if S.size == 0:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty, np.zeros(0, dtype=np.float32)
+    top = min(top, S.shape[1])
+    cols = np.argpartition(-S, top - 1, axis=1)[:, :top]
+    rows = np.repeat(np.arange(S.shape[0]), top)
+    cols = cols.ravel()
+    sims = S[rows, cols]
+    keep = sims >= floor
+    rows, cols, sims = rows[keep], cols[keep], sims[keep]
+    order = np.lexsort((cols, rows))
+    return rows[order], cols[order], sims[order].astype(np.float32)
+
+
+def best_chain(qt: np.ndarray, rt: np.ndarray, w: np.ndarray, p: AlignParams) -> np.ndarray:
+    """Indices of the heaviest valid chain among hits sorted by query time (weighted LIS DP).
+
+    qt, rt: float64[n] seconds; w: float[n] weights. Each hit considers as predecessor every
+    earlier hit within `max_gap_s` of query time whose reference step fits the speed bounds.
+    """
+    n = len(qt)
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    best = w.astype(np.float64).copy()
+    prev = np.full(n, -1, dtype=np.int64)
+    lo = np.searchsorted(qt, qt - p.max_gap_s - 1e-9, side="left")
+    for b in range(n):
+        a = np.arange(lo[b], b)
+        if len(a) == 0:
+            continue
+        dq = qt[b] - qt[a]
+        dr = rt[b] - rt[a]
+        ok = (dq > 1e-9) & (dr >= np.maximum(p.min_speed * dq - p.ref_period_s, 0.0)) & (
+            dr <= p.max_speed * dq + p.ref_period_s)
+        if not np.any(ok):
+            continue
+        cand = a[ok]
+        j = cand[np.argmax(best[cand])]
+        if best[j] > 0:
+            best[b] = best[j] + w[b]
+            prev[b] = j
+    chain = [int(np.argmax(best))]
+    while prev[chain[-1]] >= 0:
+        chain.append(int(prev[chain[-1]]))
+    return np.asarray(chain[::-1], dtype=np.int64)
+
+
+def _fit_line(q: np.ndarray, r: np.ndarray, w: np.ndarray, p: AlignParams) -> tuple[float, float]:
+    """Weighted least-squares r = a q + b, slope clamped to the speed bounds (1 if degenerate)."""
+    if len(q) < 2 or np.ptp(q) < 1e-6:
+        a = 1.0
+    else:
+        qm, rm = np.average(q, weights=w), np.average(r, weights=w)
+        var = np.average((q - qm) ** 2, weights=w)
+        a = float(np.average((q - qm) * (r - rm), weights=w) / var)
+        a = float(np.clip(a, p.min_speed, p.max_speed))
+    b = float(np.average(r - a * q, weights=w))
+    return a, b
+
+
+def _segment(q: np.ndarray, r: np.ndarray, s: np.ndarray, p: AlignParams,
+             query_duration: float, ref_duration: float) -> Segment:
+    a, b = _fit_line(q, r, s, p)
+    # A sample at time t stands for the content around it: extend half a period either side.
+    half = p.query_period_s / 2
+    q0 = max(0.0, float(q[0]) - half)
+    q1 = min(query_duration, float(q[-1]) + half) if query_duration > 0 else float(q[-1]) + half
+    r0 = float(np.clip(a * q0 + b, 0.0, ref_duration))
+    r1 = float(np.clip(a * q1 + b, r0, ref_duration))
+    samples = max(1.0, (float(q[-1]) - float(q[0])) / p.query_period_s + 1)
+    n_frames = len(np.unique(q))
+    density = min(1.0, n_frames / samples)
+    score = float(np.mean(s)) * density
+    return Segment(q0, q1, r0, r1, score, n_frames, a)
+
+
+def align_pair(q_times: np.ndarray, r_times: np.ndarray, S: np.ndarray, p: AlignParams,
+               query_duration: float, ref_duration: float) -> list[Segment]:
+    """Every copied segment between a query and one reference, best score first.
+
+    q_times float64[Tq], r_times float64[Tr] seconds; S float32[Tq, Tr] similarities.
+    Repeatedly takes the heaviest chain, keeps it as a segment when it has `min_hits` query
+    frames and a score >= `threshold`, and removes all hits inside its query span.
+    """
+    qi, ri, s = similarity_hits(S, p.top, p.floor)
+    qt, rt = q_times[qi], r_times[ri]
+    alive = np.ones(len(s), dtype=bool)
+    out: list[Segment] = []
+    for _ in range(4 * p.max_segments):
+        idx = np.flatnonzero(alive)
+        if len(idx) < p.min_hits or len(out) >= p.max_segments:
+            break
+        chain = idx[best_chain(qt[idx], rt[idx], s[idx], p)]
+        seg = _segment(qt[chain], rt[chain], s[chain], p, query_duration, ref_duration)
+        if seg.n_hits < p.min_hits:
+            break
+        if seg.score >= p.threshold:
+            out.append(seg)
+        span = (qt >= qt[chain[0]] - 1e-9) & (qt <= qt[chain[-1]] + 1e-9)
+        alive &= ~span
+    return sorted(out, key=lambda g: -g.score)

@@ -1,0 +1,243 @@
+"""The Python API: `Library.open(path)`, `library.add(paths)`, `library.query(path)`.
+
+`Library` ties the pipeline together: video -> descriptors -> library (index + catalog) for
+references, and video -> descriptors -> retrieve -> align for queries.
+"""
+
+import hashlib
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from vidtrace.align import AlignParams, align_pair
+from vidtrace.descriptors import Descriptor, create_descriptor
+from vidtrace.errors import LibraryError, VideoError
+from vidtrace.library import Catalog, FrameIndex, Manifest, VideoRecord
+from vidtrace.retrieve import knn_hits, rank_candidates
+from vidtrace.settings import DEFAULT_SETTINGS, Settings
+from vidtrace.types import FrameSet, Match
+from vidtrace.video import iter_frames, probe
+
+# Called with the seconds of video described so far for the current file.
+Progress = Callable[[float], None]
+
+
+@dataclass(frozen=True)
+class AddResult:
+    """What `Library.add` did with one file: "added", "unchanged" (same content already there)."""
+
+    path: str
+    video_id: str
+    status: str
+    duration: float
+    n_frames: int
+
+
+def file_hash(path: Path) -> str:
+    """sha256 of the file's bytes, hex."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def describe_video(path: str | Path, descriptor: Descriptor, fps: float, settings: Settings,
+                   video_id: str | None = None, progress: Progress | None = None) -> FrameSet:
+    """Decode `path` at `fps` and describe every sampled frame; raises VideoError."""
+    info = probe(path)
+    frames = iter_frames(path, fps, settings.short_side, settings.max_long_side)
+    times: list[np.ndarray] = []
+    vectors: list[np.ndarray] = []
+    for t, v in descriptor.describe_stream(frames, settings.batch_size):
+        times.append(t)
+        vectors.append(v)
+        if progress is not None:
+            progress(float(t[-1]))
+    all_times = np.concatenate(times)
+    keep = np.concatenate([[True], np.diff(all_times) > 0])  # broken containers repeat times
+    duration = max(info.duration, float(all_times[-1]) + 1.0 / fps)
+    return FrameSet(video_id or Path(path).stem, all_times[keep],
+                    np.concatenate(vectors)[keep], duration)
+
+
+class Library:
+    """A reference library folder. Create with `Library.create`, reopen with `Library.open`."""
+
+    def __init__(self, folder: Path, manifest: Manifest, catalog: Catalog) -> None:
+        self.folder = folder
+        self.manifest = manifest
+        self.settings = manifest.settings
+        self.catalog = catalog
+        self._descriptor: Descriptor | None = None
+        self._index: FrameIndex | None = None
+
+    @classmethod
+    def create(cls, folder: str | Path, settings: Settings = DEFAULT_SETTINGS) -> "Library":
+        """Make a new empty library in `folder` (created if needed, must not hold one)."""
+        root = Path(folder)
+        if root.exists() and not root.is_dir():
+            raise LibraryError(f"{root}: exists and is not a folder; choose another path")
+        if (root / "manifest.json").exists():
+            raise LibraryError(f"{root}: already holds a library; open it instead")
+        root.mkdir(parents=True, exist_ok=True)
+        descriptor = create_descriptor(settings.descriptor, settings.thread_count)
+        manifest = Manifest(descriptor.name, descriptor.version, descriptor.dim,
+                            str(descriptor.metric), settings)
+        catalog = Catalog(root)
+        manifest.save(root)
+        lib = cls(root, manifest, catalog)
+        lib._descriptor = descriptor
+        return lib
+
+    @classmethod
+    def open(cls, folder: str | Path) -> "Library":
+        root = Path(folder)
+        if not root.is_dir():
+            raise LibraryError(f"{root}: no such library folder; create it with `vidtrace index`")
+        manifest = Manifest.load(root)
+        return cls(root, manifest, Catalog(root))
+
+    @classmethod
+    def open_or_create(cls, folder: str | Path, settings: Settings = DEFAULT_SETTINGS
+                       ) -> "Library":
+        root = Path(folder)
+        if (root / "manifest.json").exists():
+            return cls.open(root)
+        return cls.create(root, settings)
+
+    def close(self) -> None:
+        self.catalog.close()
+
+    def __enter__(self) -> "Library":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def descriptor(self) -> Descriptor:
+        """The library's descriptor backend, loaded on first use and checked against the
+        version the library was built with."""
+        if self._descriptor is None:
+            d = create_descriptor(self.manifest.descriptor, self.settings.thread_count)
+            if d.version != self.manifest.descriptor_version:
+                raise LibraryError(
+                    f"{self.folder}: built with descriptor {self.manifest.descriptor_version} but "
+                    f"the installed one is {d.version}; rebuild the library with `vidtrace index`"
+                )
+            self._descriptor = d
+        return self._descriptor
+
+    @property
+    def index(self) -> FrameIndex:
+        """The faiss index matching the catalog, rebuilt from the catalog when stale."""
+        if self._index is None:
+            gen = self.catalog.generation
+            index = FrameIndex.load(self.folder, gen, self.manifest.dim)
+            if index is None:
+                index = FrameIndex(self.manifest.dim)
+                for rec in self.catalog.videos():
+                    index.add(rec.rowid, self.catalog.frames(rec.rowid)[1])
+                index.save(self.folder, gen)
+            self._index = index
+        return self._index
+
+    def videos(self) -> list[VideoRecord]:
+        return self.catalog.videos()
+
+    # ---- references -------------------------------------------------------------------------
+
+    def add(self, paths: Iterable[str | Path], ids: Iterable[str | None] | None = None,
+            on_error: Callable[[Path, Exception], None] | None = None,
+            progress: Callable[[Path], Progress] | None = None) -> list[AddResult]:
+        """Add reference videos; a file whose content is already in the library is a no-op.
+
+        Each file is committed on its own, so an interrupted run keeps what it finished. With
+        `on_error`, a file that fails (VideoError, LibraryError) is reported to it and skipped;
+        without, the error is raised. `progress(path)` gives a per-file seconds callback.
+        """
+        paths = [Path(p) for p in paths]
+        id_list = list(ids) if ids is not None else [None] * len(paths)
+        results: list[AddResult] = []
+        index = self.index
+        try:
+            for path, video_id in zip(paths, id_list, strict=True):
+                try:
+                    results.append(self._add_one(path, video_id, index, progress))
+                except (VideoError, LibraryError) as e:
+                    if on_error is None:
+                        raise
+                    on_error(path, e)
+        finally:
+            if any(r.status == "added" for r in results):
+                index.save(self.folder, self.catalog.generation)
+        return results
+
+    def _add_one(self, path: Path, video_id: str | None, index: FrameIndex,
+                 progress: Callable[[Path], Progress] | None) -> AddResult:
+        if not path.is_file():
+            raise VideoError(path, "no such file; check the path")
+        digest = file_hash(path)
+        vid = video_id or path.stem
+        same = self.catalog.find(content_hash=digest)
+        if same is not None:
+            return AddResult(str(path), same.video_id, "unchanged", same.duration, same.n_frames)
+        taken = self.catalog.find(video_id=vid)
+        if taken is not None:
+            raise LibraryError(
+                f"{path}: id {vid!r} is already used by {taken.path} (other content); "
+                "give another id with --id, or remove the old one with `vidtrace remove`"
+            )
+        fps = self.settings.index_fps
+        fs = describe_video(path, self.descriptor, fps, self.settings, vid,
+                            progress(path) if progress else None)
+        rec = VideoRecord(0, vid, str(path.resolve()), digest, fs.duration, fps,
+                          self.manifest.descriptor_version, len(fs))
+        rowid = self.catalog.insert(rec, fs.times, fs.vectors)
+        # the index holds what a rebuild from the catalog's float16 rows would hold
+        index.add(rowid, fs.vectors.astype(np.float16).astype(np.float32))
+        return AddResult(str(path), vid, "added", fs.duration, len(fs))
+
+    def remove(self, video_id: str) -> VideoRecord:
+        """Remove one reference video by id; raises LibraryError when there is none."""
+        index = self.index
+        rec = self.catalog.delete(video_id)
+        index.remove(rec.rowid)
+        index.save(self.folder, self.catalog.generation)
+        return rec
+
+    # ---- queries ----------------------------------------------------------------------------
+
+    def describe_query(self, path: str | Path, progress: Progress | None = None) -> FrameSet:
+        """The query's frames sampled at `query_fps` and described; raises VideoError."""
+        return describe_video(path, self.descriptor, self.settings.query_fps, self.settings,
+                              progress=progress)
+
+    def query(self, path: str | Path, progress: Progress | None = None) -> list[Match]:
+        """Every copied segment of the query video `path`, best score first ([] if none)."""
+        return self.match(self.describe_query(path, progress))
+
+    def match(self, query: FrameSet) -> list[Match]:
+        """Matches of an already-described query (stage 1 retrieval, then stage 2 alignment)."""
+        s = self.settings
+        if len(query) == 0 or self.index.ntotal == 0:
+            return []
+        hits = knn_hits(self.index, query.vectors, s.knn_k)
+        candidates = rank_candidates(hits, len(query), s.hit_floor, s.max_candidates)
+        records = {r.rowid: r for r in self.catalog.videos()}
+        params = AlignParams(
+            query_period_s=1.0 / s.query_fps, ref_period_s=1.0 / s.index_fps,
+            floor=s.hit_floor, max_gap_s=s.max_gap_s, min_speed=s.min_speed,
+            max_speed=s.max_speed, min_hits=s.min_hits, threshold=s.match_threshold)
+        matches: list[Match] = []
+        for rowid, _score in candidates:
+            rec = records[rowid]
+            r_times, r_vectors = self.catalog.frames(rowid)
+            S = query.vectors @ r_vectors.T
+            for g in align_pair(query.times, r_times, S, params, query.duration, rec.duration):
+                matches.append(Match(rec.video_id, g.query_start, g.query_end, g.ref_start,
+                                     g.ref_end, g.score))
+        return sorted(matches, key=lambda m: -m.score)

@@ -1,0 +1,89 @@
+"""The faiss index of all reference frame vectors, a cache derived from the catalog.
+
+Each vector's faiss id packs (catalog rowid, frame number): id = rowid << FRAME_BITS | frame.
+The file is named after the catalog generation it reflects (`index-<generation>.faiss`) and
+written atomically; a library whose index file is missing or stale rebuilds it from the catalog.
+"""
+
+from pathlib import Path
+
+import numpy as np
+
+from vidtrace.library.manifest import write_atomic
+
+FRAME_BITS = 24  # up to 16.7 M frames per video: 4,660 hours at 1 frame/s
+_FRAME_MASK = (1 << FRAME_BITS) - 1
+
+
+def pack_ids(rowid: int, n_frames: int) -> np.ndarray:
+    if n_frames > _FRAME_MASK:
+        raise ValueError(f"a video may hold at most {_FRAME_MASK} sampled frames")
+    return (np.int64(rowid) << FRAME_BITS) | np.arange(n_frames, dtype=np.int64)
+
+
+def unpack_ids(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """faiss ids int64[...] -> (rowids, frame numbers); -1 (no result) gives rowid -1."""
+    ids = np.asarray(ids, dtype=np.int64)
+    rowids = np.where(ids >= 0, ids >> FRAME_BITS, -1)
+    return rowids, np.where(ids >= 0, ids & _FRAME_MASK, -1)
+
+
+class FrameIndex:
+    """Exact inner-product search over reference frames (faiss IndexFlatIP with id map)."""
+
+    def __init__(self, dim: int) -> None:
+        import faiss
+
+        self.dim = dim
+        self._index = faiss.IndexIDMap2(faiss.IndexFlatIP(dim))
+
+    @property
+    def ntotal(self) -> int:
+        return int(self._index.ntotal)
+
+    def add(self, rowid: int, vectors: np.ndarray) -> None:
+        self._index.add_with_ids(np.ascontiguousarray(vectors, dtype=np.float32),
+                                 pack_ids(rowid, len(vectors)))
+
+    def remove(self, rowid: int) -> None:
+        import faiss
+
+        lo = rowid << FRAME_BITS
+        self._index.remove_ids(faiss.IDSelectorRange(lo, lo + _FRAME_MASK + 1))
+
+    def search(self, xq: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Top-k by inner product: (D float32[n, k], I int64[n, k]); missing results are -1."""
+        k = max(1, min(k, self.ntotal))
+        if self.ntotal == 0:
+            n = len(xq)
+            return np.zeros((n, 1), np.float32), np.full((n, 1), -1, np.int64)
+        D, I = self._index.search(np.ascontiguousarray(xq, dtype=np.float32), k)
+        return D, I
+
+    def save(self, folder: Path, generation: int) -> None:
+        import faiss
+
+        data = faiss.serialize_index(self._index).tobytes()
+        write_atomic(folder / f"index-{generation}.faiss", data)
+        for old in folder.glob("index-*.faiss"):
+            if old.name != f"index-{generation}.faiss":
+                old.unlink(missing_ok=True)
+
+    @classmethod
+    def load(cls, folder: Path, generation: int, dim: int) -> "FrameIndex | None":
+        """The index file for `generation`, or None when it is missing or unreadable."""
+        import faiss
+
+        path = folder / f"index-{generation}.faiss"
+        if not path.exists():
+            return None
+        try:
+            raw = faiss.deserialize_index(np.fromfile(path, dtype=np.uint8))
+        except RuntimeError:
+            return None
+        if raw.d != dim:
+            return None
+        out = cls.__new__(cls)
+        out.dim = dim
+        out._index = raw
+        return out
