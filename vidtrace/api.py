@@ -241,3 +241,28 @@ class Library:
                 matches.append(Match(rec.video_id, g.query_start, g.query_end, g.ref_start,
                                      g.ref_end, g.score))
         return sorted(matches, key=lambda m: -m.score)
+
+    def summary(self) -> dict[str, object]:
+        """Facts for `vidtrace info`: format, descriptor, counts, size on disk, references."""
+        from vidtrace.library.manifest import FORMAT_VERSION
+
+        videos = self.catalog.videos()
+        size = sum(f.stat().st_size for f in self.folder.iterdir() if f.is_file())
+        hours = sum(v.duration for v in videos) / 3600
+        return {
+            "format_version": FORMAT_VERSION,
+            "descriptor": self.manifest.descriptor,
+            "descriptor_version": self.manifest.descriptor_version,
+            "dim": self.manifest.dim,
+            "metric": self.manifest.metric,
+            "settings": self.settings.to_dict(),
+            "videos": len(videos),
+            "frames": sum(v.n_frames for v in videos),
+            "hours": hours,
+            "bytes": size,
+            "bytes_per_hour": size / hours if hours else 0.0,
+            "references": [
+                {"id": v.video_id, "path": v.path, "duration": v.duration, "frames": v.n_frames,
+                 "content_hash": v.content_hash} for v in videos
+            ],
+        }

@@ -1,0 +1,1 @@
+"""The `vidtrace` command line: parses arguments and calls the API, nothing more."""

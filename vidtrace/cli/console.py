@@ -1,0 +1,71 @@
+"""Shared console helpers: one-line errors, progress bars, finding video files in folders."""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+
+from vidtrace.errors import VidtraceError
+
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+out = Console(highlight=False, soft_wrap=True)
+
+VIDEO_SUFFIXES = frozenset(
+    ".mp4 .m4v .mov .mkv .webm .avi .ogv .ogg .mpg .mpeg .ts .mts .m2ts .flv .wmv .3gp .y4m"
+    .split()
+)
+
+
+def fail(message: str, code: int = 1) -> typer.Exit:
+    """Print `error: message` on one line and return the Exit to raise."""
+    err.print(f"[bold red]error:[/] {message}", soft_wrap=True)
+    return typer.Exit(code)
+
+
+@contextmanager
+def user_errors() -> Iterator[None]:
+    """Turn VidtraceError into a one-line message and exit status 1, never a traceback."""
+    try:
+        yield
+    except VidtraceError as e:
+        raise fail(str(e)) from None
+    except KeyboardInterrupt:
+        raise fail("interrupted; the library keeps every file finished before", 130) from None
+
+
+def expand_paths(paths: list[Path]) -> list[Path]:
+    """Files as given; folders replaced by the video files below them (sorted). A missing path
+    is kept so the caller reports it as an error for that file."""
+    found: list[Path] = []
+    for p in paths:
+        if p.is_dir():
+            found.extend(sorted(f for f in p.rglob("*")
+                                if f.is_file() and f.suffix.lower() in VIDEO_SUFFIXES))
+        else:
+            found.append(p)
+    return found
+
+
+def progress_bar() -> Progress:
+    """A progress bar on stderr, so `--json` output on stdout stays clean."""
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[rate]}"),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=err,
+        transient=True,
+        disable=not err.is_terminal,
+    )

@@ -1,0 +1,170 @@
+"""`vidtrace` commands: index, query, info, remove (and the synth/eval/bench groups)."""
+
+import json
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from vidtrace.cli.console import err, expand_paths, fail, out, progress_bar, user_errors
+from vidtrace.errors import VidtraceError
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="Find which parts of a video are copies of which parts of which reference videos.",
+)
+
+LibArg = Annotated[Path, typer.Argument(help="Library folder.")]
+
+
+@app.command()
+def index(
+    library: LibArg,
+    paths: Annotated[list[Path], typer.Argument(help="Video files or folders of videos.")],
+    video_id: Annotated[str | None, typer.Option("--id", help="Reference id (one file only); "
+                                                 "default: the file name without suffix.")] = None,
+    descriptor: Annotated[str, typer.Option(help="Descriptor backend, for a new library.")] = (
+        "sscd"),
+    fps: Annotated[float, typer.Option(help="Frames per second sampled, for a new library.")] = (
+        1.0),
+) -> None:
+    """Add reference videos to a library (created if missing). Re-adding a file is a no-op."""
+    from vidtrace.api import Library
+    from vidtrace.settings import DEFAULT_SETTINGS
+
+    files = expand_paths(paths)
+    if not files:
+        raise fail("no video files found in the given paths")
+    if video_id is not None and len(files) != 1:
+        raise fail("--id names one reference; give exactly one video file with it")
+    failed: list[str] = []
+
+    def report(path: Path, e: Exception) -> None:
+        failed.append(str(path))
+        err.print(f"[bold red]error:[/] {e}", soft_wrap=True)
+
+    with user_errors():
+        settings = DEFAULT_SETTINGS.with_changes(descriptor=descriptor, index_fps=fps)
+        lib = Library.open_or_create(library, settings)
+        start = time.perf_counter()
+        with progress_bar() as bar:
+            overall = bar.add_task("videos", total=len(files), rate="")
+            done_s = [0.0]
+
+            def per_file(path: Path):  # type: ignore[no-untyped-def]
+                bar.update(overall, description=path.name[:40])
+
+                def tick(seconds: float) -> None:
+                    rate = (done_s[0] + seconds) / max(time.perf_counter() - start, 1e-9)
+                    bar.update(overall, rate=f"{rate:.1f}x real time")
+                return tick
+
+            results = []
+            for f, vid in zip(files, [video_id] * len(files), strict=True):
+                results += lib.add([f], [vid], on_error=report, progress=per_file)
+                done_s[0] += sum(r.duration for r in results[-1:] if r.status == "added")
+                bar.advance(overall)
+        lib.close()
+    elapsed = time.perf_counter() - start
+    added = [r for r in results if r.status == "added"]
+    seconds = sum(r.duration for r in added)
+    out.print(f"{len(added)} added ({seconds:.1f} s of video in {elapsed:.1f} s, "
+              f"{seconds / max(elapsed, 1e-9):.1f}x real time), "
+              f"{len(results) - len(added)} unchanged, {len(failed)} failed -> {library}")
+    if failed:
+        raise typer.Exit(1)
+
+
+@app.command()
+def query(
+    library: LibArg,
+    paths: Annotated[list[Path], typer.Argument(help="Query video files or folders.")],
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per query per line.")
+                       ] = False,
+) -> None:
+    """Find the copied segments of each query video."""
+    from vidtrace.api import Library
+
+    files = expand_paths(paths)
+    if not files:
+        raise fail("no video files found in the given paths")
+    errors = 0
+    with user_errors():
+        lib = Library.open(library)
+        lib.descriptor  # noqa: B018 - load the model once, up front, so errors show early
+        for f in files:
+            try:
+                with progress_bar() as bar:
+                    task = bar.add_task(f.name[:40], total=None, rate="")
+                    matches = lib.query(f, progress=lambda s, t=task, b=bar: b.update(t,
+                                        rate=f"{s:.0f} s"))
+            except VidtraceError as e:
+                errors += 1
+                if as_json:
+                    print(json.dumps({"query": str(f), "error": str(e)}), flush=True)
+                else:
+                    err.print(f"[bold red]error:[/] {e}", soft_wrap=True)
+                continue
+            if as_json:
+                print(json.dumps({"query": str(f), "matches": [m.to_json() for m in matches]}),
+                      flush=True)
+            else:
+                _print_matches(f, matches)
+        lib.close()
+    if errors:
+        raise typer.Exit(1)
+
+
+def _print_matches(path: Path, matches: list) -> None:  # type: ignore[type-arg]
+    if not matches:
+        out.print(f"{path}: no copied segment found")
+        return
+    out.print(f"{path}: {len(matches)} copied segment(s)")
+    for m in matches:
+        out.print(f"  query {m.query_start:7.1f}-{m.query_end:7.1f} s  <-  {m.ref_id} "
+                  f"{m.ref_start:7.1f}-{m.ref_end:7.1f} s   score {m.score:.2f}")
+
+
+@app.command()
+def info(
+    library: LibArg,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+) -> None:
+    """Describe a library: format, descriptor, settings and its reference videos."""
+    from vidtrace.api import Library
+
+    with user_errors():
+        lib = Library.open(library)
+        summary = lib.summary()
+        lib.close()
+    if as_json:
+        print(json.dumps(summary))
+        return
+    out.print(f"library {library}: format {summary['format_version']}, descriptor "
+              f"{summary['descriptor_version']} ({summary['dim']}-d, {summary['metric']})")
+    out.print(f"{summary['videos']} reference videos, {summary['hours']:.3f} h, "
+              f"{summary['frames']} frames, {summary['bytes']} bytes on disk "
+              f"({summary['bytes_per_hour'] / 1e6:.1f} MB per hour)")
+    for v in summary["references"]:
+        out.print(f"  {v['id']:<30} {v['duration']:9.1f} s  {v['frames']:7d} frames  {v['path']}")
+
+
+@app.command()
+def remove(
+    library: LibArg,
+    video_id: Annotated[str, typer.Argument(help="Reference id to remove.")],
+) -> None:
+    """Remove one reference video from a library."""
+    from vidtrace.api import Library
+
+    with user_errors():
+        lib = Library.open(library)
+        rec = lib.remove(video_id)
+        lib.close()
+    out.print(f"removed {rec.video_id} ({rec.duration:.1f} s, {rec.path})")
+
+
+def main() -> None:
+    app()
