@@ -43,6 +43,9 @@ def _open(path: str | Path):  # type: ignore[no-untyped-def]
         raise VideoError(p, "is an empty file (0 bytes); re-export or re-download it")
     try:
         container = av.open(str(p))
+    except av.error.EOFError as e:
+        raise VideoError(p, "ends before any video data (zero-length or truncated); "
+                         "re-export or re-download it") from e
     except av.error.FFmpegError as e:
         raise VideoError(
             p, "cannot be read as a video (not a video file, or corrupt/truncated); "
@@ -144,6 +147,24 @@ def _sample(container, stream, path, fps, short_side, max_long_side):  # type: i
         yield t, image
     if count == 0:
         raise VideoError(path, "contains no decodable video frames (zero-length or corrupt)")
+    declared, strict = _declared_duration(container, stream)
+    decoded = (t if origin is not None else 0.0) + 1.0 / max(float(stream.average_rate or 25), 1)
+    slack = max(0.5, 0.02 * declared) if strict else 0.5 * declared
+    if declared > 0 and decoded < declared - slack:
+        raise VideoError(
+            path, f"is truncated: it declares {declared:.1f} s of video but decoding stops at "
+            f"{decoded:.1f} s; re-download or re-encode it"
+        )
+
+
+def _declared_duration(container, stream) -> tuple[float, bool]:  # type: ignore[no-untyped-def]
+    """The video length the file claims, and whether the claim is the video stream's own
+    (container-level durations may include a longer audio track, so they are checked loosely)."""
+    if stream.duration is not None and stream.time_base is not None:
+        return float(stream.duration * stream.time_base), True
+    if container.duration is not None:
+        return container.duration / 1_000_000, not container.streams.audio
+    return 0.0, False
 
 
 def decode_frames(

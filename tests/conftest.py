@@ -1,0 +1,88 @@
+"""Session fixtures: real footage, and small test media built from it once per session.
+
+Sources are the clips shipped in `clips/` and the footage in `../shared/data/videos/` (read
+there, never copied into the repository). Fixtures are named after the media they return.
+"""
+
+import logging
+import shutil
+from pathlib import Path
+
+import av
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+CLIPS = REPO / "clips"
+SHARED_VIDEOS = REPO.parent / "shared" / "data" / "videos"
+
+
+def shared_video(name: str) -> Path:
+    """A clip from ../shared/data/videos, or a skip when this checkout has no ../shared."""
+    path = SHARED_VIDEOS / name
+    if not path.exists():
+        pytest.skip(f"needs ../shared/data/videos/{name} beside the checkout")
+    return path
+
+
+@pytest.fixture(autouse=True)
+def _fail_on_logged_errors(caplog: pytest.LogCaptureFixture):  # type: ignore[no-untyped-def]
+    """Any test that logs an ERROR fails, even if its assertions pass."""
+    yield
+    errors = [r for r in caplog.get_records("call") if r.levelno >= logging.ERROR]
+    assert not errors, f"logged errors: {[r.getMessage() for r in errors]}"
+
+
+@pytest.fixture(scope="session")
+def media_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("media")
+
+
+@pytest.fixture(scope="session")
+def truncated_mp4(media_dir: Path) -> Path:
+    """The first 60 % of the bytes of the shipped udacity_highway_lanes.mp4 (H.264)."""
+    data = (CLIPS / "udacity_highway_lanes.mp4").read_bytes()
+    out = media_dir / "truncated.mp4"
+    out.write_bytes(data[: int(len(data) * 0.6)])
+    return out
+
+
+@pytest.fixture(scope="session")
+def text_file_as_video(media_dir: Path) -> Path:
+    """A text file (the shipped clips' licence notes) renamed to .mp4."""
+    out = media_dir / "notes.mp4"
+    shutil.copy(CLIPS / "LICENSES.md", out)
+    return out
+
+
+@pytest.fixture(scope="session")
+def empty_file(media_dir: Path) -> Path:
+    """A 0-byte .mp4 file."""
+    out = media_dir / "empty.mp4"
+    out.touch()
+    return out
+
+
+@pytest.fixture(scope="session")
+def zero_length_mkv(media_dir: Path) -> Path:
+    """A Matroska file with an H.264 video track header and no frames at all."""
+    out = media_dir / "zero_length.mkv"
+    with av.open(str(out), "w") as container:
+        stream = container.add_stream("libx264", rate=25)
+        stream.width, stream.height, stream.pix_fmt = 64, 64, "yuv420p"
+        container.start_encoding()
+    return out
+
+
+@pytest.fixture(scope="session")
+def audio_only_webm(media_dir: Path) -> Path:
+    """The audio track of the shipped Big Buck Bunny clip, remuxed alone (no video stream)."""
+    out = media_dir / "audio_only.webm"
+    with av.open(str(CLIPS / "big_buck_bunny_0-30s.webm")) as src, av.open(str(out), "w") as dst:
+        audio = src.streams.audio[0]
+        target = dst.add_stream_from_template(audio)
+        for packet in src.demux(audio):
+            if packet.dts is None:
+                continue
+            packet.stream = target
+            dst.mux(packet)
+    return out

@@ -1,0 +1,135 @@
+"""The reference library on real clips: round trip, idempotence, atomicity, version checks."""
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tests.conftest import CLIPS
+from vidtrace.api import Library
+from vidtrace.errors import LibraryError, VideoError
+from vidtrace.library.index import FrameIndex
+
+REFS = [CLIPS / "big_buck_bunny_0-30s.webm", CLIPS / "mdn_flower.mp4",
+        CLIPS / "mdn_friday_1940.mp4"]
+
+
+@pytest.fixture(scope="session")
+def clip_library(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A library of three shipped clips (bunny 30 s, flower 5 s, friday 6 s) at 1 frame/s."""
+    folder = tmp_path_factory.mktemp("libs") / "clips"
+    with Library.create(folder) as lib:
+        lib.add(REFS)
+    return folder
+
+
+@pytest.fixture
+def library_copy(clip_library: Path, tmp_path: Path) -> Path:
+    """A private copy of clip_library that a test may change."""
+    return Path(shutil.copytree(clip_library, tmp_path / "lib"))
+
+
+def state(folder: Path) -> tuple[list[tuple[str, str, int]], int]:
+    with Library.open(folder) as lib:
+        return [(v.video_id, v.content_hash, v.n_frames) for v in lib.videos()], lib.index.ntotal
+
+
+def test_round_trip_add_reopen_query_remove(library_copy: Path) -> None:
+    videos, ntotal = state(library_copy)
+    assert [v[0] for v in videos] == ["big_buck_bunny_0-30s", "mdn_flower", "mdn_friday_1940"]
+    assert ntotal == sum(v[2] for v in videos) == 30 + 5 + 7
+    with Library.open(library_copy) as lib:
+        (m,) = lib.query(CLIPS / "mdn_friday_1940.mp4")
+        assert m.ref_id == "mdn_friday_1940" and m.score > 0.8
+        assert m.query_start < 0.5 and abs(m.query_end - 6.2) < 0.6
+        assert abs(m.ref_start - m.query_start) < 0.6 and abs(m.ref_end - m.query_end) < 0.6
+        lib.remove("mdn_friday_1940")
+    with Library.open(library_copy) as lib:
+        assert [v.video_id for v in lib.videos()] == ["big_buck_bunny_0-30s", "mdn_flower"]
+        assert lib.index.ntotal == 35
+        assert lib.query(CLIPS / "mdn_friday_1940.mp4") == []
+
+
+def test_same_content_is_a_no_op_and_a_taken_id_is_refused(library_copy: Path) -> None:
+    before = state(library_copy)
+    with Library.open(library_copy) as lib:
+        (r,) = lib.add([CLIPS / "mdn_flower.mp4"], ["another-name"])
+        assert r.status == "unchanged" and r.video_id == "mdn_flower"
+        with pytest.raises(LibraryError, match="already used"):
+            lib.add([CLIPS / "udacity_highway_lanes.mp4"], ["mdn_flower"])
+    assert state(library_copy) == before
+
+
+@pytest.mark.parametrize(
+    "fixture", ["truncated_mp4", "text_file_as_video", "empty_file", "zero_length_mkv",
+                "audio_only_webm"])
+def test_bad_input_leaves_library_unchanged(fixture: str, library_copy: Path,
+                                            request: pytest.FixtureRequest) -> None:
+    before = state(library_copy)
+    path = request.getfixturevalue(fixture)
+    with Library.open(library_copy) as lib:
+        with pytest.raises(VideoError, match=str(path)):
+            lib.add([path])
+        with pytest.raises(VideoError, match=str(path)):
+            lib.query(path)
+    assert state(library_copy) == before
+
+
+def test_crash_while_describing_keeps_previous_library(library_copy: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    before = state(library_copy)
+    index_files = sorted(p.name for p in library_copy.glob("index-*.faiss"))
+
+    def crash(self: object, frames: np.ndarray) -> np.ndarray:
+        raise KeyboardInterrupt  # like Ctrl-C in the middle of a file
+
+    with Library.open(library_copy) as lib:
+        monkeypatch.setattr(type(lib.descriptor), "describe", crash)
+        with pytest.raises(KeyboardInterrupt):
+            lib.add([CLIPS / "udacity_highway_lanes.mp4"])
+    monkeypatch.undo()
+    assert state(library_copy) == before
+    assert sorted(p.name for p in library_copy.glob("index-*.faiss")) == index_files
+
+
+def test_crash_before_index_write_is_repaired_on_open(library_copy: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    def crash(self: object, folder: Path, generation: int) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(FrameIndex, "save", crash)
+    with Library.open(library_copy) as lib, pytest.raises(KeyboardInterrupt):
+        lib.add([CLIPS / "mdn_stream_of_water.webm"])
+    monkeypatch.undo()
+    # the catalog committed the video; the stale index file is detected and rebuilt
+    with Library.open(library_copy) as lib:
+        assert lib.index.ntotal == 42 + 3
+        (m,) = lib.query(CLIPS / "mdn_stream_of_water.webm")
+        assert m.ref_id == "mdn_stream_of_water"
+
+
+def test_other_format_version_is_refused(library_copy: Path) -> None:
+    manifest = library_copy / "manifest.json"
+    doc = json.loads(manifest.read_text())
+    doc["version"] = 99
+    manifest.write_text(json.dumps(doc))
+    with pytest.raises(LibraryError, match="format version 99 is not supported"):
+        Library.open(library_copy)
+
+
+def test_other_descriptor_version_is_refused(library_copy: Path) -> None:
+    manifest = library_copy / "manifest.json"
+    doc = json.loads(manifest.read_text())
+    doc["descriptor_version"] = "sscd/some-other-model"
+    manifest.write_text(json.dumps(doc))
+    with Library.open(library_copy) as lib, pytest.raises(LibraryError, match="rebuild"):
+        lib.query(CLIPS / "mdn_flower.mp4")
+
+
+def test_not_a_library() -> None:
+    with pytest.raises(LibraryError, match="no such library folder"):
+        Library.open("/nonexistent/lib")
+    with pytest.raises(LibraryError, match="not a vidtrace library"):
+        Library.open(CLIPS)
