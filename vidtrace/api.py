@@ -19,6 +19,7 @@ from vidtrace.retrieve import knn_hits, rank_candidates
 from vidtrace.settings import DEFAULT_SETTINGS, Settings
 from vidtrace.types import FrameSet, Match
 from vidtrace.video import iter_frames, probe
+from vidtrace.video.borders import prepare_frame
 
 # Called with the seconds of video described so far for the current file.
 Progress = Callable[[float], None]
@@ -48,7 +49,10 @@ def describe_video(path: str | Path, descriptor: Descriptor, fps: float, setting
                    video_id: str | None = None, progress: Progress | None = None) -> FrameSet:
     """Decode `path` at `fps` and describe every sampled frame; raises VideoError."""
     info = probe(path)
-    frames = iter_frames(path, fps, settings.short_side, settings.max_long_side)
+    frames = (
+        (t, prepare_frame(image, settings.input_size, settings.crop_borders))
+        for t, image in iter_frames(path, fps, settings.short_side, settings.max_long_side)
+    )
     times: list[np.ndarray] = []
     vectors: list[np.ndarray] = []
     for t, v in descriptor.describe_stream(frames, settings.batch_size):
@@ -228,10 +232,7 @@ class Library:
         hits = knn_hits(self.index, query.vectors, s.knn_k)
         candidates = rank_candidates(hits, len(query), s.hit_floor, s.max_candidates)
         records = {r.rowid: r for r in self.catalog.videos()}
-        params = AlignParams(
-            query_period_s=1.0 / s.query_fps, ref_period_s=1.0 / s.index_fps,
-            floor=s.hit_floor, max_gap_s=s.max_gap_s, min_speed=s.min_speed,
-            max_speed=s.max_speed, min_hits=s.min_hits, threshold=s.match_threshold)
+        params = AlignParams.from_settings(s)
         matches: list[Match] = []
         for rowid, _score in candidates:
             rec = records[rowid]

@@ -8,7 +8,7 @@ class VidtraceError(Exception):
 
 
 class VideoError(VidtraceError):
-    """A video file cannot be used: missing, unreadable, corrupt, empty or without a video stream."""
+    """A video file cannot be used: missing, unreadable, corrupt, empty, or no video stream."""
 
     def __init__(self, path: str | Path, reason: str) -> None:
         self.path = str(path)

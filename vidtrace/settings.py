@@ -1,4 +1,4 @@
-"""Every default of vidtrace in one frozen dataclass, shared by the CLI, the service and the library.
+"""Every default of vidtrace in one frozen dataclass, shared by CLI, service and library.
 
 A library records the settings it was built with in its manifest; the fields that change what is
 stored (descriptor, sampling, frame size) must match when it is reopened.
@@ -25,7 +25,8 @@ class Settings:
 
     Frame sampling: `index_fps` frames per second for references, `query_fps` for queries.
     Frames are resized on decode so the short side is `short_side` pixels, the long side at most
-    `max_long_side` (aspect kept).
+    `max_long_side` (aspect kept); then uniform borders are cropped (`crop_borders`) and the
+    frame is resized to the descriptor's `input_size` x `input_size` (docs/preprocessing.md).
     Retrieval: `knn_k` nearest reference frames per query frame; the best `max_candidates`
     reference videos are aligned.
     Alignment: hits below `hit_floor` cosine similarity are ignored; a chain of hits may skip at
@@ -37,21 +38,24 @@ class Settings:
     descriptor: str = "sscd"
     index_fps: float = 1.0
     query_fps: float = 2.0
-    short_side: int = 224
-    max_long_side: int = 400
+    short_side: int = 288
+    max_long_side: int = 512
+    input_size: int = 224
+    crop_borders: bool = True
     batch_size: int = 16
     threads: int = 0
     knn_k: int = 10
     max_candidates: int = 8
-    hit_floor: float = 0.35
+    hit_floor: float = 0.3
     max_gap_s: float = 6.0
     min_speed: float = 0.5
     max_speed: float = 2.0
     min_hits: int = 3
-    match_threshold: float = 0.5
+    match_threshold: float = 0.4
 
     def __post_init__(self) -> None:
-        positive = ("index_fps", "query_fps", "short_side", "max_long_side", "batch_size", "knn_k",
+        positive = ("index_fps", "query_fps", "short_side", "max_long_side", "input_size",
+                    "batch_size", "knn_k",
                     "max_candidates", "max_gap_s", "min_speed", "max_speed", "min_hits")
         for name in positive:
             if getattr(self, name) <= 0:

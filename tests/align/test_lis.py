@@ -95,3 +95,12 @@ def test_similarity_hits_keeps_top_entries_above_floor() -> None:
     qi, ri, s = similarity_hits(S, top=2, floor=0.35)
     assert qi.tolist() == [0, 0] and ri.tolist() == [1, 2]
     assert np.allclose(s, [0.9, 0.5])
+
+
+def test_isolated_hits_near_the_line_are_trimmed_from_chain_ends() -> None:
+    from vidtrace.align.lis import trim_sparse_ends
+
+    q = np.array([1.0, 6.0, 6.5, 7.0, 7.5, 8.0, 14.0])
+    assert trim_sparse_ends(q, PARAMS) == slice(1, 6)
+    dense = np.arange(10) / 2
+    assert trim_sparse_ends(dense, PARAMS) == slice(0, 10)

@@ -29,7 +29,7 @@ def test_search_remove_save_load(tmp_path: Path) -> None:
     assert [p.name for p in tmp_path.iterdir()] == ["index-7.faiss"]
     again = FrameIndex.load(tmp_path, 7, 16)
     assert again is not None and again.ntotal == 20
-    D2, I2 = again.search(a, 3)
+    D2, _ = again.search(a, 3)
     brute = np.sort(a @ a.T, axis=1)[:, ::-1][:, :3]
     assert np.allclose(D2, brute, rtol=1e-5)
     assert FrameIndex.load(tmp_path, 8, 16) is None  # stale generation: caller rebuilds

@@ -17,21 +17,32 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from vidtrace.settings import DEFAULT_SETTINGS, Settings
+
 
 @dataclass(frozen=True)
 class AlignParams:
-    """Alignment settings (see vidtrace.settings.Settings for their meaning)."""
+    """Alignment settings; defaults come from vidtrace.settings.Settings (see its docstring).
+
+    query_period_s / ref_period_s: the sampling periods of query and reference frames; top: how
+    many reference frames per query frame become hits; max_segments: per reference."""
 
     query_period_s: float
     ref_period_s: float
     top: int = 5
-    floor: float = 0.35
-    max_gap_s: float = 6.0
-    min_speed: float = 0.5
-    max_speed: float = 2.0
-    min_hits: int = 3
-    threshold: float = 0.5
+    floor: float = DEFAULT_SETTINGS.hit_floor
+    max_gap_s: float = DEFAULT_SETTINGS.max_gap_s
+    min_speed: float = DEFAULT_SETTINGS.min_speed
+    max_speed: float = DEFAULT_SETTINGS.max_speed
+    min_hits: int = DEFAULT_SETTINGS.min_hits
+    threshold: float = DEFAULT_SETTINGS.match_threshold
     max_segments: int = 8
+
+    @classmethod
+    def from_settings(cls, s: Settings) -> "AlignParams":
+        return cls(query_period_s=1.0 / s.query_fps, ref_period_s=1.0 / s.index_fps,
+                   floor=s.hit_floor, max_gap_s=s.max_gap_s, min_speed=s.min_speed,
+                   max_speed=s.max_speed, min_hits=s.min_hits, threshold=s.match_threshold)
 
 
 @dataclass(frozen=True)
@@ -111,6 +122,43 @@ def _fit_line(q: np.ndarray, r: np.ndarray, w: np.ndarray, p: AlignParams) -> tu
     return a, b
 
 
+def _robust_line(q: np.ndarray, r: np.ndarray, p: AlignParams) -> tuple[float, float]:
+    """Theil-Sen style line: median slope between hits half a chain apart, median intercept.
+    Insensitive to the few outliers a chain can pick up at its ends."""
+    half = len(q) // 2
+    dq = q[half:2 * half] - q[:half]
+    ok = dq > 1e-6
+    a = float(np.median((r[half:2 * half] - r[:half])[ok] / dq[ok])) if np.any(ok) else 1.0
+    a = float(np.clip(a, p.min_speed, p.max_speed))
+    return a, float(np.median(r - a * q))
+
+
+def inliers(q: np.ndarray, r: np.ndarray, p: AlignParams) -> np.ndarray:
+    """Mask of chain hits within a sampling period and a half of the chain's robust line: the
+    temporal-proximity filter that drops outliers a chain picked up at its ends."""
+    a, b = _robust_line(q, r, p)
+    tol = 1.5 * max(p.ref_period_s, p.query_period_s * p.max_speed)
+    return np.abs(r - (a * q + b)) <= tol
+
+
+def trim_sparse_ends(q: np.ndarray, p: AlignParams) -> slice:
+    """The part of a chain (query times q, increasing) left after dropping, at either end, runs
+    of fewer than `min_hits` hits cut off from the rest by a gap of more than 2 s (or four query
+    periods): isolated hits that happen to lie near the chain's line."""
+    gap = max(2.0, 4 * p.query_period_s)
+    breaks = np.flatnonzero(np.diff(q) > gap) + 1
+    lo, hi = 0, len(q)
+    for b in breaks:  # leading runs
+        if len(np.unique(q[lo:b])) >= p.min_hits:
+            break
+        lo = b
+    for b in breaks[::-1]:  # trailing runs
+        if b <= lo or len(np.unique(q[b:hi])) >= p.min_hits:
+            break
+        hi = b
+    return slice(lo, hi)
+
+
 def _segment(q: np.ndarray, r: np.ndarray, s: np.ndarray, p: AlignParams,
              query_duration: float, ref_duration: float) -> Segment:
     a, b = _fit_line(q, r, s, p)
@@ -144,11 +192,17 @@ def align_pair(q_times: np.ndarray, r_times: np.ndarray, S: np.ndarray, p: Align
         if len(idx) < p.min_hits or len(out) >= p.max_segments:
             break
         chain = idx[best_chain(qt[idx], rt[idx], s[idx], p)]
+        span = (qt >= qt[chain[0]] - 1e-9) & (qt <= qt[chain[-1]] + 1e-9)
+        if len(chain) >= 3:
+            chain = chain[inliers(qt[chain], rt[chain], p)]
+        chain = chain[trim_sparse_ends(qt[chain], p)]
+        if len(chain) == 0:
+            alive &= ~span
+            continue
         seg = _segment(qt[chain], rt[chain], s[chain], p, query_duration, ref_duration)
         if seg.n_hits < p.min_hits:
             break
         if seg.score >= p.threshold:
             out.append(seg)
-        span = (qt >= qt[chain[0]] - 1e-9) & (qt <= qt[chain[-1]] + 1e-9)
         alive &= ~span
     return sorted(out, key=lambda g: -g.score)

@@ -20,10 +20,10 @@ from vidtrace.errors import VidtraceError
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 out = Console(highlight=False, soft_wrap=True)
 
-VIDEO_SUFFIXES = frozenset(
-    ".mp4 .m4v .mov .mkv .webm .avi .ogv .ogg .mpg .mpeg .ts .mts .m2ts .flv .wmv .3gp .y4m"
-    .split()
-)
+VIDEO_SUFFIXES = frozenset({
+    ".mp4", ".m4v", ".mov", ".mkv", ".webm", ".avi", ".ogv", ".ogg", ".mpg", ".mpeg", ".ts",
+    ".mts", ".m2ts", ".flv", ".wmv", ".3gp", ".y4m",
+})
 
 
 def fail(message: str, code: int = 1) -> typer.Exit:

@@ -168,3 +168,12 @@ def remove(
 
 def main() -> None:
     app()
+
+
+def _register_groups() -> None:
+    from vidtrace.cli.synth import synth_app
+
+    app.add_typer(synth_app, name="synth")
+
+
+_register_groups()

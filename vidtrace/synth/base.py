@@ -10,13 +10,11 @@ Parameters are checked on construction; a bad one raises `ConfigError` naming th
 from abc import ABC, abstractmethod
 from dataclasses import fields
 from enum import Enum, StrEnum
-from typing import ClassVar, TypeVar
+from typing import ClassVar
 
 import numpy as np
 
 from vidtrace.errors import ConfigError
-
-E = TypeVar("E", bound=Enum)
 
 Rgb = tuple[int, int, int]
 
@@ -42,7 +40,7 @@ class EditKind(StrEnum):
     REENCODE = "reencode"
 
 
-class Edit(ABC):  # noqa: B024 - a marker base; subclasses are dataclasses
+class Edit(ABC):
     """Base of every edit. Subclasses are frozen dataclasses; init fields are the parameters."""
 
     kind: ClassVar[EditKind]
@@ -99,7 +97,7 @@ def check_int(edit: str, name: str, value: object, lo: int, hi: int) -> int:
     return value
 
 
-def check_enum(edit: str, name: str, value: object, enum: type[E]) -> E:
+def check_enum[E: Enum](edit: str, name: str, value: object, enum: type[E]) -> E:
     """`value` as a member of `enum` (given as a member or its value)."""
     try:
         return enum(value)

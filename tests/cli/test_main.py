@@ -1,0 +1,67 @@
+"""The command line on real footage: JSON lines, errors, exit codes."""
+
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from tests.conftest import CLIPS
+from vidtrace.cli.main import app
+
+runner = CliRunner()
+
+
+def test_query_json_lines_with_error_and_exit_status(reference_library: Path,
+                                                     reference_videos: dict[str, Path]) -> None:
+    result = runner.invoke(app, ["query", str(reference_library), str(reference_videos["ref_b"]),
+                                 "missing.mp4", str(CLIPS / "mdn_flower.mp4"), "--json"])
+    assert result.exit_code == 1
+    lines = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
+    assert [row["query"] for row in lines] == [str(reference_videos["ref_b"]), "missing.mp4",
+                                               str(CLIPS / "mdn_flower.mp4")]
+    first = lines[0]
+    assert set(first) == {"query", "matches"}
+    best = first["matches"][0]
+    assert list(best) == ["reference", "query_start", "query_end", "reference_start",
+                          "reference_end", "score"]
+    assert best["reference"] == "ref_b" and all(
+        isinstance(best[k], float) for k in list(best)[1:])
+    scores = [m["score"] for m in first["matches"]]
+    assert scores == sorted(scores, reverse=True)
+    assert lines[1] == {"query": "missing.mp4",
+                        "error": "missing.mp4: no such file; check the path"}
+    assert lines[2] == {"query": str(CLIPS / "mdn_flower.mp4"), "matches": []}
+
+
+def test_index_reports_bad_files_and_keeps_going(tmp_path: Path, text_file_as_video: Path) -> None:
+    lib = tmp_path / "lib"
+    result = runner.invoke(app, ["index", str(lib), str(CLIPS / "mdn_flower.mp4"),
+                                 str(text_file_as_video)])
+    assert result.exit_code == 1
+    assert f"error: {text_file_as_video}: cannot be read as a video" in result.output
+    assert "1 added" in result.output and "1 failed" in result.output
+    info = runner.invoke(app, ["info", str(lib), "--json"])
+    assert info.exit_code == 0
+    doc = json.loads(info.stdout)
+    assert [v["id"] for v in doc["references"]] == ["mdn_flower"]
+    again = runner.invoke(app, ["index", str(lib), str(CLIPS / "mdn_flower.mp4")])
+    assert again.exit_code == 0 and "0 added" in again.output and "1 unchanged" in again.output
+    gone = runner.invoke(app, ["remove", str(lib), "mdn_flower"])
+    assert gone.exit_code == 0 and "removed mdn_flower" in gone.output
+    missing = runner.invoke(app, ["remove", str(lib), "mdn_flower"])
+    assert missing.exit_code == 1 and "no reference video with id 'mdn_flower'" in missing.output
+
+
+def test_id_option_names_the_reference(tmp_path: Path) -> None:
+    lib = tmp_path / "lib"
+    result = runner.invoke(app, ["index", str(lib), str(CLIPS / "mdn_flower.mp4"),
+                                 "--id", "flower-original"])
+    assert result.exit_code == 0
+    doc = json.loads(runner.invoke(app, ["info", str(lib), "--json"]).stdout)
+    assert [v["id"] for v in doc["references"]] == ["flower-original"]
+
+
+def test_not_a_library_is_one_line_error(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["query", str(tmp_path / "nope"), str(CLIPS / "mdn_flower.mp4")])
+    assert result.exit_code == 1
+    assert result.output.strip().count("\n") == 0 and "no such library folder" in result.output

@@ -1,0 +1,111 @@
+"""Building whole benchmarks: determinism, roles of the clips, and ground truth that agrees with
+the files written."""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from vidtrace.errors import ConfigError
+from vidtrace.groundtruth import read_ground_truth
+from vidtrace.synth import BenchmarkSpec, build_benchmark, edit_from_json
+from vidtrace.synth.benchmark import VIDEO_SUFFIXES, assign_roles, list_files
+from vidtrace.synth.videoio import source_info
+from vidtrace.types import QueryTruth
+
+from .footage import DATA, data_file, decode_all
+
+TINY = BenchmarkSpec(reference_share=0.5, max_reference_s=60.0, copy_s=(1.0, 2.0),
+                     filler_s=(0.5, 1.0), reference_size=(128, 72), query_short_side=72)
+
+
+@pytest.fixture(scope="module")
+def tiny_benchmarks(
+    small_clips: list[Path], tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, Path]:
+    """Three tiny benchmarks (2 references, 5 queries, 1-2 s copies, 72-pixel frames) from the
+    four small clips: seed 3 twice ("a", "b") and seed 4 ("c"). Ground-truth paths by name."""
+    photos = data_file("photos/kodak/kodim01.png").parent
+    out = {}
+    for name, seed in (("a", 3), ("b", 3), ("c", 4)):
+        folder = tmp_path_factory.mktemp(f"bench_{name}")
+        out[name] = build_benchmark(small_clips, folder, seed=seed, n_references=2, n_queries=5,
+                                    negative_share=0.2, photos=photos, spec=TINY)
+    return out
+
+
+def test_same_seed_same_benchmark_other_seed_differs(tiny_benchmarks: dict[str, Path]) -> None:
+    a, b, c = (tiny_benchmarks[n] for n in "abc")
+    assert a.read_text() == b.read_text()
+    assert (a.parent / "sources.json").read_text() == (b.parent / "sources.json").read_text()
+    assert a.read_text() != c.read_text()
+
+
+def test_every_clip_has_one_role(
+    tiny_benchmarks: dict[str, Path], small_clips: list[Path]
+) -> None:
+    for gt in tiny_benchmarks.values():
+        doc = json.loads((gt.parent / "sources.json").read_text())
+        in_refs = [Path(p["source"]) for parts in doc["references"].values() for p in parts]
+        fillers = [Path(p) for p in doc["fillers"]]
+        assert sorted(in_refs + fillers) == sorted(small_clips)
+        assert sorted(doc["references"]) == ["ref000", "ref001"]
+
+
+def _speed(truth: QueryTruth) -> float:
+    return next((float(e["factor"]) for e in truth.edits if e["kind"] == "speed"), 1.0)  # type: ignore[arg-type]
+
+
+def test_ground_truth_agrees_with_the_files(tiny_benchmarks: dict[str, Path]) -> None:
+    gt = tiny_benchmarks["c"]
+    root = gt.parent
+    truths = read_ground_truth(gt)
+    assert [t.query for t in truths] == [f"queries/q{i:04d}.mp4" for i in range(1, 6)]
+    assert sum(t.is_negative for t in truths) == 1
+    doc = json.loads((root / "sources.json").read_text())
+    ref_len = {ref_id: parts[-1]["end"] for ref_id, parts in doc["references"].items()}
+    for ref_id, length in ref_len.items():
+        times, _ = decode_all(root / "references" / f"{ref_id}.mp4", 72)
+        assert times[-1] + 1 / 25 == pytest.approx(length, abs=1e-3)
+    for truth in truths:
+        times, frames = decode_all(root / truth.query, 72)
+        rate = 1 / float(np.diff(times).mean())
+        assert times[-1] + 1 / rate == pytest.approx(truth.duration, abs=1.01 / rate)
+        assert min(frames.shape[1:3]) >= 2
+        speed = _speed(truth)
+        for seg in truth.segments:
+            assert 0 <= seg.query_start < seg.query_end <= truth.duration + 1e-3
+            assert 0 <= seg.ref_start < seg.ref_end <= ref_len[seg.ref_id]
+            assert TINY.copy_s[0] - 1e-3 <= seg.ref_end - seg.ref_start <= TINY.copy_s[1] + 1e-3
+            ratio = (seg.ref_end - seg.ref_start) / (seg.query_end - seg.query_start)
+            assert ratio == pytest.approx(speed, abs=0.01)
+        for a, b in zip(truth.segments, truth.segments[1:], strict=False):
+            assert a.query_end <= b.query_start + 1e-3  # copies do not overlap in the query
+        for edit in truth.edits:
+            assert edit_from_json(edit).to_json() == edit
+            if edit["kind"] == "pip":
+                assert str(edit["background"]) in doc["fillers"]
+
+
+def test_roles_on_the_whole_collection() -> None:
+    clips = [(p, source_info(p).duration)
+             for p in list_files(data_file("MANIFEST.md").parent / "videos", VIDEO_SUFFIXES)]
+    assert len(clips) >= 10
+    spec = BenchmarkSpec(max_reference_s=60.0)
+    groups, fillers = assign_roles(clips, np.random.default_rng(0), 3, spec)
+    again = assign_roles(clips, np.random.default_rng(0), 3, spec)
+    assert (groups, fillers) == again
+    in_refs = [p for g in groups for p in g]
+    assert sorted(in_refs + [p for p, _ in fillers]) == sorted(p for p, _ in clips)
+    assert len(groups) == 3 and all(groups) and fillers
+    duration = dict(clips)
+    for group in groups:
+        assert sum(duration[p] for p in group) <= spec.max_reference_s or len(group) == 1
+
+
+def test_too_few_clips_is_a_config_error(small_clips: list[Path], tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="cannot give 2 references"):
+        build_benchmark(small_clips[:2], tmp_path, n_references=2, spec=TINY)
+    with pytest.raises(ConfigError, match="not a folder"):
+        build_benchmark(DATA / "no_such_folder", tmp_path, spec=TINY)

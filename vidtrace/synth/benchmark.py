@@ -1,0 +1,223 @@
+"""Building a copy-detection benchmark from real clips (stage 8, synth & eval).
+
+Layout of a benchmark folder:
+    references/ref000.mp4 ...   reference videos, each several source clips joined
+    queries/q0001.mp4 ...       query videos: copied reference segments spliced with filler,
+                                then edited; negatives hold filler only
+    groundtruth.json            `vidtrace.groundtruth` format, query paths relative to the folder
+    sources.json                which clip went where: reference spans and filler clips
+Every source clip has exactly one role: part of a reference, or filler (splice material and
+picture-in-picture backgrounds). Everything follows from `seed` through one numpy Generator.
+"""
+
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from vidtrace.errors import ConfigError
+from vidtrace.groundtruth import write_ground_truth
+from vidtrace.synth.base import Edit
+from vidtrace.synth.randomize import EditPool, random_chain
+from vidtrace.synth.render import CopyPiece, FillerPiece, Piece, compose_query, concat_videos
+from vidtrace.synth.videoio import source_info
+from vidtrace.types import QueryTruth
+
+VIDEO_SUFFIXES = (".mp4", ".webm", ".avi", ".ogv", ".mkv", ".mov", ".m4v")
+PHOTO_SUFFIXES = (".jpg", ".jpeg", ".png")
+# Pieces stay this far from a clip's stated end, whose rounding can overstate it.
+_END_MARGIN_S = 0.2
+
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass(frozen=True)
+class BenchmarkSpec:
+    """Sizes and ranges of a benchmark. Seconds unless named otherwise.
+
+    reference_share: fraction of the clips that become reference material (the rest is
+    filler); max_reference_s: a reference stops taking clips at this length; copy_s and
+    filler_s: (min, max) length of a copied segment and of a filler piece; max_copies: copied
+    segments in a positive query (1..max_copies); n_edits: (min, max) edits per query.
+    """
+
+    reference_share: float = 0.6
+    max_reference_s: float = 180.0
+    copy_s: tuple[float, float] = (6.0, 60.0)
+    filler_s: tuple[float, float] = (2.0, 12.0)
+    max_copies: int = 2
+    n_edits: tuple[int, int] = (1, 3)
+    reference_size: tuple[int, int] = (640, 360)
+    reference_fps: float = 25.0
+    reference_crf: int = 18
+    query_short_side: int = 360
+    query_crf: int = 23
+    preset: str = "veryfast"
+
+    def __post_init__(self) -> None:
+        if not 0 < self.reference_share < 1:
+            raise ConfigError("reference_share must be in (0, 1)")
+        for name in ("copy_s", "filler_s"):
+            lo, hi = getattr(self, name)
+            if not 0 < lo <= hi:
+                raise ConfigError(f"{name} must be (min, max) with 0 < min <= max")
+        if self.max_copies < 1:
+            raise ConfigError("max_copies must be at least 1")
+
+    @classmethod
+    def quick(cls) -> "BenchmarkSpec":
+        """Short copies and small frames: ~20 queries build in a couple of minutes on 2 cores."""
+        return cls(max_reference_s=90.0, copy_s=(6.0, 20.0), filler_s=(2.0, 6.0),
+                   query_short_side=240)
+
+
+def list_files(source: Path | Sequence[Path], suffixes: Sequence[str]) -> list[Path]:
+    """Files with one of `suffixes` in folder `source` (recursively) or in the list, sorted by
+    path so the order never depends on the file system."""
+    if isinstance(source, str | Path):
+        folder = Path(source)
+        if not folder.is_dir():
+            raise ConfigError(f"{folder}: not a folder")
+        files = [p for p in folder.rglob("*") if p.suffix.lower() in suffixes]
+    else:
+        files = [Path(p) for p in source]
+    return sorted(set(files))
+
+
+def assign_roles(
+    clips: Sequence[tuple[Path, float]], rng: np.random.Generator, n_references: int,
+    spec: BenchmarkSpec,
+) -> tuple[list[list[Path]], list[tuple[Path, float]]]:
+    """(clip groups, one per reference; filler clips with durations). Clips are shuffled; the
+    reference share goes to the shortest group that stays within max_reference_s; what does not
+    fit becomes filler."""
+    if not 1 <= n_references < len(clips):
+        raise ConfigError(f"{len(clips)} source clips cannot give {n_references} references and "
+                          "filler; give more clips or fewer references")
+    order = [clips[int(i)] for i in rng.permutation(len(clips))]
+    n_ref = min(max(round(spec.reference_share * len(clips)), n_references), len(clips) - 1)
+    groups: list[list[Path]] = [[] for _ in range(n_references)]
+    totals = [0.0] * n_references
+    fillers = list(order[n_ref:])
+    for j, (path, duration) in enumerate(order[:n_ref]):
+        g = j if j < n_references else int(np.argmin(totals))
+        if j >= n_references and totals[g] + duration > spec.max_reference_s:
+            fillers.append((path, duration))
+            continue
+        groups[g].append(path)
+        totals[g] += duration
+    return groups, sorted(fillers)
+
+
+def _filler(rng: np.random.Generator, fillers: Sequence[tuple[Path, float]],
+            length: tuple[float, float]) -> FillerPiece:
+    path, duration = fillers[int(rng.integers(len(fillers)))]
+    usable = max(0.5, duration - _END_MARGIN_S)
+    span = min(float(rng.uniform(*length)), usable)
+    start = float(rng.uniform(0.0, usable - span))
+    return FillerPiece(path, round(start, 3), round(start + span, 3))
+
+
+def _copy(rng: np.random.Generator, refs: Sequence[tuple[Path, float]],
+          length: tuple[float, float]) -> CopyPiece:
+    path, duration = refs[int(rng.integers(len(refs)))]
+    usable = duration - _END_MARGIN_S
+    span = float(rng.uniform(min(length[0], usable), min(length[1], usable)))
+    start = round(float(rng.uniform(0.0, usable - span)), 3)
+    return CopyPiece(path, start, round(start + span, 3))
+
+
+def plan_query(
+    rng: np.random.Generator, negative: bool, refs: Sequence[tuple[Path, float]],
+    fillers: Sequence[tuple[Path, float]], pool: EditPool, spec: BenchmarkSpec,
+) -> tuple[list[Piece], list[Edit]]:
+    """Pieces and edit chain of one query. A negative is 1-3 filler pieces as long as copies;
+    a positive is 1..max_copies copies, each slot before/between/after them holding filler
+    with probability 0.6."""
+    pieces: list[Piece] = []
+    if negative:
+        for _ in range(int(rng.integers(1, 4))):
+            pieces.append(_filler(rng, fillers, spec.copy_s))
+    else:
+        n_copies = int(rng.integers(1, spec.max_copies + 1))
+        for i in range(n_copies + 1):
+            if rng.random() < 0.6:
+                pieces.append(_filler(rng, fillers, spec.filler_s))
+            if i < n_copies:
+                pieces.append(_copy(rng, refs, spec.copy_s))
+    chain = random_chain(rng, pool, *spec.n_edits)
+    return pieces, chain
+
+
+def build_benchmark(
+    sources: Path | Sequence[Path], out_dir: Path, *, seed: int = 0, n_references: int = 3,
+    n_queries: int = 20, negative_share: float = 0.2, photos: Path | Sequence[Path] | None = None,
+    spec: BenchmarkSpec | None = None, progress: Progress | None = None,
+) -> Path:
+    """Build a benchmark in `out_dir` (see the module docstring) and return its ground-truth
+    path. `sources`: a folder of clips or a list of files; `photos`: a folder or list of logo
+    photos (None: text logos only). `progress(stage, done, total)` is called after each video."""
+    spec = spec or BenchmarkSpec()
+    if n_queries < 1 or not 0 <= negative_share <= 1:
+        raise ConfigError("n_queries must be at least 1 and negative_share in [0, 1]")
+    clips = [(p, source_info(p).duration) for p in list_files(sources, VIDEO_SUFFIXES)]
+    rng = np.random.default_rng(seed)
+    groups, fillers = assign_roles(clips, rng, n_references, spec)
+    out_dir = Path(out_dir)
+    (out_dir / "references").mkdir(parents=True, exist_ok=True)
+    (out_dir / "queries").mkdir(exist_ok=True)
+    refs, spans = _render_references(groups, out_dir, spec, progress)
+    _write_sources(out_dir / "sources.json", seed, spans, fillers)
+
+    photo_files = [] if photos is None else list_files(photos, PHOTO_SUFFIXES)
+    pool = EditPool(backgrounds=fillers, photos=photo_files)
+    n_negative = round(negative_share * n_queries)
+    negatives = set(rng.choice(n_queries, n_negative, replace=False).tolist())
+    plans = [plan_query(rng, q in negatives, refs, fillers, pool, spec) for q in range(n_queries)]
+    truths: list[QueryTruth] = []
+    for q, (pieces, chain) in enumerate(plans):
+        name = f"queries/q{q + 1:04d}.mp4"
+        truths.append(compose_query(
+            pieces, out_dir / name, edits=chain, crf=spec.query_crf,
+            short_side=spec.query_short_side, preset=spec.preset, query=name,
+        ))
+        if progress:
+            progress("queries", q + 1, n_queries)
+    gt_path = out_dir / "groundtruth.json"
+    write_ground_truth(gt_path, truths)
+    return gt_path
+
+
+def _render_references(
+    groups: Sequence[Sequence[Path]], out_dir: Path, spec: BenchmarkSpec,
+    progress: Progress | None,
+) -> tuple[list[tuple[Path, float]], dict[str, list[tuple[Path, float, float]]]]:
+    refs: list[tuple[Path, float]] = []
+    spans: dict[str, list[tuple[Path, float, float]]] = {}
+    for j, group in enumerate(groups):
+        path = out_dir / "references" / f"ref{j:03d}.mp4"
+        spans[path.stem] = concat_videos(group, path, fps=spec.reference_fps,
+                                         size=spec.reference_size, crf=spec.reference_crf,
+                                         preset=spec.preset)
+        refs.append((path, spans[path.stem][-1][2]))
+        if progress:
+            progress("references", j + 1, len(groups))
+    return refs, spans
+
+
+def _write_sources(
+    path: Path, seed: int, spans: dict[str, list[tuple[Path, float, float]]],
+    fillers: Sequence[tuple[Path, float]],
+) -> None:
+    doc = {
+        "seed": seed,
+        "references": {
+            ref_id: [{"source": str(src), "start": round(a, 3), "end": round(b, 3)}
+                     for src, a, b in parts]
+            for ref_id, parts in spans.items()
+        },
+        "fillers": [str(p) for p, _ in fillers],
+    }
+    path.write_text(json.dumps(doc, indent=1))

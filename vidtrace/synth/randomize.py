@@ -1,0 +1,158 @@
+"""Random edits with realistic parameters, for building benchmarks and training pairs (stage 8).
+
+Every draw comes from the numpy Generator passed in, so a seed fixes the whole chain. Values are
+rounded (3 decimals) so the chain written to JSON is exactly the chain that was rendered.
+"""
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from vidtrace.errors import ConfigError
+from vidtrace.synth.appearance import Blur, Color, Grayscale, Noise
+from vidtrace.synth.base import Edit, EditKind, Rgb
+from vidtrace.synth.geometry import (
+    Border,
+    Canvas,
+    CanvasFill,
+    Crop,
+    HFlip,
+    Rotate,
+    RotateFill,
+    Scale,
+)
+from vidtrace.synth.overlay import Corner, Logo, Text
+from vidtrace.synth.pip import PictureInPicture
+from vidtrace.synth.temporal import FrameRate, Reencode, Speed
+
+CAPTIONS = (
+    "BREAKING NEWS", "@clips_daily", "subscribe for more", "LIVE", "Episode 4", "best moments",
+    "wait for it...", "#viral", "full video in bio", "HD 1080p", "reupload", "part 2",
+)
+LOGO_TEXTS = ("TV5", "NEWS 24", "@clipz", "HD", "WOW", "CH 7")
+_PALETTE: tuple[Rgb, ...] = (
+    (255, 255, 255), (255, 230, 0), (255, 40, 40), (0, 220, 255), (40, 255, 90), (0, 0, 0),
+)
+SPEEDS = (0.8, 0.9, 1.1, 1.2, 1.25, 1.5)
+FRAME_RATES = (10.0, 12.0, 15.0, 24.0, 30.0, 50.0, 60.0)
+
+
+@dataclass(frozen=True)
+class EditPool:
+    """Material that some random edits need: background videos for picture-in-picture, as
+    (path, duration_s) pairs of footage that is NOT a reference, and photos for logos."""
+
+    backgrounds: Sequence[tuple[Path, float]] = ()
+    photos: Sequence[Path] = ()
+
+    def kinds(self) -> list[EditKind]:
+        """The edit kinds this pool can supply (pip needs a background)."""
+        return [k for k in EditKind if k is not EditKind.PIP or self.backgrounds]
+
+
+def _u(rng: np.random.Generator, lo: float, hi: float) -> float:
+    return round(float(rng.uniform(lo, hi)), 3)
+
+
+def _pick[T](rng: np.random.Generator, items: Sequence[T]) -> T:
+    return items[int(rng.integers(len(items)))]
+
+
+def _crop(rng: np.random.Generator, pool: EditPool) -> Edit:
+    w, h = _u(rng, 0.6, 0.9), _u(rng, 0.6, 0.9)
+    x0, y0 = _u(rng, 0.0, 1.0 - w), _u(rng, 0.0, 1.0 - h)
+    return Crop(x0, y0, round(x0 + w, 3), round(y0 + h, 3))
+
+
+def _border(rng: np.random.Generator, pool: EditPool) -> Edit:
+    sides = [_u(rng, 0.03, 0.15) if rng.random() < 0.6 else 0.0 for _ in range(4)]
+    if not any(sides):
+        sides[1] = sides[3] = 0.1
+    color = (0, 0, 0) if rng.random() < 0.7 else _pick(rng, _PALETTE)
+    left, top, right, bottom = sides
+    return Border(left, top, right, bottom, color)
+
+
+def _canvas(rng: np.random.Generator, pool: EditPool) -> Edit:
+    aspect_w, aspect_h = _pick(rng, ((9, 16), (9, 16), (1, 1), (4, 5), (4, 3)))
+    return Canvas(aspect_w, aspect_h, _pick(rng, list(CanvasFill)))
+
+
+def _pip(rng: np.random.Generator, pool: EditPool) -> Edit:
+    if not pool.backgrounds:
+        raise ConfigError("a random pip edit needs background videos in the edit pool")
+    path, duration = _pick(rng, pool.backgrounds)
+    return PictureInPicture(str(path), _u(rng, 0.0, max(0.0, duration * 0.5)), _u(rng, 0.35, 0.7),
+                            _u(rng, 0.0, 1.0), _u(rng, 0.0, 1.0))
+
+
+def _color(rng: np.random.Generator, pool: EditPool) -> Edit:
+    return Color(_u(rng, -0.2, 0.2), _u(rng, 0.7, 1.4), _u(rng, 0.7, 1.5),
+                 _u(rng, -40.0, 40.0) if rng.random() < 0.5 else 0.0, _u(rng, 0.4, 1.6))
+
+
+def _text(rng: np.random.Generator, pool: EditPool) -> Edit:
+    scroll = _u(rng, 0.05, 0.3) if rng.random() < 0.4 else 0.0
+    return Text(_pick(rng, CAPTIONS), _u(rng, 0.02, 0.5), _u(rng, 0.12, 0.95),
+                _u(rng, 0.04, 0.1), _pick(rng, _PALETTE), scroll)
+
+
+def _logo(rng: np.random.Generator, pool: EditPool) -> Edit:
+    corner = _pick(rng, list(Corner))
+    size, opacity = _u(rng, 0.1, 0.25), _u(rng, 0.4, 0.9)
+    if pool.photos and rng.random() < 0.5:
+        return Logo(image=str(_pick(rng, pool.photos)), size=size, corner=corner, opacity=opacity)
+    return Logo(text=_pick(rng, LOGO_TEXTS), size=size, corner=corner, opacity=opacity)
+
+
+def _rotate(rng: np.random.Generator, pool: EditPool) -> Edit:
+    angle = _u(rng, 1.0, 8.0) * (1 if rng.random() < 0.5 else -1)
+    return Rotate(angle, _pick(rng, list(RotateFill)))
+
+
+def _reencode(rng: np.random.Generator, pool: EditPool) -> Edit:
+    if rng.random() < 0.5:
+        return Reencode(crf=int(rng.integers(32, 43)))
+    return Reencode(bitrate_kbps=int(rng.integers(120, 601)))
+
+
+_MAKERS: dict[EditKind, Callable[[np.random.Generator, EditPool], Edit]] = {
+    EditKind.CROP: _crop,
+    EditKind.SCALE: lambda rng, _: Scale(round(float(np.exp(rng.uniform(np.log(0.33),
+                                                                       np.log(2.0)))), 3)),
+    EditKind.BORDER: _border,
+    EditKind.CANVAS: _canvas,
+    EditKind.PIP: _pip,
+    EditKind.HFLIP: lambda rng, _: HFlip(),
+    EditKind.COLOR: _color,
+    EditKind.GRAYSCALE: lambda rng, _: Grayscale(),
+    EditKind.BLUR: lambda rng, _: Blur(_u(rng, 0.8, 3.0)),
+    EditKind.NOISE: lambda rng, _: Noise(_u(rng, 3.0, 15.0), int(rng.integers(2**31))),
+    EditKind.TEXT: _text,
+    EditKind.LOGO: _logo,
+    EditKind.ROTATE: _rotate,
+    EditKind.SPEED: lambda rng, _: Speed(_pick(rng, SPEEDS)),
+    EditKind.FPS: lambda rng, _: FrameRate(_pick(rng, FRAME_RATES)),
+    EditKind.REENCODE: _reencode,
+}
+
+
+def random_edit(kind: EditKind, rng: np.random.Generator, pool: EditPool = EditPool()) -> Edit:
+    """One edit of `kind` with parameters drawn from realistic ranges."""
+    return _MAKERS[EditKind(kind)](rng, pool)
+
+
+def random_chain(
+    rng: np.random.Generator, pool: EditPool = EditPool(), n_min: int = 1, n_max: int = 3,
+) -> list[Edit]:
+    """n_min..n_max edits of different kinds, drawn uniformly from the kinds the pool allows,
+    in random order."""
+    kinds = pool.kinds()
+    if not 1 <= n_min <= n_max <= len(kinds):
+        raise ConfigError(f"edit chain length must satisfy 1 <= {n_min} <= {n_max} <= "
+                          f"{len(kinds)} (the number of kinds)")
+    n = int(rng.integers(n_min, n_max + 1))
+    chosen = rng.choice(len(kinds), size=n, replace=False)
+    return [random_edit(kinds[int(i)], rng, pool) for i in chosen]
