@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from vidtrace.align.refine import refine_ends, refine_line
 from vidtrace.settings import DEFAULT_SETTINGS, Settings
 
 
@@ -159,19 +160,28 @@ def trim_sparse_ends(q: np.ndarray, p: AlignParams) -> slice:
     return slice(lo, hi)
 
 
-def _segment(q: np.ndarray, r: np.ndarray, s: np.ndarray, p: AlignParams,
-             query_duration: float, ref_duration: float) -> Segment:
-    a, b = _fit_line(q, r, s, p)
+def _segment(q_times: np.ndarray, r_times: np.ndarray, S: np.ndarray, chain_q: np.ndarray,
+             chain_r: np.ndarray, chain_s: np.ndarray, p: AlignParams, query_duration: float,
+             ref_duration: float, free: tuple[int, int]) -> Segment:
+    """A segment from a cleaned chain: its line refined on the dense matrix, its ends moved
+    along that line (inside query rows `free`), its boundaries and score."""
+    a, b = _fit_line(chain_q, chain_r, chain_s, p)
+    lo = int(np.searchsorted(q_times, chain_q[0] - 1e-9))
+    hi = int(np.searchsorted(q_times, chain_q[-1] + 1e-9)) - 1
+    a, b = refine_line(q_times, r_times, S, np.arange(lo, hi + 1), a, b, p.min_speed,
+                       p.max_speed)
+    lo, hi = refine_ends(q_times, r_times, S, lo, hi, a, b, p.floor, free)
     # A sample at time t stands for the content around it: extend half a period either side.
     half = p.query_period_s / 2
-    q0 = max(0.0, float(q[0]) - half)
-    q1 = min(query_duration, float(q[-1]) + half) if query_duration > 0 else float(q[-1]) + half
+    q0 = max(0.0, float(q_times[lo]) - half)
+    q1 = float(q_times[hi]) + half
+    q1 = min(query_duration, q1) if query_duration > 0 else q1
     r0 = float(np.clip(a * q0 + b, 0.0, ref_duration))
     r1 = float(np.clip(a * q1 + b, r0, ref_duration))
-    samples = max(1.0, (float(q[-1]) - float(q[0])) / p.query_period_s + 1)
-    n_frames = len(np.unique(q))
-    density = min(1.0, n_frames / samples)
-    score = float(np.mean(s)) * density
+    in_span = (chain_q >= q_times[lo] - 1e-9) & (chain_q <= q_times[hi] + 1e-9)
+    n_frames = len(np.unique(chain_q[in_span]))
+    density = min(1.0, n_frames / (hi - lo + 1))
+    score = float(np.mean(chain_s[in_span])) * density if n_frames else 0.0
     return Segment(q0, q1, r0, r1, score, n_frames, a)
 
 
@@ -186,6 +196,7 @@ def align_pair(q_times: np.ndarray, r_times: np.ndarray, S: np.ndarray, p: Align
     qi, ri, s = similarity_hits(S, p.top, p.floor)
     qt, rt = q_times[qi], r_times[ri]
     alive = np.ones(len(s), dtype=bool)
+    taken = np.zeros(len(q_times), dtype=bool)  # query rows inside a segment already found
     out: list[Segment] = []
     for _ in range(4 * p.max_segments):
         idx = np.flatnonzero(alive)
@@ -196,13 +207,25 @@ def align_pair(q_times: np.ndarray, r_times: np.ndarray, S: np.ndarray, p: Align
         if len(chain) >= 3:
             chain = chain[inliers(qt[chain], rt[chain], p)]
         chain = chain[trim_sparse_ends(qt[chain], p)]
-        if len(chain) == 0:
+        if len(chain) < p.min_hits:
             alive &= ~span
             continue
-        seg = _segment(qt[chain], rt[chain], s[chain], p, query_duration, ref_duration)
-        if seg.n_hits < p.min_hits:
-            break
-        if seg.score >= p.threshold:
-            out.append(seg)
+        free = _free_rows(taken, int(qi[chain[0]]), int(qi[chain[-1]]))
+        seg = _segment(q_times, r_times, S, qt[chain], rt[chain], s[chain], p,
+                       query_duration, ref_duration, free)
+        seg_rows = (q_times >= seg.query_start) & (q_times <= seg.query_end)
+        span |= (qt >= seg.query_start) & (qt <= seg.query_end)
         alive &= ~span
+        if seg.n_hits >= p.min_hits and seg.score >= p.threshold:
+            out.append(seg)
+            taken |= seg_rows
     return sorted(out, key=lambda g: -g.score)
+
+
+def _free_rows(taken: np.ndarray, lo: int, hi: int) -> tuple[int, int]:
+    """The widest row range around [lo, hi] that holds no row of an earlier segment."""
+    before = np.flatnonzero(taken[:lo])
+    after = np.flatnonzero(taken[hi + 1:])
+    first = int(before[-1]) + 1 if len(before) else 0
+    last = hi + int(after[0]) if len(after) else len(taken) - 1
+    return first, last
