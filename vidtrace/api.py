@@ -163,12 +163,12 @@ class Library:
         `on_error`, a file that fails (VideoError, LibraryError) is reported to it and skipped;
         without, the error is raised. `progress(path)` gives a per-file seconds callback.
         """
-        paths = [Path(p) for p in paths]
-        id_list = list(ids) if ids is not None else [None] * len(paths)
+        files = [Path(p) for p in paths]
+        id_list = list(ids) if ids is not None else [None] * len(files)
         results: list[AddResult] = []
         index = self.index
         try:
-            for path, video_id in zip(paths, id_list, strict=True):
+            for path, video_id in zip(files, id_list, strict=True):
                 try:
                     results.append(self._add_one(path, video_id, index, progress))
                 except (VideoError, LibraryError) as e:

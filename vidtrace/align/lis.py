@@ -149,11 +149,11 @@ def trim_sparse_ends(q: np.ndarray, p: AlignParams) -> slice:
     gap = max(2.0, 4 * p.query_period_s)
     breaks = np.flatnonzero(np.diff(q) > gap) + 1
     lo, hi = 0, len(q)
-    for b in breaks:  # leading runs
+    for b in breaks.tolist():  # leading runs
         if len(np.unique(q[lo:b])) >= p.min_hits:
             break
         lo = b
-    for b in breaks[::-1]:  # trailing runs
+    for b in breaks[::-1].tolist():  # trailing runs
         if b <= lo or len(np.unique(q[b:hi])) >= p.min_hits:
             break
         hi = b

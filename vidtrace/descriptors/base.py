@@ -21,6 +21,9 @@ class Descriptor(ABC):
     dim: int
     metric: Metric
 
+    def __init__(self, threads: int = 1) -> None:
+        self.threads = threads
+
     @abstractmethod
     def describe(self, frames: np.ndarray) -> np.ndarray:
         """uint8[T, H, W, 3] RGB frames (one size) -> float32[T, dim] vectors."""

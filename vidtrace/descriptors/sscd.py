@@ -24,6 +24,7 @@ class SSCDDescriptor(Descriptor):
     model_key: ClassVar[str] = "sscd"
 
     def __init__(self, threads: int = 1) -> None:
+        super().__init__(threads)
         import onnxruntime as ort
 
         try:

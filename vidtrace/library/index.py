@@ -85,5 +85,5 @@ class FrameIndex:
             return None
         out = cls.__new__(cls)
         out.dim = dim
-        out._index = raw
+        out._index = raw  # type: ignore[assignment]  # an IndexIDMap2, as it was saved
         return out
