@@ -104,3 +104,17 @@ def test_isolated_hits_near_the_line_are_trimmed_from_chain_ends() -> None:
     assert trim_sparse_ends(q, PARAMS) == slice(1, 6)
     dense = np.arange(10) / 2
     assert trim_sparse_ends(dense, PARAMS) == slice(0, 10)
+
+
+def test_splice_with_small_reference_jump_gives_two_segments() -> None:
+    # query 4-14 s copies ref 31-41 s, 3 s of unrelated footage, then 17-22 s copies 45-50 s:
+    # the reference moves on 4 s while the query moves 3 s, a step any chain may take.
+    rng = np.random.default_rng(6)
+    qt, rt = grid(26, 120)
+    S = noise(rng, len(qt), len(rt))
+    plant(S, qt, 4.0, 14.0, 31.0, 1.0, rng)
+    plant(S, qt, 17.0, 22.0, 45.0, 1.0, rng)
+    segs = sorted(align_pair(qt, rt, S, PARAMS, 26.0, 120.0), key=lambda g: g.query_start)
+    assert len(segs) == 2
+    assert abs(segs[0].query_end - 14) <= 0.5 and abs(segs[0].ref_end - 41) <= 1
+    assert abs(segs[1].query_start - 17) <= 0.5 and abs(segs[1].ref_start - 45) <= 1

@@ -13,11 +13,12 @@ A segment's score is the mean similarity of its chain's hits times its density (
 query samples inside the segment that joined the chain, capped at 1); see docs/align.md.
 """
 
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
 
-from vidtrace.align.refine import refine_ends, refine_line
+from vidtrace.align.refine import line_similarity, refine_ends, refine_line
 from vidtrace.settings import DEFAULT_SETTINGS, Settings
 
 
@@ -38,6 +39,7 @@ class AlignParams:
     min_hits: int = DEFAULT_SETTINGS.min_hits
     threshold: float = DEFAULT_SETTINGS.match_threshold
     max_segments: int = 8
+    split_gap_s: float = 1.5
 
     @classmethod
     def from_settings(cls, s: Settings) -> "AlignParams":
@@ -160,6 +162,33 @@ def trim_sparse_ends(q: np.ndarray, p: AlignParams) -> slice:
     return slice(lo, hi)
 
 
+def split_at_gaps(q_times: np.ndarray, r_times: np.ndarray, S: np.ndarray, chain_q: np.ndarray,
+                  chain_r: np.ndarray, chain_s: np.ndarray, p: AlignParams) -> list[slice]:
+    """Pieces of a chain separated by a splice: a run of at least `split_gap_s` of query time
+    whose frames are not similar (below `floor`) along the chain's refined line. A chain may
+    bridge a short piece of unrelated footage when the reference moved on about as far; the
+    dense matrix shows the gap that the chain's sparse hits hide."""
+    a, b = _fit_line(chain_q, chain_r, chain_s, p)
+    lo = int(np.searchsorted(q_times, chain_q[0] - 1e-9))
+    hi = int(np.searchsorted(q_times, chain_q[-1] + 1e-9)) - 1
+    rows = np.arange(lo, hi + 1)
+    a, b = refine_line(q_times, r_times, S, rows, a, b, p.min_speed, p.max_speed)
+    low = line_similarity(r_times, S, rows, q_times[rows], a * q_times[rows] + b) < p.floor
+    cuts: list[float] = []  # query times inside each long low run
+    start = None
+    for k in range(len(rows) + 1):
+        if k < len(rows) and low[k]:
+            start = k if start is None else start
+        elif start is not None:
+            if (k - start) * p.query_period_s >= p.split_gap_s:
+                cuts.append(float(q_times[rows[start]]))
+            start = None
+    if not cuts:
+        return [slice(0, len(chain_q))]
+    edges = [0, *np.searchsorted(chain_q, cuts).tolist(), len(chain_q)]
+    return [slice(x, y) for x, y in itertools.pairwise(edges) if y - x >= p.min_hits]
+
+
 def _segment(q_times: np.ndarray, r_times: np.ndarray, S: np.ndarray, chain_q: np.ndarray,
              chain_r: np.ndarray, chain_s: np.ndarray, p: AlignParams, query_duration: float,
              ref_duration: float, free: tuple[int, int]) -> Segment:
@@ -210,6 +239,14 @@ def align_pair(q_times: np.ndarray, r_times: np.ndarray, S: np.ndarray, p: Align
         if len(chain) < p.min_hits:
             alive &= ~span
             continue
+        pieces = split_at_gaps(q_times, r_times, S, qt[chain], rt[chain], s[chain], p)
+        if not pieces:
+            alive &= ~span
+            continue
+        piece = max(pieces, key=lambda k: float(s[chain][k].sum()))
+        chain = chain[piece]
+        if len(pieces) > 1:  # a splice: this piece now, the others stay alive for later rounds
+            span = (qt >= qt[chain[0]] - 1e-9) & (qt <= qt[chain[-1]] + 1e-9)
         free = _free_rows(taken, int(qi[chain[0]]), int(qi[chain[-1]]))
         seg = _segment(q_times, r_times, S, qt[chain], rt[chain], s[chain], p,
                        query_duration, ref_duration, free)
