@@ -13,7 +13,7 @@ import numpy as np
 
 from vidtrace.align import AlignParams, align_pair
 from vidtrace.descriptors import Descriptor, create_descriptor
-from vidtrace.errors import LibraryError, VideoError
+from vidtrace.errors import ConfigError, LibraryError, VideoError
 from vidtrace.library import Catalog, FrameIndex, Manifest, VideoRecord
 from vidtrace.retrieve import knn_hits, rank_candidates
 from vidtrace.settings import DEFAULT_SETTINGS, Settings
@@ -111,6 +111,17 @@ class Library:
         if (root / "manifest.json").exists():
             return cls.open(root)
         return cls.create(root, settings)
+
+    def check_settings(self, **wanted: object) -> None:
+        """Raise ConfigError when a setting asked for differs from the one the library was
+        built with (sampling and descriptor are fixed when a library is created)."""
+        stored = self.settings.to_dict()
+        for key, value in wanted.items():
+            if stored.get(key) != value:
+                raise ConfigError(
+                    f"{self.folder}: was built with {key} = {stored.get(key)!r}, not {value!r}; "
+                    "settings apply to new libraries only (index into another folder)"
+                )
 
     def close(self) -> None:
         self.catalog.close()
