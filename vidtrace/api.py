@@ -8,6 +8,7 @@ import hashlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -254,7 +255,7 @@ class Library:
                                      g.ref_end, g.score))
         return sorted(matches, key=lambda m: -m.score)
 
-    def summary(self) -> dict[str, object]:
+    def summary(self) -> dict[str, Any]:
         """Facts for `vidtrace info`: format, descriptor, counts, size on disk, references."""
         from vidtrace.library.manifest import FORMAT_VERSION
 

@@ -65,3 +65,12 @@ def test_not_a_library_is_one_line_error(tmp_path: Path) -> None:
     result = runner.invoke(app, ["query", str(tmp_path / "nope"), str(CLIPS / "mdn_flower.mp4")])
     assert result.exit_code == 1
     assert result.output.strip().count("\n") == 0 and "no such library folder" in result.output
+
+
+def test_settings_of_an_existing_library_cannot_change(tmp_path: Path) -> None:
+    lib = tmp_path / "lib"
+    assert runner.invoke(app, ["index", str(lib), str(CLIPS / "mdn_flower.mp4")]).exit_code == 0
+    result = runner.invoke(app, ["index", str(lib), str(CLIPS / "mdn_friday_1940.mp4"),
+                                 "--fps", "2"])
+    assert result.exit_code == 1
+    assert "was built with index_fps = 1.0, not 2.0" in result.output

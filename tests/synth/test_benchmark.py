@@ -2,6 +2,7 @@
 the files written."""
 
 import json
+from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
@@ -109,3 +110,74 @@ def test_too_few_clips_is_a_config_error(small_clips: list[Path], tmp_path: Path
         build_benchmark(small_clips[:2], tmp_path, n_references=2, spec=TINY)
     with pytest.raises(ConfigError, match="not a folder"):
         build_benchmark(DATA / "no_such_folder", tmp_path, spec=TINY)
+
+
+PHOTO_SPEC = BenchmarkSpec(reference_share=0.5, max_reference_s=60.0, copy_s=(1.0, 2.0),
+                           filler_s=(0.5, 1.0), reference_size=(128, 72), query_short_side=72,
+                           reference_s=(12.0, 14.0), panzoom_s=(2.0, 3.0), photo_fillers=2)
+
+
+@pytest.fixture(scope="module")
+def photo_benchmark(small_clips: list[Path], tmp_path_factory: pytest.TempPathFactory
+                    ) -> tuple[Path, list[Path]]:
+    """A tiny benchmark whose references are topped up with pan/zoom moves: the four small
+    clips (2 become reference material), 20 Kodak photos, 3 references of 12-14 s (so one is
+    photos only), 2-3 s moves, 2 photo fillers, 4 queries. (ground-truth path, photos)."""
+    photos = sorted(data_file("photos/kodak/kodim01.png").parent.glob("*.png"))[:20]
+    folder = tmp_path_factory.mktemp("bench_photos")
+    gt = build_benchmark(small_clips, folder, seed=5, n_references=3, n_queries=4,
+                         negative_share=0.25, photos=photos, spec=PHOTO_SPEC)
+    return gt, photos
+
+
+def test_photos_fill_references_and_have_one_role(
+    photo_benchmark: tuple[Path, list[Path]], small_clips: list[Path]
+) -> None:
+    gt, photos = photo_benchmark
+    doc = json.loads((gt.parent / "sources.json").read_text())
+    parts = [p for ref in doc["references"].values() for p in ref]
+    ref_photos = [Path(p["source"]) for p in parts if "panzoom" in p]
+    ref_clips = [Path(p["source"]) for p in parts if "panzoom" not in p]
+    filler_photos = [Path(f["panzoom"]["photo"]) for f in doc["photo_fillers"]]
+    logos = [Path(p) for p in doc["logo_photos"]]
+    assert sorted(ref_photos + filler_photos + logos) == photos  # each photo exactly once
+    assert len(filler_photos) == 2 and ref_photos
+    assert len(ref_clips) == 2 and set(ref_clips) < set(small_clips)
+    clip_fillers = sorted(set(small_clips) - set(ref_clips))
+    photo_videos = [f["video"] for f in doc["photo_fillers"]]
+    assert sorted(doc["fillers"]) == sorted([*map(str, clip_fillers), *photo_videos])
+    assert any(all("panzoom" in p for p in ref) for ref in doc["references"].values())
+    for ref_id, ref in doc["references"].items():
+        length = ref[-1]["end"]
+        # topped up to 12-14 s unless the photos ran out (then nothing is left for logos)
+        assert length >= 12.0 or not logos
+        times, _ = decode_all(gt.parent / "references" / f"{ref_id}.mp4", 72)
+        assert times[-1] + 1 / 25 == pytest.approx(length, abs=1e-3)
+        for a, b in pairwise(ref):
+            assert a["end"] == b["start"]
+        for p in ref:
+            if "panzoom" in p:
+                assert p["end"] - p["start"] == pytest.approx(p["panzoom"]["duration_s"],
+                                                              abs=1 / 25)
+
+
+def test_photo_benchmark_edits_use_only_their_role(photo_benchmark: tuple[Path, list[Path]]
+                                                   ) -> None:
+    gt, _ = photo_benchmark
+    doc = json.loads((gt.parent / "sources.json").read_text())
+    truths = read_ground_truth(gt)
+    assert len(truths) == 4 and sum(t.is_negative for t in truths) == 1
+    for truth in truths:
+        assert (gt.parent / truth.query).is_file()
+        for edit in truth.edits:
+            if edit["kind"] == "pip":
+                assert str(edit["background"]) in doc["fillers"]
+            if edit["kind"] == "logo" and edit.get("image"):
+                assert str(edit["image"]) in doc["logo_photos"]
+
+
+def test_too_little_footage_for_photo_references(small_clips: list[Path], tmp_path: Path
+                                                 ) -> None:
+    photos = [data_file("photos/kodak/kodim01.png")]
+    with pytest.raises(ConfigError, match="cannot fill 5 references"):
+        build_benchmark(small_clips, tmp_path, n_references=5, photos=photos, spec=PHOTO_SPEC)

@@ -6,9 +6,11 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.progress import Progress, TaskID
 
 from vidtrace.cli.console import err, expand_paths, fail, out, progress_bar, user_errors
 from vidtrace.errors import VidtraceError
+from vidtrace.settings import DEFAULT_SETTINGS
 
 app = typer.Typer(
     add_completion=False,
@@ -25,47 +27,48 @@ def index(
     paths: Annotated[list[Path], typer.Argument(help="Video files or folders of videos.")],
     video_id: Annotated[str | None, typer.Option("--id", help="Reference id (one file only); "
                                                  "default: the file name without suffix.")] = None,
-    descriptor: Annotated[str, typer.Option(help="Descriptor backend, for a new library.")] = (
-        "sscd"),
-    fps: Annotated[float, typer.Option(help="Frames per second sampled, for a new library.")] = (
-        1.0),
+    descriptor: Annotated[str | None, typer.Option(
+        help=f"Descriptor backend of a new library [default: {DEFAULT_SETTINGS.descriptor}]."
+    )] = None,
+    fps: Annotated[float | None, typer.Option(
+        help=f"Frames per second sampled, new library [default: {DEFAULT_SETTINGS.index_fps}]."
+    )] = None,
 ) -> None:
     """Add reference videos to a library (created if missing). Re-adding a file is a no-op."""
     from vidtrace.api import Library
-    from vidtrace.settings import DEFAULT_SETTINGS
 
     files = expand_paths(paths)
     if not files:
         raise fail("no video files found in the given paths")
     if video_id is not None and len(files) != 1:
         raise fail("--id names one reference; give exactly one video file with it")
-    failed: list[str] = []
+    failed: list[Path] = []
 
     def report(path: Path, e: Exception) -> None:
-        failed.append(str(path))
+        failed.append(path)
         err.print(f"[bold red]error:[/] {e}", soft_wrap=True)
 
+    start = time.perf_counter()
     with user_errors():
-        settings = DEFAULT_SETTINGS.with_changes(descriptor=descriptor, index_fps=fps)
-        lib = Library.open_or_create(library, settings)
-        start = time.perf_counter()
+        changes = {k: v for k, v in (("descriptor", descriptor), ("index_fps", fps))
+                   if v is not None}
+        lib = Library.open_or_create(library, DEFAULT_SETTINGS.with_changes(**changes))
+        lib.check_settings(**changes)
         with progress_bar() as bar:
-            overall = bar.add_task("videos", total=len(files), rate="")
-            done_s = [0.0]
+            task = bar.add_task("videos", total=len(files), rate="")
+            seen: list[Path] = []
 
             def per_file(path: Path):  # type: ignore[no-untyped-def]
-                bar.update(overall, description=path.name[:40])
+                if seen:
+                    bar.advance(task)
+                seen.append(path)
+                bar.update(task, description=path.name[:40])
 
                 def tick(seconds: float) -> None:
-                    rate = (done_s[0] + seconds) / max(time.perf_counter() - start, 1e-9)
-                    bar.update(overall, rate=f"{rate:.1f}x real time")
+                    bar.update(task, rate=f"{seconds:.0f} s")
                 return tick
 
-            results = []
-            for f, vid in zip(files, [video_id] * len(files), strict=True):
-                results += lib.add([f], [vid], on_error=report, progress=per_file)
-                done_s[0] += sum(r.duration for r in results[-1:] if r.status == "added")
-                bar.advance(overall)
+            results = lib.add(files, [video_id] * len(files), on_error=report, progress=per_file)
         lib.close()
     elapsed = time.perf_counter() - start
     added = [r for r in results if r.status == "added"]
@@ -98,8 +101,11 @@ def query(
             try:
                 with progress_bar() as bar:
                     task = bar.add_task(f.name[:40], total=None, rate="")
-                    matches = lib.query(f, progress=lambda s, t=task, b=bar: b.update(t,
-                                        rate=f"{s:.0f} s"))
+
+                    def tick(seconds: float, bar: Progress = bar, task: TaskID = task) -> None:
+                        bar.update(task, rate=f"{seconds:.0f} s")
+
+                    matches = lib.query(f, progress=tick)
             except VidtraceError as e:
                 errors += 1
                 if as_json:
@@ -171,9 +177,12 @@ def main() -> None:
 
 
 def _register_groups() -> None:
+    from vidtrace.cli.bench import bench, eval_command
     from vidtrace.cli.synth import synth_app
 
     app.add_typer(synth_app, name="synth")
+    app.command("eval")(eval_command)
+    app.command("bench")(bench)
 
 
 _register_groups()

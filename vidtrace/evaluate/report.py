@@ -2,7 +2,8 @@
 JSON-serialisable dict and as a plain-text table. `vidtrace eval` prints it.
 
 Overall figures use every query: predictions on negative queries count as competition false
-positives, enter the VCSL averages (P = 0, R = 1) and the pooled micro AP (area without gain).
+positives, enter the VCSL averages (P = 0, R = 1) and the pooled VSC micro AP (predicted length
+on both axes that covers no ground truth, lowering precision).
 Per edit kind (`edit["kind"]`, or "none" for a query without edits) the figures are computed on
 the positive queries having that kind, and the negatives having it only enter the false-positive
 rate, so an edit row measures how well the copies made with that edit are found.

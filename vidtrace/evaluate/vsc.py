@@ -1,34 +1,34 @@
-"""Segment-level micro average precision in the manner of the VSC 2022 matching track. Part of the
-evaluate stage.
+"""Segment-level micro average precision of the VSC 2022 matching track. Part of the evaluate
+stage.
 
-What this module computes, exactly. Every predicted match of every query is a box (query interval
-x reference interval, seconds) and so is every ground-truth segment. All predictions of all
-queries are pooled and ranked by score, descending (ties keep input order: queries in
-ground-truth order, matches in list order). Going down the ranking, prediction k has
+Definition (the official matching-track metric, `match_metric` of facebookresearch/vsc2022,
+re-implemented here). A predicted match and a ground-truth segment are both boxes: query
+interval x reference interval, seconds. Predictions of all queries are pooled and sorted by
+score, descending. Each (query, reference id) pair keeps the predictions seen so far. On each
+axis separately (query axis, reference axis) a pair has
 
-- gain(k): the area of ground truth it newly covers, i.e. the area of the union of the
-  ground-truth boxes of the same (query, reference id) inside the prediction's box that no
-  higher-ranked prediction already covered (computed exactly by coordinate compression);
-- recall(k) = covered ground-truth area so far / total ground-truth area (the area of the union
-  of each (query, reference) pair's ground-truth boxes, summed over pairs);
-- precision(k) = covered ground-truth area so far / summed area of the predictions ranked 1..k
-  (predicted boxes are summed, not merged, so a duplicate prediction lowers precision);
+- intersection = length of (union of the pair's predicted intervals) intersected with (union of
+  the intervals of the pair's ground-truth boxes that overlap, with positive 2-D area, at least
+  one of the pair's predictions so far);
+- total = length of the union of the pair's predicted intervals;
 
-and AP = sum over k of precision(k) x (recall(k) - recall(k-1)), recall(0) = 0. Predictions on a
-wrong reference or on a negative query add predicted area and no gain. AP is None when there is
-no ground-truth area.
+and, micro-averaged, intersection and total are summed over all pairs (a prediction on a wrong
+reference or on a negative query only adds to the total). The ground-truth length of an axis
+is the sum over pairs of the length of the union of the pair's ground-truth intervals. Then
 
-Relation to VSC 2022. The VSC 2022 matching track scores pooled predictions with a micro AP in
-which precision and recall are measured on the extent of the matched segments rather than by
-counting hits, and this module follows that definition as it was specified to us (area-based
-precision and recall). Not verified against the official vsc2022 code: our recollection is that
-the official metric measures coverage separately on the query and the reference axes (1-D
-lengths, as VCSL does) and combines the two axes by a geometric mean instead of using 2-D areas,
-and its handling of tied scores is not known to us. Figures from this module should therefore not
-be compared with the published VSC 2022 leaderboard numbers.
+    R_axis = intersection / ground-truth length,   P_axis = intersection / total,
+    R = sqrt(R_query * R_ref),                      P = sqrt(P_query * P_ref),
+
+and predictions with the same score are added as one group, the curve being updated once
+after each group: AP = sum over groups of P x (R - R_before). Since predicted intervals are
+merged per pair, a duplicate prediction costs nothing, and a ground-truth segment that a later
+prediction touches counts retroactively for the earlier, overlapping predictions of its pair.
+P_axis is taken as 0 while its total is 0 (only zero-length predictions so far). AP is None when
+there is no copied segment in the ground truth.
 """
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from itertools import groupby
 
 import numpy as np
 
@@ -36,82 +36,114 @@ from vidtrace.evaluate.pairing import Predictions, paired
 from vidtrace.evaluate.segments import boxes
 from vidtrace.types import QueryTruth
 
+# Column pairs of a box row [query_start, query_end, ref_start, ref_end]: one per axis.
+_AXES = ((0, 1), (2, 3))
 
-class BoxCoverage:
-    """Area of a fixed set of ground-truth boxes covered by a growing set of other boxes, exact,
-    on the grid cut by every box edge of one (query, reference) pair.
 
-    ground_truth, others: float64 (n, 4) and (m, 4) rows [query_start, query_end, ref_start,
-    ref_end], seconds; `others` are the boxes that will be passed to `add` (their edges must be
-    part of the grid). Areas are in seconds squared.
+def merged_length(intervals: np.ndarray) -> float:
+    """Length covered by the intervals, float64 (n, 2) rows [start, end] in seconds, each point
+    counted once."""
+    if len(intervals) == 0:
+        return 0.0
+    ordered = intervals[np.argsort(intervals[:, 0], kind="stable")]
+    # Running maximum of the ends: an interval adds only what sticks out past all earlier ones.
+    reach = np.maximum.accumulate(ordered[:, 1])
+    prior = np.concatenate([[-np.inf], reach[:-1]])
+    return float(np.sum(np.clip(ordered[:, 1] - np.maximum(ordered[:, 0], prior), 0.0, None)))
+
+
+def intersection_length(a: np.ndarray, b: np.ndarray) -> float:
+    """Length of (union of intervals a) intersected with (union of intervals b); a and b are
+    float64 (n, 2) and (m, 2) rows [start, end], seconds. |A n B| = |A| + |B| - |A u B|."""
+    both = np.concatenate([a, b]).reshape(-1, 2)
+    return max(0.0, merged_length(a) + merged_length(b) - merged_length(both))
+
+
+class PairState:
+    """One (query, reference id) pair during the ranking: its ground-truth boxes, which of them
+    a prediction has overlapped so far, and the predictions added so far.
+
+    truth: float64 (n, 4) rows [query_start, query_end, ref_start, ref_end], seconds (n may
+    be 0). `intersection` and `total` hold the pair's current per-axis lengths (2,), seconds.
     """
 
-    def __init__(self, ground_truth: np.ndarray, others: np.ndarray) -> None:
-        both = np.concatenate([ground_truth, others]).reshape(-1, 4)
-        self._xs = np.unique(both[:, :2])
-        self._ys = np.unique(both[:, 2:])
-        self._cell_area = np.outer(np.diff(self._xs), np.diff(self._ys))
-        self._truth = np.zeros(self._cell_area.shape, dtype=bool)
-        for box in ground_truth:
-            self._truth[self._cells(box)] = True
-        self._covered = np.zeros_like(self._truth)
-        self.truth_area = float(self._cell_area[self._truth].sum())
+    def __init__(self, truth: np.ndarray) -> None:
+        self.truth = truth.reshape(-1, 4)
+        self.hit = np.zeros(len(self.truth), dtype=bool)
+        self._preds: list[np.ndarray] = []
+        self.intersection = np.zeros(2)
+        self.total = np.zeros(2)
 
-    def _cells(self, box: np.ndarray) -> tuple[slice, slice]:
-        x0, x1 = np.searchsorted(self._xs, box[:2])
-        y0, y1 = np.searchsorted(self._ys, box[2:])
-        return slice(int(x0), int(x1)), slice(int(y0), int(y1))
+    def truth_length(self) -> np.ndarray:
+        """Length of the union of the ground-truth intervals on each axis, float64 (2,)."""
+        return np.array([merged_length(self.truth[:, list(cols)]) for cols in _AXES])
 
-    def add(self, box: np.ndarray) -> float:
-        """Cover `box` (4,); return the ground-truth area it newly covers."""
-        cells = self._cells(box)
-        new = self._truth[cells] & ~self._covered[cells]
-        self._covered[cells] |= new
-        return float(self._cell_area[cells][new].sum())
+    def add(self, box: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Add predicted box (4,); return the changes of (intersection, total), each (2,)."""
+        self._preds.append(box)
+        q_overlap = np.minimum(self.truth[:, 1], box[1]) - np.maximum(self.truth[:, 0], box[0])
+        r_overlap = np.minimum(self.truth[:, 3], box[3]) - np.maximum(self.truth[:, 2], box[2])
+        self.hit |= (q_overlap > 0) & (r_overlap > 0)
+        preds = np.array(self._preds)
+        hit = self.truth[self.hit]
+        intersection = np.array([intersection_length(preds[:, list(c)], hit[:, list(c)])
+                                 for c in _AXES])
+        total = np.array([merged_length(preds[:, list(c)]) for c in _AXES])
+        deltas = (intersection - self.intersection, total - self.total)
+        self.intersection, self.total = intersection, total
+        return deltas
 
 
-def _ranked_boxes(truth: Sequence[QueryTruth], predictions: Predictions) -> tuple[
-        list[tuple[int, str]], np.ndarray, np.ndarray, dict[tuple[int, str], BoxCoverage]]:
-    """Predictions ranked by score: their (query index, ref id) keys, boxes (n, 4), scores (n,),
-    and a coverage tracker per (query index, ref id) that has ground truth."""
-    keys: list[tuple[int, str]] = []
-    rows: list[np.ndarray] = []
-    scores: list[float] = []
-    coverage: dict[tuple[int, str], BoxCoverage] = {}
+def _pooled(truth: Sequence[QueryTruth], predictions: Predictions) -> tuple[
+        list[tuple[float, tuple[int, str], np.ndarray]], dict[tuple[int, str], PairState]]:
+    """Every prediction as (score, (query index, ref id), box (4,)) sorted by score descending
+    (ties in input order), and a `PairState` per pair that has ground truth."""
+    pooled: list[tuple[float, tuple[int, str], np.ndarray]] = []
+    pairs: dict[tuple[int, str], PairState] = {}
     for qi, (q, matches) in enumerate(paired(truth, predictions)):
-        p_refs, p_box = boxes(matches)
         g_refs, g_box = boxes(q.segments)
-        for ref in set(g_refs):
-            coverage[(qi, ref)] = BoxCoverage(g_box[g_refs == ref], p_box[p_refs == ref])
-        keys.extend((qi, ref) for ref in p_refs)
-        rows.append(p_box)
-        scores.extend(m.score for m in matches)
-    order = np.argsort(-np.array(scores, dtype=np.float64), kind="stable")
-    all_boxes = np.concatenate(rows).reshape(-1, 4) if rows else np.zeros((0, 4))
-    return [keys[i] for i in order], all_boxes[order], np.array(scores)[order], coverage
+        for ref in dict.fromkeys(g_refs.tolist()):
+            pairs[(qi, ref)] = PairState(g_box[g_refs == ref])
+        p_refs, p_box = boxes(matches)
+        pooled.extend((m.score, (qi, str(ref)), row)
+                      for m, ref, row in zip(matches, p_refs, p_box, strict=True))
+    pooled.sort(key=lambda item: -item[0])
+    return pooled, pairs
+
+
+def _curve(truth: Sequence[QueryTruth], predictions: Predictions
+           ) -> Iterator[tuple[float, float, float]]:
+    """(precision, recall, score) after each group of equal-score predictions, best first."""
+    pooled, pairs = _pooled(truth, predictions)
+    truth_length = sum((s.truth_length() for s in pairs.values()), np.zeros(2))
+    intersection, total = np.zeros(2), np.zeros(2)
+    for score, group in groupby(pooled, key=lambda item: item[0]):
+        for _, key, box in group:
+            state = pairs.get(key)
+            if state is None:  # wrong reference or negative query: a pair without truth
+                state = pairs[key] = PairState(np.zeros((0, 4)))
+            d_inter, d_total = state.add(box)
+            intersection += d_inter
+            total += d_total
+        recall_axes = np.divide(intersection, truth_length, out=np.zeros(2),
+                                where=truth_length > 0)
+        precision_axes = np.divide(intersection, total, out=np.zeros(2), where=total > 0)
+        yield (float(np.sqrt(np.prod(precision_axes))), float(np.sqrt(np.prod(recall_axes))),
+               float(score))
 
 
 def vsc_precision_recall(truth: Sequence[QueryTruth], predictions: Predictions) -> tuple[
         np.ndarray, np.ndarray, np.ndarray]:
-    """The ranked curve behind `vsc_micro_ap`: precision (n,), recall (n,) and score (n,) after
-    each of the n pooled predictions, ranked by score descending (float64). Recall is all zeros
-    when there is no ground-truth area."""
-    keys, ranked, scores, coverage = _ranked_boxes(truth, predictions)
-    total_truth = sum(c.truth_area for c in coverage.values())
-    areas = (ranked[:, 1] - ranked[:, 0]) * (ranked[:, 3] - ranked[:, 2])
-    gains = np.array([coverage[key].add(box) if key in coverage else 0.0
-                      for key, box in zip(keys, ranked, strict=True)], dtype=np.float64)
-    covered = np.cumsum(gains)
-    predicted = np.cumsum(areas)
-    safe = np.where(predicted > 0, predicted, 1.0)
-    precision = np.where(predicted > 0, covered / safe, 0.0)
-    recall = covered / total_truth if total_truth > 0 else np.zeros_like(covered)
-    return precision, recall, scores.astype(np.float64)
+    """The ranked curve behind `vsc_micro_ap`: precision, recall and score (float64, (g,))
+    after each of the g groups of equal-score pooled predictions, best score first. Recall is
+    all zeros when the ground truth has no copied segment."""
+    points = np.array(list(_curve(truth, predictions)), dtype=np.float64).reshape(-1, 3)
+    return points[:, 0], points[:, 1], points[:, 2]
 
 
 def vsc_micro_ap(truth: Sequence[QueryTruth], predictions: Predictions) -> float | None:
-    """Segment-level micro AP over every query in `truth` (see the module docstring), in [0, 1];
-    None when the ground truth has no copied segment."""
+    """VSC 2022 matching-track segment micro AP over every query in `truth` (see the module
+    docstring), in [0, 1]; None when the ground truth has no copied segment."""
     if not any(q.segments for q in truth):
         return None
     precision, recall, _ = vsc_precision_recall(truth, predictions)

@@ -2,7 +2,8 @@
 
 It writes query videos with exact ground truth from real footage: reference videos joined from
 clips (`concat_videos`), copies cut from them and edited (`render_copy`), queries spliced from
-copies and unrelated filler (`compose_query`), and whole benchmarks (`build_benchmark`). Edits
+copies and unrelated filler (`compose_query`), pan/zoom footage made from photos (`PanZoom`,
+`join_footage`), and whole benchmarks (`build_benchmark`). Edits
 are small frozen dataclasses (crop, scale, border, canvas, picture-in-picture, flip, colour,
 grayscale, blur, noise, text, logo, rotation; speed, frame rate, re-encoding) that round-trip
 through JSON (`Edit.to_json`, `edit_from_json`), which is how ground truth records them.
@@ -24,6 +25,13 @@ from vidtrace.synth.geometry import (
     Scale,
 )
 from vidtrace.synth.overlay import Corner, Logo, Text
+from vidtrace.synth.panzoom import (
+    PanZoom,
+    PanZoomReader,
+    join_footage,
+    random_panzoom,
+    render_panzoom,
+)
 from vidtrace.synth.pip import PictureInPicture
 from vidtrace.synth.randomize import EditPool, random_chain, random_edit
 from vidtrace.synth.render import CopyPiece, FillerPiece, compose_query, concat_videos, render_copy
@@ -52,6 +60,8 @@ __all__ = [
     "HFlip",
     "Logo",
     "Noise",
+    "PanZoom",
+    "PanZoomReader",
     "PictureInPicture",
     "Reencode",
     "RenderEdit",
@@ -67,8 +77,11 @@ __all__ = [
     "compose_query",
     "concat_videos",
     "edit_from_json",
+    "join_footage",
     "random_chain",
     "random_edit",
+    "random_panzoom",
     "render_copy",
+    "render_panzoom",
     "split_chain",
 ]

@@ -1,13 +1,18 @@
 """Building a copy-detection benchmark from real clips (stage 8, synth & eval).
 
 Layout of a benchmark folder:
-    references/ref000.mp4 ...   reference videos, each several source clips joined
+    references/ref000.mp4 ...   reference videos, each several source clips joined, topped up
+                                with pan/zoom moves over photos when the spec asks for it
+    fillers/photo000.mp4 ...    pan/zoom videos of photos used as filler (if any)
     queries/q0001.mp4 ...       query videos: copied reference segments spliced with filler,
                                 then edited; negatives hold filler only
     groundtruth.json            `vidtrace.groundtruth` format, query paths relative to the folder
-    sources.json                which clip went where: reference spans and filler clips
-Every source clip has exactly one role: part of a reference, or filler (splice material and
-picture-in-picture backgrounds). Everything follows from `seed` through one numpy Generator.
+    sources.json                what went where: reference spans (clips and pan/zoom moves),
+                                filler videos, photo fillers and logo photos
+Every source clip and every photo has exactly one role. A clip is part of a reference or filler
+(splice material and picture-in-picture backgrounds). A photo is part of a reference (only when
+`BenchmarkSpec.reference_s` is set), a filler video (at most `photo_fillers` of them), or a
+logo overlay. Everything follows from `seed` through one numpy Generator.
 """
 
 import json
@@ -20,8 +25,9 @@ import numpy as np
 from vidtrace.errors import ConfigError
 from vidtrace.groundtruth import write_ground_truth
 from vidtrace.synth.base import Edit
+from vidtrace.synth.panzoom import Footage, PanZoom, join_footage, random_panzoom, render_panzoom
 from vidtrace.synth.randomize import EditPool, random_chain
-from vidtrace.synth.render import CopyPiece, FillerPiece, Piece, compose_query, concat_videos
+from vidtrace.synth.render import CopyPiece, FillerPiece, Piece, compose_query
 from vidtrace.synth.videoio import source_info
 from vidtrace.types import QueryTruth
 
@@ -41,6 +47,10 @@ class BenchmarkSpec:
     filler); max_reference_s: a reference stops taking clips at this length; copy_s and
     filler_s: (min, max) length of a copied segment and of a filler piece; max_copies: copied
     segments in a positive query (1..max_copies); n_edits: (min, max) edits per query.
+    Photos: with `reference_s` (min, max) set, each reference is topped up with pan/zoom moves
+    over photos (each `panzoom_s` (min, max) long) to a length drawn from that range, as far as
+    the photos last; None keeps references to clips. Up to `photo_fillers` photos left over
+    become pan/zoom filler videos; the rest are logo overlays.
     """
 
     reference_share: float = 0.6
@@ -55,16 +65,22 @@ class BenchmarkSpec:
     query_short_side: int = 360
     query_crf: int = 23
     preset: str = "veryfast"
+    reference_s: tuple[float, float] | None = None
+    panzoom_s: tuple[float, float] = (4.0, 8.0)
+    photo_fillers: int = 0
 
     def __post_init__(self) -> None:
         if not 0 < self.reference_share < 1:
             raise ConfigError("reference_share must be in (0, 1)")
-        for name in ("copy_s", "filler_s"):
+        ranges = ["copy_s", "filler_s", "panzoom_s"]
+        for name in [*ranges, *(["reference_s"] if self.reference_s is not None else [])]:
             lo, hi = getattr(self, name)
             if not 0 < lo <= hi:
                 raise ConfigError(f"{name} must be (min, max) with 0 < min <= max")
         if self.max_copies < 1:
             raise ConfigError("max_copies must be at least 1")
+        if self.photo_fillers < 0:
+            raise ConfigError("photo_fillers must be 0 or more")
 
     @classmethod
     def quick(cls) -> "BenchmarkSpec":
@@ -88,16 +104,18 @@ def list_files(source: Path | Sequence[Path], suffixes: Sequence[str]) -> list[P
 
 def assign_roles(
     clips: Sequence[tuple[Path, float]], rng: np.random.Generator, n_references: int,
-    spec: BenchmarkSpec,
+    spec: BenchmarkSpec, photos_fill: bool = False,
 ) -> tuple[list[list[Path]], list[tuple[Path, float]]]:
     """(clip groups, one per reference; filler clips with durations). Clips are shuffled; the
     reference share goes to the shortest group that stays within max_reference_s; what does not
-    fit becomes filler."""
-    if not 1 <= n_references < len(clips):
+    fit becomes filler. Every group gets a clip, unless `photos_fill` (pan/zoom moves will fill
+    the references): then the reference share is kept and groups beyond it stay empty."""
+    if n_references < 1 or len(clips) < 2 or (not photos_fill and n_references >= len(clips)):
         raise ConfigError(f"{len(clips)} source clips cannot give {n_references} references and "
-                          "filler; give more clips or fewer references")
+                          "filler; give more clips (or photos) or fewer references")
     order = [clips[int(i)] for i in rng.permutation(len(clips))]
-    n_ref = min(max(round(spec.reference_share * len(clips)), n_references), len(clips) - 1)
+    share = round(spec.reference_share * len(clips))
+    n_ref = min(max(share, 1 if photos_fill else n_references), len(clips) - 1)
     groups: list[list[Path]] = [[] for _ in range(n_references)]
     totals = [0.0] * n_references
     fillers = list(order[n_ref:])
@@ -151,28 +169,63 @@ def plan_query(
     return pieces, chain
 
 
+def assign_photos(
+    groups: Sequence[Sequence[Path]], durations: dict[Path, float], photos: Sequence[Path],
+    rng: np.random.Generator, spec: BenchmarkSpec,
+) -> tuple[list[list[Footage]], list[Path]]:
+    """(reference groups topped up with pan/zoom moves; the photos left over, shuffled).
+
+    With `spec.reference_s` set, each reference draws a target length from it; photos, taken
+    in a shuffled order, go one at a time to the reference furthest below its target, as a
+    random move inserted at a random place, until every target is met or the photos run out.
+    `durations`: seconds of each clip in `groups`.
+    """
+    order = [photos[int(i)] for i in rng.permutation(len(photos))]
+    out: list[list[Footage]] = [list(g) for g in groups]
+    if spec.reference_s is None or not out:
+        return out, order
+    targets = rng.uniform(*spec.reference_s, size=len(out))
+    totals = np.array([sum(durations[p] for p in g) for g in groups], dtype=np.float64)
+    while order and np.any(totals < targets):
+        j = int(np.argmax(targets - totals))
+        move = random_panzoom(rng, order.pop(0), spec.panzoom_s)
+        out[j].insert(int(rng.integers(len(out[j]) + 1)), move)
+        totals[j] += move.duration_s
+    return out, order
+
+
 def build_benchmark(
     sources: Path | Sequence[Path], out_dir: Path, *, seed: int = 0, n_references: int = 3,
     n_queries: int = 20, negative_share: float = 0.2, photos: Path | Sequence[Path] | None = None,
     spec: BenchmarkSpec | None = None, progress: Progress | None = None,
 ) -> Path:
     """Build a benchmark in `out_dir` (see the module docstring) and return its ground-truth
-    path. `sources`: a folder of clips or a list of files; `photos`: a folder or list of logo
-    photos (None: text logos only). `progress(stage, done, total)` is called after each video."""
+    path. `sources`: a folder of clips or a list of files; `photos`: a folder or list of photos
+    for pan/zoom footage and logos (None: none; text logos only). `progress(stage, done, total)`
+    is called after each video, stages "references", "fillers" and "queries"."""
     spec = spec or BenchmarkSpec()
     if n_queries < 1 or not 0 <= negative_share <= 1:
         raise ConfigError("n_queries must be at least 1 and negative_share in [0, 1]")
     clips = [(p, source_info(p).duration) for p in list_files(sources, VIDEO_SUFFIXES)]
     rng = np.random.default_rng(seed)
-    groups, fillers = assign_roles(clips, rng, n_references, spec)
-    out_dir = Path(out_dir)
-    (out_dir / "references").mkdir(parents=True, exist_ok=True)
-    (out_dir / "queries").mkdir(exist_ok=True)
-    refs, spans = _render_references(groups, out_dir, spec, progress)
-    _write_sources(out_dir / "sources.json", seed, spans, fillers)
-
     photo_files = [] if photos is None else list_files(photos, PHOTO_SUFFIXES)
-    pool = EditPool(backgrounds=fillers, photos=photo_files)
+    photos_fill = spec.reference_s is not None and bool(photo_files)
+    groups, fillers = assign_roles(clips, rng, n_references, spec, photos_fill)
+    parts, spare = assign_photos(groups, dict(clips), photo_files, rng, spec)
+    if not all(parts):
+        raise ConfigError(f"{len(clips)} clips and {len(photo_files)} photos cannot fill "
+                          f"{n_references} references; give more footage or fewer references")
+    filler_moves = [random_panzoom(rng, p, spec.panzoom_s) for p in spare[:spec.photo_fillers]]
+    logos = sorted(spare[spec.photo_fillers:])
+    out_dir = Path(out_dir)
+    for sub in ("references", "fillers", "queries"):
+        (out_dir / sub).mkdir(parents=True, exist_ok=True)
+    refs, spans = _render_references(parts, out_dir, spec, progress)
+    photo_fillers = _render_fillers(filler_moves, out_dir, spec, progress)
+    fillers = sorted([*fillers, *((path, length) for path, length, _ in photo_fillers)])
+    _write_sources(out_dir / "sources.json", seed, spans, fillers, photo_fillers, logos)
+
+    pool = EditPool(backgrounds=fillers, photos=logos)
     n_negative = round(negative_share * n_queries)
     negatives = set(rng.choice(n_queries, n_negative, replace=False).tolist())
     plans = [plan_query(rng, q in negatives, refs, fillers, pool, spec) for q in range(n_queries)]
@@ -191,33 +244,57 @@ def build_benchmark(
 
 
 def _render_references(
-    groups: Sequence[Sequence[Path]], out_dir: Path, spec: BenchmarkSpec,
+    groups: Sequence[Sequence[Footage]], out_dir: Path, spec: BenchmarkSpec,
     progress: Progress | None,
-) -> tuple[list[tuple[Path, float]], dict[str, list[tuple[Path, float, float]]]]:
+) -> tuple[list[tuple[Path, float]], dict[str, list[tuple[Footage, float, float]]]]:
     refs: list[tuple[Path, float]] = []
-    spans: dict[str, list[tuple[Path, float, float]]] = {}
+    spans: dict[str, list[tuple[Footage, float, float]]] = {}
     for j, group in enumerate(groups):
         path = out_dir / "references" / f"ref{j:03d}.mp4"
-        spans[path.stem] = concat_videos(group, path, fps=spec.reference_fps,
-                                         size=spec.reference_size, crf=spec.reference_crf,
-                                         preset=spec.preset)
+        spans[path.stem] = join_footage(group, path, fps=spec.reference_fps,
+                                        size=spec.reference_size, crf=spec.reference_crf,
+                                        preset=spec.preset)
         refs.append((path, spans[path.stem][-1][2]))
         if progress:
             progress("references", j + 1, len(groups))
     return refs, spans
 
 
+def _render_fillers(
+    moves: Sequence[PanZoom], out_dir: Path, spec: BenchmarkSpec, progress: Progress | None,
+) -> list[tuple[Path, float, PanZoom]]:
+    """Each move written as fillers/photoNNN.mp4: (path, length in seconds, move)."""
+    done: list[tuple[Path, float, PanZoom]] = []
+    for i, move in enumerate(moves):
+        path = out_dir / "fillers" / f"photo{i:03d}.mp4"
+        length = render_panzoom(move, path, fps=spec.reference_fps, size=spec.reference_size,
+                                crf=spec.reference_crf, preset=spec.preset)
+        done.append((path, length, move))
+        if progress:
+            progress("fillers", i + 1, len(moves))
+    return done
+
+
+def _span_json(part: Footage, start: float, end: float) -> dict[str, object]:
+    doc: dict[str, object] = {"source": str(part.photo if isinstance(part, PanZoom) else part),
+                              "start": round(start, 3), "end": round(end, 3)}
+    if isinstance(part, PanZoom):
+        doc["panzoom"] = part.to_json()
+    return doc
+
+
 def _write_sources(
-    path: Path, seed: int, spans: dict[str, list[tuple[Path, float, float]]],
-    fillers: Sequence[tuple[Path, float]],
+    path: Path, seed: int, spans: dict[str, list[tuple[Footage, float, float]]],
+    fillers: Sequence[tuple[Path, float]], photo_fillers: Sequence[tuple[Path, float, PanZoom]],
+    logos: Sequence[Path],
 ) -> None:
     doc = {
         "seed": seed,
-        "references": {
-            ref_id: [{"source": str(src), "start": round(a, 3), "end": round(b, 3)}
-                     for src, a, b in parts]
-            for ref_id, parts in spans.items()
-        },
+        "references": {ref_id: [_span_json(*span) for span in parts]
+                       for ref_id, parts in spans.items()},
         "fillers": [str(p) for p, _ in fillers],
+        "photo_fillers": [{"video": str(p), "panzoom": move.to_json()}
+                          for p, _, move in photo_fillers],
+        "logo_photos": [str(p) for p in logos],
     }
     path.write_text(json.dumps(doc, indent=1))

@@ -51,12 +51,12 @@ class PictureInPicture(SpatialEdit):
         bg_t = self.offset_s + t
         period = self._state.get("period")
         if period is not None:
-            bg_t %= period
+            bg_t = _wrap(bg_t, period)
         frame = reader.frame_at(bg_t)
         if frame is None:  # ran past the end: its length is known now, so loop
             self._state["period"] = period = reader.end_s
             if period:
-                frame = reader.frame_at(bg_t % period)
+                frame = reader.frame_at(_wrap(bg_t, period))
         if frame is None:
             raise ConfigError(f"pip edit: no background frame at {bg_t:.2f} s of {self.background}")
         return frame
@@ -74,3 +74,10 @@ class PictureInPicture(SpatialEdit):
         reader = self._state.pop("reader", None)
         if reader is not None:
             reader.close()
+
+
+def _wrap(t: float, period: float) -> float:
+    """t looped into [0, period); a time within a millisecond of the end is the start again (the
+    reader has no frame there: its last frame ends at `period`)."""
+    t %= period
+    return 0.0 if t >= period - 1e-3 else t

@@ -1,0 +1,94 @@
+"""`vidtrace bench` and `vidtrace eval`: measure the detector on a benchmark built from real
+footage, and score a predictions file against ground truth. Parsing only; the work is done by
+`vidtrace.evaluate.bench` and `vidtrace.evaluate.report`."""
+
+import json
+import shlex
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import TaskID
+
+from vidtrace.cli.console import out, progress_bar, user_errors
+
+
+@contextmanager
+def _stage_bars() -> Iterator[Callable[[str, int, int], None]]:
+    """A progress callback (stage, done, total) drawing one bar per stage on stderr."""
+    with progress_bar() as bar:
+        tasks: dict[str, TaskID] = {}
+
+        def tick(stage: str, done: int, total: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = bar.add_task(stage, total=total, rate="")
+            bar.update(tasks[stage], completed=done, total=total)
+
+        yield tick
+
+
+def bench(
+    quick: Annotated[bool, typer.Option("--quick", help="The small benchmark (a few minutes "
+                                        "on 2 cores) instead of the default one.")] = False,
+    seed: Annotated[int, typer.Option(help="Seed of the benchmark's random choices.")] = 0,
+    sources: Annotated[Path | None, typer.Option(help="Folder of source clips; default "
+                       "$VIDTRACE_FOOTAGE, else ../shared/data/videos beside the repository, "
+                       "else its clips/.")] = None,
+    photos: Annotated[Path | None, typer.Option(help="Folder of photos for pan/zoom footage "
+                      "and logos; default $VIDTRACE_PHOTOS, else ../shared/data/photos beside "
+                      "the repository, else none.")] = None,
+    no_photos: Annotated[bool, typer.Option("--no-photos", help="Use no photos: references "
+                         "from clips only, text logos.")] = False,
+    report: Annotated[Path | None, typer.Option("--out", help="JSON report to write; default "
+                      "benchmarks/<quick|default>.json in the repository.")] = None,
+    cache: Annotated[Path | None, typer.Option(help="Where built benchmarks are kept; default "
+                     ".cache/bench in the repository.")] = None,
+    predictions: Annotated[Path | None, typer.Option(help="Predictions JSONL to write; default "
+                           "beside the report, <name>.predictions.jsonl.")] = None,
+) -> None:
+    """Build (or reuse) a benchmark from real footage, index and query it, report accuracy and
+    speed."""
+    from vidtrace.evaluate.bench import (
+        BenchPlan,
+        default_report,
+        format_bench,
+        run_bench,
+        write_report,
+    )
+
+    plan = BenchPlan.quick() if quick else BenchPlan.default()
+    with user_errors():
+        path = report or default_report(plan.name)
+        pred_path = predictions or path.with_name(f"{path.stem}.predictions.jsonl")
+        command = shlex.join(["vidtrace", *sys.argv[1:]])
+        with _stage_bars() as tick:
+            doc = run_bench(plan, seed=seed, sources=sources, photos=photos,
+                            no_photos=no_photos, cache=cache,
+                            predictions=pred_path, command=command, progress=tick)
+        write_report(doc, path)
+    out.print(format_bench(doc), markup=False)
+    out.print(f"report -> {path}; predictions -> {pred_path}", markup=False)
+
+
+def eval_command(
+    ground_truth: Annotated[Path, typer.Argument(help="Ground-truth JSON file.")],
+    predictions: Annotated[Path, typer.Argument(help="Predictions: `vidtrace query --json` "
+                                                "output, one JSON object per line.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the full report as JSON.")
+                       ] = False,
+    tolerance: Annotated[list[float] | None, typer.Option(help="Boundary tolerance of the "
+                         "competition F1 in seconds; repeat for several (default 3 and 5).")
+                         ] = None,
+) -> None:
+    """Score predictions (`vidtrace query --json` output) against ground truth."""
+    from vidtrace.evaluate import evaluate_files, format_table
+
+    with user_errors():
+        doc = evaluate_files(ground_truth, predictions, tolerance or (3.0, 5.0))
+    if as_json:
+        print(json.dumps(doc, indent=1))
+    else:
+        out.print(format_table(doc), markup=False, end="")

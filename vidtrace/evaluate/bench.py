@@ -1,0 +1,385 @@
+"""The development benchmark behind `vidtrace bench` (evaluate stage, on top of the whole
+pipeline): build a copy-detection benchmark from real footage with the transformation engine (or
+reuse a cached one), index its references into a fresh library, query every query, and report
+accuracy (`evaluate`) and speed in one JSON document with the machine it ran on.
+
+Benchmark sizes are `BenchPlan`s: `BenchPlan.quick()` runs in a few minutes on 2 cores, the
+default one in under half an hour (building included). A built benchmark is cached in a folder
+named after the plan, the seed and a hash of the source files, so a second run only measures.
+"""
+
+import hashlib
+import json
+import os
+import platform
+import resource
+import shutil
+import subprocess
+import tempfile
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+import vidtrace
+from vidtrace.errors import ConfigError, VidtraceError
+from vidtrace.evaluate.report import evaluate, format_table
+from vidtrace.groundtruth import read_ground_truth, read_predictions
+from vidtrace.settings import DEFAULT_SETTINGS, Settings
+from vidtrace.synth.benchmark import (
+    PHOTO_SUFFIXES,
+    VIDEO_SUFFIXES,
+    BenchmarkSpec,
+    build_benchmark,
+    list_files,
+)
+
+if TYPE_CHECKING:
+    from vidtrace.api import Library
+
+REPORT_FORMAT = "vidtrace-bench"
+REPORT_VERSION = 1
+_COMPLETE = "complete.json"  # written last into a cached benchmark folder
+# Part of the cache key: bump it when the transformation engine changes what it writes.
+BUILD_VERSION = 1
+
+Progress = Callable[[str, int, int], None]
+"""progress(stage, done, total): stages "build references", "build fillers", "build queries",
+"index" and "query"."""
+
+
+@dataclass(frozen=True)
+class BenchPlan:
+    """The size of a benchmark: `n_references` reference videos, `n_queries` queries of which
+    the share `negative_share` are negatives, built with `spec`."""
+
+    name: str
+    n_references: int
+    n_queries: int
+    negative_share: float
+    spec: BenchmarkSpec
+
+    @classmethod
+    def quick(cls) -> "BenchPlan":
+        """5 references of 40-60 s and 24 queries: a few minutes on 2 cores, build included."""
+        spec = BenchmarkSpec(max_reference_s=40.0, copy_s=(4.0, 15.0), filler_s=(2.0, 5.0),
+                             query_short_side=240, reference_s=(40.0, 60.0),
+                             panzoom_s=(4.0, 8.0), photo_fillers=4)
+        return cls("quick", 5, 24, 0.2, spec)
+
+    @classmethod
+    def default(cls) -> "BenchPlan":
+        """20 references of 30-50 s and 150 queries: under half an hour on 2 cores."""
+        spec = BenchmarkSpec(max_reference_s=40.0, copy_s=(4.0, 20.0), filler_s=(2.0, 6.0),
+                             query_short_side=240, reference_s=(30.0, 50.0),
+                             panzoom_s=(4.0, 8.0), photo_fillers=10)
+        return cls("default", 20, 150, 0.2, spec)
+
+
+# ---- where things are ----------------------------------------------------------------------
+
+def repository_root() -> Path | None:
+    """The vidtrace checkout this package runs from, else the one holding the working
+    directory (a folder with pyproject.toml and vidtrace/), else None."""
+    package_root = Path(vidtrace.__file__).resolve().parent.parent
+    for start in (package_root, Path.cwd().resolve()):
+        for folder in (start, *start.parents):
+            if (folder / "pyproject.toml").is_file() and (folder / "vidtrace").is_dir():
+                return folder
+    return None
+
+
+def default_sources(env: Mapping[str, str] = os.environ) -> Path:
+    """Source clips: $VIDTRACE_FOOTAGE, else ../shared/data/videos beside the repository root,
+    else the repository's shipped clips/. ConfigError when none exists."""
+    if env.get("VIDTRACE_FOOTAGE"):
+        return Path(env["VIDTRACE_FOOTAGE"])
+    root = repository_root()
+    candidates = [root.parent / "shared" / "data" / "videos", root / "clips"] if root else []
+    for folder in candidates:
+        if folder.is_dir():
+            return folder
+    raise ConfigError("no source footage found; give a folder of clips with --sources or set "
+                      "VIDTRACE_FOOTAGE")
+
+
+def default_photos(env: Mapping[str, str] = os.environ) -> Path | None:
+    """Photos for pan/zoom footage and logos: $VIDTRACE_PHOTOS, else ../shared/data/photos
+    beside the repository root, else None (clips only)."""
+    if env.get("VIDTRACE_PHOTOS"):
+        return Path(env["VIDTRACE_PHOTOS"])
+    root = repository_root()
+    folder = root.parent / "shared" / "data" / "photos" if root else None
+    return folder if folder is not None and folder.is_dir() else None
+
+
+def default_report(name: str) -> Path:
+    """benchmarks/<name>.json in the repository root, else in the working directory."""
+    return (repository_root() or Path.cwd()) / "benchmarks" / f"{name}.json"
+
+
+def default_cache() -> Path:
+    """.cache/bench in the repository root, else in the working directory."""
+    return (repository_root() or Path.cwd()) / ".cache" / "bench"
+
+
+# ---- building (cached) ---------------------------------------------------------------------
+
+def benchmark_key(plan: BenchPlan, seed: int, files: Sequence[Path]) -> str:
+    """Cache folder name: plan name, seed, and a hash of BUILD_VERSION, the plan and the source
+    files (paths and sizes), so other footage or another plan never reuses a stale build."""
+    h = hashlib.sha256(f"{BUILD_VERSION}\0{plan!r}\n".encode())
+    for f in files:
+        h.update(f"{f.resolve()}\0{f.stat().st_size}\n".encode())
+    return f"{plan.name}-seed{seed}-{h.hexdigest()[:12]}"
+
+
+def prepare_benchmark(
+    sources: Path, photos: Path | None, plan: BenchPlan, *, seed: int = 0, cache: Path,
+    progress: Progress | None = None,
+) -> tuple[Path, float, bool]:
+    """(ground-truth path, build seconds, built now) of the benchmark for `plan` and `seed`
+    from `sources` (a folder of clips) and `photos` (a folder, or None), built into
+    `cache`/<benchmark_key> unless a complete build is already there (then "built now" is
+    False and the build seconds are those recorded when it was built)."""
+    clips = list_files(sources, VIDEO_SUFFIXES)
+    photo_files = [] if photos is None else list_files(photos, PHOTO_SUFFIXES)
+    folder = Path(cache) / benchmark_key(plan, seed, [*clips, *photo_files])
+    if (folder / _COMPLETE).is_file() and (folder / "groundtruth.json").is_file():
+        recorded = json.loads((folder / _COMPLETE).read_text())
+        return folder / "groundtruth.json", float(recorded.get("build_s", 0.0)), False
+    if folder.exists():  # an interrupted build: start again
+        shutil.rmtree(folder)
+    start = time.perf_counter()
+    gt = build_benchmark(
+        clips, folder, seed=seed, n_references=plan.n_references, n_queries=plan.n_queries,
+        negative_share=plan.negative_share, photos=photo_files or None, spec=plan.spec,
+        progress=(lambda s, d, t: progress(f"build {s}", d, t)) if progress else None,
+    )
+    build_s = time.perf_counter() - start
+    doc = {"plan": asdict(plan), "seed": seed, "build_s": round(build_s, 2)}
+    (folder / _COMPLETE).write_text(json.dumps(doc, indent=1))
+    return gt, build_s, True
+
+
+# ---- measuring -----------------------------------------------------------------------------
+
+def _index(lib: "Library", refs: Sequence[Path], progress: Progress | None) -> dict[str, float]:
+    """Add `refs` to `lib` one by one; indexing seconds and seconds of video indexed."""
+    video_s = 0.0
+    start = time.perf_counter()
+    for i, ref in enumerate(refs):
+        video_s += sum(r.duration for r in lib.add([ref]))
+        if progress:
+            progress("index", i + 1, len(refs))
+    return {"index_s": time.perf_counter() - start, "video_s": video_s}
+
+
+def _query_all(lib: "Library", root: Path, queries: Sequence[str], predictions: Path,
+               progress: Progress | None) -> list[float]:
+    """Query every query file (paths relative to `root`), writing one `vidtrace query --json`
+    line each to `predictions`; returns the wall latency of each query in seconds."""
+    latencies: list[float] = []
+    with open(predictions, "w") as out:
+        for i, name in enumerate(queries):
+            start = time.perf_counter()
+            try:
+                row: dict[str, Any] = {"query": name, "matches": [
+                    m.to_json() for m in lib.query(root / name)]}
+            except VidtraceError as e:  # a broken query is scored as "nothing found"
+                row = {"query": name, "error": str(e)}
+            latencies.append(time.perf_counter() - start)
+            out.write(json.dumps(row) + "\n")
+            if progress:
+                progress("query", i + 1, len(queries))
+    return latencies
+
+
+def measure(gt_path: Path, predictions: Path, *, settings: Settings = DEFAULT_SETTINGS,
+            work_dir: Path | None = None, progress: Progress | None = None) -> dict[str, Any]:
+    """Index the references of the benchmark `gt_path` into a fresh library (a temporary
+    folder in `work_dir`), query every query into `predictions` (JSONL) and evaluate it.
+
+    Returns {"evaluation": the `evaluate` report, "speed": {...}, "sizes": {...}}. Speed:
+    model_load_s; index_s and index_speed (seconds of video indexed per second); query latency
+    mean_s, p95_s, max_s over queries (wall time per query: decoding, describing, search and
+    alignment); peak_rss_mb of this process so far; library_bytes and bytes_per_reference_hour.
+    """
+    from vidtrace.api import Library
+
+    root = Path(gt_path).parent
+    truth = read_ground_truth(gt_path)
+    refs = sorted((root / "references").glob("*.mp4"))
+    if not truth:
+        raise ConfigError(f"{gt_path}: the ground truth lists no query")
+    if not refs:
+        raise ConfigError(f"{root}: no reference videos in references/; rebuild the benchmark")
+    if work_dir is not None:
+        Path(work_dir).mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="bench-library-", dir=work_dir) as tmp:
+        start = time.perf_counter()
+        lib = Library.create(Path(tmp) / "library", settings)
+        model_load_s = time.perf_counter() - start
+        try:
+            indexed = _index(lib, refs, progress)
+            summary: dict[str, Any] = lib.summary()
+            latencies = _query_all(lib, root, [q.query for q in truth], predictions, progress)
+        finally:
+            lib.close()
+    report = evaluate(truth, read_predictions(predictions))
+    lat = np.array(latencies, dtype=np.float64)
+    speed = {
+        "model_load_s": round(model_load_s, 3),
+        "index_s": round(indexed["index_s"], 3),
+        "index_speed": round(indexed["video_s"] / max(indexed["index_s"], 1e-9), 3),
+        "query_latency_mean_s": round(float(lat.mean()), 3),
+        "query_latency_p95_s": round(float(np.percentile(lat, 95)), 3),
+        "query_latency_max_s": round(float(lat.max()), 3),
+        "query_speed": round(sum(q.duration for q in truth) / max(float(lat.sum()), 1e-9), 3),
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "library_bytes": int(summary["bytes"]),
+        "bytes_per_reference_hour": round(float(summary["bytes_per_hour"])),
+    }
+    sizes = {
+        "references": len(refs),
+        "reference_s": round(indexed["video_s"], 2),
+        "reference_frames": int(summary["frames"]),
+        "queries": len(truth),
+        "positives": sum(not q.is_negative for q in truth),
+        "negatives": sum(q.is_negative for q in truth),
+        "query_s": round(sum(q.duration for q in truth), 2),
+        "copied_segments": sum(len(q.segments) for q in truth),
+        "copied_s": round(sum(s.query_end - s.query_start for q in truth for s in q.segments),
+                          2),
+    }
+    return {"evaluation": report, "speed": speed, "sizes": sizes}
+
+
+# ---- the report ----------------------------------------------------------------------------
+
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def _ram_gb() -> float | None:
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                return round(int(line.split()[1]) / 1024**2, 1)
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
+def machine_info() -> dict[str, Any]:
+    """CPU model, logical cores (all, and those this process may use), RAM in GiB, OS and
+    Python version."""
+    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
+    return {"cpu": _cpu_model(), "cores": os.cpu_count(), "usable_cores": usable,
+            "ram_gb": _ram_gb(), "os": platform.platform(),
+            "python": platform.python_version()}
+
+
+def git_commit() -> str | None:
+    """The repository's HEAD commit, with "+dirty" when tracked files are modified; None when
+    there is no repository or no git."""
+    root = repository_root()
+    if root is None or not (root / ".git").exists():
+        return None
+    try:
+        head = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], check=True,
+                              capture_output=True, text=True, timeout=10).stdout.strip()
+        dirty = subprocess.run(["git", "-C", str(root), "status", "--porcelain",
+                                "--untracked-files=no"], check=True, capture_output=True,
+                               text=True, timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return head + ("+dirty" if dirty else "")
+
+
+def run_bench(
+    plan: BenchPlan, *, seed: int = 0, sources: Path | None = None, photos: Path | None = None,
+    no_photos: bool = False, cache: Path | None = None, predictions: Path,
+    settings: Settings = DEFAULT_SETTINGS, command: str = "", progress: Progress | None = None,
+) -> dict[str, Any]:
+    """Build or reuse the benchmark of `plan`, measure it (`measure`) and return the whole
+    report: evaluation, speed and sizes, plus the benchmark's origin, the settings, `command`
+    (the command line that ran it), the machine, vidtrace's version, git commit and the date.
+    `sources`/`photos`/`cache` default to `default_sources()`, `default_photos()`,
+    `default_cache()` (`no_photos`: use none); `predictions` is where the JSONL predictions
+    are written."""
+    sources = Path(sources) if sources is not None else default_sources()
+    if no_photos:
+        photos = None
+    elif photos is None:
+        photos = default_photos()
+    cache = Path(cache) if cache is not None else default_cache()
+    gt, build_s, built_now = prepare_benchmark(sources, photos, plan, seed=seed, cache=cache,
+                                               progress=progress)
+    Path(predictions).parent.mkdir(parents=True, exist_ok=True)
+    measured = measure(gt, Path(predictions), settings=settings, work_dir=cache,
+                       progress=progress)
+    return {
+        "format": REPORT_FORMAT,
+        "version": REPORT_VERSION,
+        "name": plan.name,
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "command": command,
+        "vidtrace_version": vidtrace.__version__,
+        "git_commit": git_commit(),
+        "machine": machine_info(),
+        "benchmark": {"folder": str(gt.parent), "seed": seed, "plan": asdict(plan),
+                      "sources": str(sources), "photos": str(photos) if photos else None,
+                      "built_now": built_now, "build_s": round(build_s, 2)},
+        "predictions": str(predictions),
+        "settings": settings.to_dict(),
+        **measured,
+    }
+
+
+def format_bench(report: dict[str, Any]) -> str:
+    """A `run_bench` report as text: what ran where, the evaluation table (`format_table`)
+    and a speed section."""
+    m, z, s, b = report["machine"], report["sizes"], report["speed"], report["benchmark"]
+    built = (f"built in {b['build_s']:.0f} s" if b["built_now"]
+             else f"cached, built in {b['build_s']:.0f} s")
+    lines = [
+        f"vidtrace bench {report['name']} (seed {b['seed']}, {built}) {report['date']}",
+        f"machine: {m['cpu']}, {m['usable_cores']} cores, {m['ram_gb']} GiB; "
+        f"vidtrace {report['vidtrace_version']} @ {report['git_commit'] or 'unknown commit'}",
+        f"sizes: {z['references']} references ({z['reference_s'] / 60:.1f} min), "
+        f"{z['queries']} queries ({z['positives']} positive, {z['negatives']} negative, "
+        f"{z['query_s'] / 60:.1f} min), {z['copied_segments']} copied segments",
+        "",
+        format_table(report["evaluation"]).rstrip("\n"),
+        "",
+        "speed",
+        f"  model load        {s['model_load_s']:8.2f} s",
+        f"  indexing          {s['index_speed']:8.1f} s of video per s ({s['index_s']:.1f} s)",
+        f"  query latency     {s['query_latency_mean_s']:8.2f} s mean, "
+        f"{s['query_latency_p95_s']:.2f} s p95, {s['query_latency_max_s']:.2f} s max "
+        f"({s['query_speed']:.1f} s of video per s)",
+        f"  peak RSS          {s['peak_rss_mb']:8.0f} MB",
+        f"  library size      {s['bytes_per_reference_hour'] / 1e6:8.1f} MB per reference hour "
+        f"({s['library_bytes']} bytes)",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def write_report(report: dict[str, Any], path: Path) -> None:
+    """Write `report` as indented JSON to `path` (folders created; atomic rename)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(report, indent=1, allow_nan=False) + "\n")
+    tmp.replace(path)
