@@ -21,6 +21,7 @@ import numpy as np
 from vidtrace.errors import ConfigError, VideoError
 from vidtrace.synth.base import Edit, SpatialEdit
 from vidtrace.synth.edits import RenderParams, reseed, split_chain
+from vidtrace.synth.panzoom import join_footage
 from vidtrace.synth.videoio import (
     Fit,
     FrameReader,
@@ -86,16 +87,9 @@ def concat_videos(
     """
     if not sources:
         raise ConfigError("concat_videos needs at least one source video")
-    rate = output_rate(fps)
-    spans: list[tuple[Path, float, float]] = []
-    with VideoWriter(out, size[0], size[1], rate, crf=crf, preset=preset) as writer:
-        for source in sources:
-            first = writer.frames
-            with FrameReader(source, size, Fit.LETTERBOX) as reader:
-                while (image := reader.frame_at(float((writer.frames - first) / rate))) is not None:
-                    writer.write(image)
-            spans.append((Path(source), float(first / rate), float(writer.frames / rate)))
-    return spans
+    spans = join_footage([Path(s) for s in sources], out, fps=fps, size=size, crf=crf,
+                         preset=preset)
+    return [(Path(str(part)), start, end) for part, start, end in spans]
 
 
 def render_copy(
