@@ -7,6 +7,7 @@ references, and video -> descriptors -> retrieve -> align for queries.
 import hashlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -26,13 +27,20 @@ from vidtrace.video.borders import prepare_frame
 Progress = Callable[[float], None]
 
 
+class AddStatus(StrEnum):
+    """What `Library.add` did with one file."""
+
+    ADDED = "added"
+    UNCHANGED = "unchanged"  # the same content was already in the library
+
+
 @dataclass(frozen=True)
 class AddResult:
-    """What `Library.add` did with one file: "added", "unchanged" (same content already there)."""
+    """One file given to `Library.add`: its reference id and what was done."""
 
     path: str
     video_id: str
-    status: str
+    status: AddStatus
     duration: float
     n_frames: int
 
@@ -62,7 +70,9 @@ def describe_video(path: str | Path, descriptor: Descriptor, fps: float, setting
         if progress is not None:
             progress(float(t[-1]))
     all_times = np.concatenate(times)
-    keep = np.concatenate([[True], np.diff(all_times) > 0])  # broken containers repeat times
+    # broken containers can repeat or reorder timestamps: keep strictly increasing ones only
+    before = np.maximum.accumulate(np.concatenate([[-np.inf], all_times[:-1]]))
+    keep = all_times > before
     duration = max(info.duration, float(all_times[-1]) + 1.0 / fps)
     return FrameSet(video_id or Path(path).stem, all_times[keep],
                     np.concatenate(vectors)[keep], duration)
@@ -87,6 +97,9 @@ class Library:
             raise LibraryError(f"{root}: exists and is not a folder; choose another path")
         if (root / "manifest.json").exists():
             raise LibraryError(f"{root}: already holds a library; open it instead")
+        if root.is_dir() and any(root.iterdir()):
+            raise LibraryError(f"{root}: is a folder with other files, not a library; "
+                               "give a new or empty folder for the library")
         root.mkdir(parents=True, exist_ok=True)
         descriptor = create_descriptor(settings.descriptor, settings.thread_count)
         manifest = Manifest(descriptor.name, descriptor.version, descriptor.dim,
@@ -188,7 +201,7 @@ class Library:
                         raise
                     on_error(path, e)
         finally:
-            if any(r.status == "added" for r in results):
+            if any(r.status is AddStatus.ADDED for r in results):
                 index.save(self.folder, self.catalog.generation)
         return results
 
@@ -200,7 +213,8 @@ class Library:
         vid = video_id or path.stem
         same = self.catalog.find(content_hash=digest)
         if same is not None:
-            return AddResult(str(path), same.video_id, "unchanged", same.duration, same.n_frames)
+            return AddResult(str(path), same.video_id, AddStatus.UNCHANGED, same.duration,
+                             same.n_frames)
         taken = self.catalog.find(video_id=vid)
         if taken is not None:
             raise LibraryError(
@@ -215,7 +229,7 @@ class Library:
         rowid = self.catalog.insert(rec, fs.times, fs.vectors)
         # the index holds what a rebuild from the catalog's float16 rows would hold
         index.add(rowid, fs.vectors.astype(np.float16).astype(np.float32))
-        return AddResult(str(path), vid, "added", fs.duration, len(fs))
+        return AddResult(str(path), vid, AddStatus.ADDED, fs.duration, len(fs))
 
     def remove(self, video_id: str) -> VideoRecord:
         """Remove one reference video by id; raises LibraryError when there is none."""

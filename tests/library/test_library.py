@@ -133,3 +133,10 @@ def test_not_a_library() -> None:
         Library.open("/nonexistent/lib")
     with pytest.raises(LibraryError, match="not a vidtrace library"):
         Library.open(CLIPS)
+
+
+def test_create_refuses_a_folder_of_other_files(tmp_path: Path) -> None:
+    (tmp_path / "holiday.mp4").write_bytes(b"not ours")
+    with pytest.raises(LibraryError, match="folder with other files"):
+        Library.create(tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["holiday.mp4"]

@@ -35,7 +35,7 @@ def index(
     )] = None,
 ) -> None:
     """Add reference videos to a library (created if missing). Re-adding a file is a no-op."""
-    from vidtrace.api import Library
+    from vidtrace.api import AddStatus, Library
 
     files = expand_paths(paths)
     if not files:
@@ -71,7 +71,7 @@ def index(
             results = lib.add(files, [video_id] * len(files), on_error=report, progress=per_file)
         lib.close()
     elapsed = time.perf_counter() - start
-    added = [r for r in results if r.status == "added"]
+    added = [r for r in results if r.status is AddStatus.ADDED]
     seconds = sum(r.duration for r in added)
     out.print(f"{len(added)} added ({seconds:.1f} s of video in {elapsed:.1f} s, "
               f"{seconds / max(elapsed, 1e-9):.1f}x real time), "
