@@ -162,17 +162,35 @@ def trim_sparse_ends(q: np.ndarray, p: AlignParams) -> slice:
     return slice(lo, hi)
 
 
+@dataclass(frozen=True)
+class ChainLine:
+    """A chain's refined line ref = a * query + b and its query rows [lo, hi] (inclusive)."""
+
+    a: float
+    b: float
+    lo: int
+    hi: int
+
+
+def chain_line(q_times: np.ndarray, r_times: np.ndarray, S: np.ndarray, chain_q: np.ndarray,
+               chain_r: np.ndarray, chain_s: np.ndarray, p: AlignParams) -> ChainLine:
+    """The chain's least-squares line, refined on the dense matrix over the rows it spans."""
+    a, b = _fit_line(chain_q, chain_r, chain_s, p)
+    lo = int(np.searchsorted(q_times, chain_q[0] - 1e-9))
+    hi = int(np.searchsorted(q_times, chain_q[-1] + 1e-9)) - 1
+    a, b = refine_line(q_times, r_times, S, np.arange(lo, hi + 1), a, b, p.min_speed,
+                       p.max_speed)
+    return ChainLine(a, b, lo, hi)
+
+
 def split_at_gaps(q_times: np.ndarray, r_times: np.ndarray, S: np.ndarray, chain_q: np.ndarray,
-                  chain_r: np.ndarray, chain_s: np.ndarray, p: AlignParams) -> list[slice]:
+                  line: ChainLine, p: AlignParams) -> list[slice]:
     """Pieces of a chain separated by a splice: a run of at least `split_gap_s` of query time
     whose frames are not similar (below `floor`) along the chain's refined line. A chain may
     bridge a short piece of unrelated footage when the reference moved on about as far; the
     dense matrix shows the gap that the chain's sparse hits hide."""
-    a, b = _fit_line(chain_q, chain_r, chain_s, p)
-    lo = int(np.searchsorted(q_times, chain_q[0] - 1e-9))
-    hi = int(np.searchsorted(q_times, chain_q[-1] + 1e-9)) - 1
-    rows = np.arange(lo, hi + 1)
-    a, b = refine_line(q_times, r_times, S, rows, a, b, p.min_speed, p.max_speed)
+    a, b = line.a, line.b
+    rows = np.arange(line.lo, line.hi + 1)
     low = line_similarity(r_times, S, rows, q_times[rows], a * q_times[rows] + b) < p.floor
     cuts: list[float] = []  # query times inside each long low run
     start = None
@@ -190,16 +208,12 @@ def split_at_gaps(q_times: np.ndarray, r_times: np.ndarray, S: np.ndarray, chain
 
 
 def _segment(q_times: np.ndarray, r_times: np.ndarray, S: np.ndarray, chain_q: np.ndarray,
-             chain_r: np.ndarray, chain_s: np.ndarray, p: AlignParams, query_duration: float,
+             chain_s: np.ndarray, line: ChainLine, p: AlignParams, query_duration: float,
              ref_duration: float, free: tuple[int, int]) -> Segment:
-    """A segment from a cleaned chain: its line refined on the dense matrix, its ends moved
-    along that line (inside query rows `free`), its boundaries and score."""
-    a, b = _fit_line(chain_q, chain_r, chain_s, p)
-    lo = int(np.searchsorted(q_times, chain_q[0] - 1e-9))
-    hi = int(np.searchsorted(q_times, chain_q[-1] + 1e-9)) - 1
-    a, b = refine_line(q_times, r_times, S, np.arange(lo, hi + 1), a, b, p.min_speed,
-                       p.max_speed)
-    lo, hi = refine_ends(q_times, r_times, S, lo, hi, a, b, p.floor, free)
+    """A segment from a cleaned chain and its refined line: its ends moved along the line
+    (inside query rows `free`), its boundaries and score."""
+    a, b = line.a, line.b
+    lo, hi = refine_ends(q_times, r_times, S, line.lo, line.hi, a, b, p.floor, free)
     # A sample at time t stands for the content around it: extend half a period either side.
     half = p.query_period_s / 2
     q0 = max(0.0, float(q_times[lo]) - half)
@@ -239,17 +253,18 @@ def align_pair(q_times: np.ndarray, r_times: np.ndarray, S: np.ndarray, p: Align
         if len(chain) < p.min_hits:
             alive &= ~span
             continue
-        pieces = split_at_gaps(q_times, r_times, S, qt[chain], rt[chain], s[chain], p)
+        line = chain_line(q_times, r_times, S, qt[chain], rt[chain], s[chain], p)
+        pieces = split_at_gaps(q_times, r_times, S, qt[chain], line, p)
         if not pieces:
             alive &= ~span
             continue
-        piece = max(pieces, key=lambda k: float(s[chain][k].sum()))
-        chain = chain[piece]
-        if len(pieces) > 1:  # a splice: this piece now, the others stay alive for later rounds
+        if pieces != [slice(0, len(chain))]:  # a splice: the heaviest piece now, the others
+            chain = chain[max(pieces, key=lambda k: float(s[chain][k].sum()))]  # stay in play
             span = (qt >= qt[chain[0]] - 1e-9) & (qt <= qt[chain[-1]] + 1e-9)
+            line = chain_line(q_times, r_times, S, qt[chain], rt[chain], s[chain], p)
         free = _free_rows(taken, int(qi[chain[0]]), int(qi[chain[-1]]))
-        seg = _segment(q_times, r_times, S, qt[chain], rt[chain], s[chain], p,
-                       query_duration, ref_duration, free)
+        seg = _segment(q_times, r_times, S, qt[chain], s[chain], line, p, query_duration,
+                       ref_duration, free)
         seg_rows = (q_times >= seg.query_start) & (q_times <= seg.query_end)
         span |= (qt >= seg.query_start) & (qt <= seg.query_end)
         alive &= ~span
