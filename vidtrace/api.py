@@ -257,11 +257,10 @@ class Library:
             return []
         hits = knn_hits(self.index, query.vectors, s.knn_k)
         candidates = rank_candidates(hits, len(query), s.hit_floor, s.max_candidates)
-        records = {r.rowid: r for r in self.catalog.videos()}
         params = AlignParams.from_settings(s)
         matches: list[Match] = []
         for rowid, _score in candidates:
-            rec = records[rowid]
+            rec = self.catalog.record(rowid)
             r_times, r_vectors = self.catalog.frames(rowid)
             S = query.vectors @ r_vectors.T
             for g in align_pair(query.times, r_times, S, params, query.duration, rec.duration):

@@ -95,6 +95,14 @@ class Catalog:
             f"SELECT {_COLUMNS} FROM videos WHERE {key} = ?", (value,)).fetchone()
         return None if row is None else VideoRecord(*row)
 
+    def record(self, rowid: int) -> VideoRecord:
+        """The video with catalog row `rowid` (LibraryError when there is none)."""
+        row = self._db.execute(f"SELECT {_COLUMNS} FROM videos WHERE rowid = ?",
+                               (rowid,)).fetchone()
+        if row is None:
+            raise LibraryError(f"{self.path}: no video with row {rowid}; rebuild the index")
+        return VideoRecord(*row)
+
     def frames(self, rowid: int) -> tuple[np.ndarray, np.ndarray]:
         """(times float64[T], vectors float32[T, d]) of the video with catalog row `rowid`."""
         row = self._db.execute(
