@@ -22,6 +22,7 @@ from vidtrace.settings import DEFAULT_SETTINGS, Settings
 from vidtrace.types import FrameSet, Match
 from vidtrace.video import iter_frames, probe
 from vidtrace.video.borders import prepare_frame
+from vidtrace.video.decode import check_video_path
 
 # Called with the seconds of video described so far for the current file.
 Progress = Callable[[float], None]
@@ -69,13 +70,9 @@ def describe_video(path: str | Path, descriptor: Descriptor, fps: float, setting
         vectors.append(v)
         if progress is not None:
             progress(float(t[-1]))
-    all_times = np.concatenate(times)
-    # broken containers can repeat or reorder timestamps: keep strictly increasing ones only
-    before = np.maximum.accumulate(np.concatenate([[-np.inf], all_times[:-1]]))
-    keep = all_times > before
+    all_times = np.concatenate(times)  # strictly increasing: iter_frames drops repeats
     duration = max(info.duration, float(all_times[-1]) + 1.0 / fps)
-    return FrameSet(video_id or Path(path).stem, all_times[keep],
-                    np.concatenate(vectors)[keep], duration)
+    return FrameSet(video_id or Path(path).stem, all_times, np.concatenate(vectors), duration)
 
 
 class Library:
@@ -207,9 +204,7 @@ class Library:
 
     def _add_one(self, path: Path, video_id: str | None, index: FrameIndex,
                  progress: Callable[[Path], Progress] | None) -> AddResult:
-        if not path.is_file():
-            raise VideoError(path, "no such file; check the path")
-        digest = file_hash(path)
+        digest = file_hash(check_video_path(path))
         vid = video_id or path.stem
         same = self.catalog.find(content_hash=digest)
         if same is not None:

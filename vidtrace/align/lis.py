@@ -221,7 +221,7 @@ def _segment(q_times: np.ndarray, r_times: np.ndarray, S: np.ndarray, chain_q: n
     q1 = min(query_duration, q1) if query_duration > 0 else q1
     r0 = float(np.clip(a * q0 + b, 0.0, ref_duration))
     r1 = float(np.clip(a * q1 + b, r0, ref_duration))
-    in_span = (chain_q >= q_times[lo] - 1e-9) & (chain_q <= q_times[hi] + 1e-9)
+    in_span = _span(chain_q, float(q_times[lo]), float(q_times[hi]))
     n_frames = len(np.unique(chain_q[in_span]))
     density = min(1.0, n_frames / (hi - lo + 1))
     score = float(np.mean(chain_s[in_span])) * density if n_frames else 0.0
@@ -246,7 +246,7 @@ def align_pair(q_times: np.ndarray, r_times: np.ndarray, S: np.ndarray, p: Align
         if len(idx) < p.min_hits or len(out) >= p.max_segments:
             break
         chain = idx[best_chain(qt[idx], rt[idx], s[idx], p)]
-        span = (qt >= qt[chain[0]] - 1e-9) & (qt <= qt[chain[-1]] + 1e-9)
+        span = _span(qt, qt[chain[0]], qt[chain[-1]])
         if len(chain) >= 3:
             chain = chain[inliers(qt[chain], rt[chain], p)]
         chain = chain[trim_sparse_ends(qt[chain], p)]
@@ -260,18 +260,23 @@ def align_pair(q_times: np.ndarray, r_times: np.ndarray, S: np.ndarray, p: Align
             continue
         if pieces != [slice(0, len(chain))]:  # a splice: the heaviest piece now, the others
             chain = chain[max(pieces, key=lambda k: float(s[chain][k].sum()))]  # stay in play
-            span = (qt >= qt[chain[0]] - 1e-9) & (qt <= qt[chain[-1]] + 1e-9)
+            span = _span(qt, qt[chain[0]], qt[chain[-1]])
             line = chain_line(q_times, r_times, S, qt[chain], rt[chain], s[chain], p)
         free = _free_rows(taken, int(qi[chain[0]]), int(qi[chain[-1]]))
         seg = _segment(q_times, r_times, S, qt[chain], s[chain], line, p, query_duration,
                        ref_duration, free)
-        seg_rows = (q_times >= seg.query_start) & (q_times <= seg.query_end)
-        span |= (qt >= seg.query_start) & (qt <= seg.query_end)
+        seg_rows = _span(q_times, seg.query_start, seg.query_end)
+        span |= _span(qt, seg.query_start, seg.query_end)
         alive &= ~span
         if seg.n_hits >= p.min_hits and seg.score >= p.threshold:
             out.append(seg)
             taken |= seg_rows
     return sorted(out, key=lambda g: -g.score)
+
+
+def _span(times: np.ndarray, start: float, end: float) -> np.ndarray:
+    """Mask of `times` inside [start, end], with a nanosecond of slack for rounding."""
+    return (times >= start - 1e-9) & (times <= end + 1e-9)
 
 
 def _free_rows(taken: np.ndarray, lo: int, hi: int) -> tuple[int, int]:

@@ -31,9 +31,8 @@ class VideoInfo:
     codec: str
 
 
-def _open(path: str | Path):  # type: ignore[no-untyped-def]
-    import av
-
+def check_video_path(path: str | Path) -> Path:
+    """`path` as a Path when it is a non-empty file; VideoError naming it otherwise."""
     p = Path(path)
     if not p.exists():
         raise VideoError(p, "no such file; check the path")
@@ -41,6 +40,13 @@ def _open(path: str | Path):  # type: ignore[no-untyped-def]
         raise VideoError(p, "is a folder, not a video file")
     if p.stat().st_size == 0:
         raise VideoError(p, "is an empty file (0 bytes); re-export or re-download it")
+    return p
+
+
+def _open(path: str | Path):  # type: ignore[no-untyped-def]
+    import av
+
+    p = check_video_path(path)
     try:
         container = av.open(str(p))
     except av.error.EOFError as e:
@@ -92,7 +98,8 @@ def iter_frames(
     short_side: int = 224,
     max_long_side: int = 400,
 ) -> Iterator[tuple[float, np.ndarray]]:
-    """Yield (time_s, rgb uint8[H, W, 3]) for frames sampled at `fps` (every frame when None).
+    """Yield (time_s, rgb uint8[H, W, 3]) for frames sampled at `fps` (every frame when None),
+    times strictly increasing (frames of broken containers that repeat or go back are dropped).
 
     Frames are converted and resized by FFmpeg's scaler straight to the output size. When the
     sampling rate is well below the stream's, non-reference frames are not decoded at all.
@@ -119,6 +126,7 @@ def iter_frames(
 
 def _sample(container, stream, path, fps, short_side, max_long_side):  # type: ignore[no-untyped-def]
     origin: float | None = None
+    last: float | None = None
     next_target = 0.0
     size: tuple[int, int] | None = None
     count = 0
@@ -130,6 +138,8 @@ def _sample(container, stream, path, fps, short_side, max_long_side):  # type: i
         if origin is None:
             origin = t
         t -= origin
+        if last is not None and t <= last:
+            continue
         if fps is not None and t < next_target - _TIME_SLACK_S:
             continue
         if fps is not None:
@@ -144,6 +154,7 @@ def _sample(container, stream, path, fps, short_side, max_long_side):  # type: i
         image = frame.to_ndarray(
             width=size[0], height=size[1], format="rgb24", interpolation="AREA"
         )
+        last = t
         yield t, image
     if count == 0:
         raise VideoError(path, "contains no decodable video frames (zero-length or corrupt)")
@@ -177,8 +188,6 @@ def decode_frames(
     times: list[float] = []
     frames: list[np.ndarray] = []
     for t, image in iter_frames(path, fps, short_side, max_long_side):
-        if times and t <= times[-1]:
-            continue  # duplicated or out-of-order timestamps in a broken container
         times.append(t)
         frames.append(image)
     return np.asarray(times, dtype=np.float64), np.stack(frames)
