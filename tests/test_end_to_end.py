@@ -2,12 +2,17 @@
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from tests.conftest import shared_video
+from vidtrace.align import STAGE2_METHODS
 from vidtrace.api import Library
+from vidtrace.errors import ConfigError
+from vidtrace.retrieve import STAGE1_METHODS
+from vidtrace.settings import DEFAULT_SETTINGS
 from vidtrace.synth import Border, CopyPiece, FillerPiece, Reencode, Scale, compose_query
-from vidtrace.types import QueryTruth
+from vidtrace.types import FrameSet, QueryTruth
 
 
 @pytest.fixture(scope="session")
@@ -67,3 +72,66 @@ def test_reference_itself_matches_whole(reference_library: Path,
     assert matches[0].ref_id == "ref_c"
     assert matches[0].query_start <= 1.0 and matches[0].query_end >= 27.5
     assert abs(matches[0].ref_start - matches[0].query_start) <= 1.0
+
+
+@pytest.fixture(scope="session")
+def described_copy(reference_library: Path, scaled_bordered_copy: QueryTruth,
+                   media_dir: Path) -> FrameSet:
+    with Library.open(reference_library) as lib:
+        return lib.describe_query(media_dir / scaled_bordered_copy.query)
+
+
+@pytest.mark.parametrize("stage2", list(STAGE2_METHODS))
+@pytest.mark.parametrize("stage1", list(STAGE1_METHODS))
+def test_every_strategy_finds_the_copy_within_3s(
+    stage1: str, stage2: str, reference_library: Path, scaled_bordered_copy: QueryTruth,
+    described_copy: FrameSet, media_dir: Path,
+) -> None:
+    (truth,) = scaled_bordered_copy.segments
+    with Library.open(reference_library) as lib:
+        s = lib.settings.with_changes(stage1=stage1, stage2=stage2)
+        matches = lib.match(described_copy, s, query_path=media_dir / scaled_bordered_copy.query)
+    assert [m.ref_id for m in matches] == ["ref_a"]
+    m = matches[0]
+    offsets = (m.query_start - truth.query_start, m.query_end - truth.query_end,
+               m.ref_start - truth.ref_start, m.ref_end - truth.ref_end)
+    assert max(abs(x) for x in offsets) <= 3.0, offsets
+
+
+def test_fine_rate_rows_from_library_or_decoding(
+    reference_videos: dict[str, Path], scaled_bordered_copy: QueryTruth, media_dir: Path,
+    tmp_path: Path,
+) -> None:
+    (truth,) = scaled_bordered_copy.segments
+    settings = DEFAULT_SETTINGS.with_changes(fine_fps=4.0, fine_source="library")
+    with Library.create(tmp_path / "fine", settings) as lib:
+        lib.add([reference_videos["ref_a"]])
+        (rec,) = lib.videos()
+        coarse_times, coarse_vectors = lib.catalog.frames(rec.rowid)
+        fine = lib.catalog.fine_frames(rec.rowid)
+        assert fine is not None
+        fine_times, fine_vectors = fine
+        # 4 rows per second, and the index rate's rows are among them
+        assert abs(len(fine_times) - 4 * rec.duration) <= 2
+        assert set(coarse_times.tolist()) <= set(fine_times.tolist())
+        assert abs(len(coarse_times) - rec.duration) <= 1
+        same = np.isin(fine_times, coarse_times)
+        assert np.array_equal(fine_vectors[same], coarse_vectors)
+        query = lib.describe_query(media_dir / scaled_bordered_copy.query)
+        found = {src: lib.match(query, settings.with_changes(fine_source=src))
+                 for src in ("library", "decode")}
+    for matches in found.values():
+        assert [m.ref_id for m in matches] == ["ref_a"]
+        assert abs(matches[0].ref_start - truth.ref_start) <= 2.0
+        assert abs(matches[0].query_start - truth.query_start) <= 2.0
+    a, b = found["library"][0], found["decode"][0]
+    # decoding the file again gives the rows stored at index time (up to float16 storage)
+    assert abs(a.ref_start - b.ref_start) <= 0.2 and abs(a.query_end - b.query_end) <= 0.6
+
+
+def test_library_without_fine_rows_refuses_them(reference_library: Path) -> None:
+    with Library.open(reference_library) as lib:
+        with pytest.raises(ConfigError, match="fine_fps"):
+            lib.query_settings(lib.settings.with_changes(fine_fps=5.0))
+        # decoding at query time needs no stored rows
+        lib.query_settings(lib.settings.with_changes(fine_fps=5.0, fine_source="decode"))

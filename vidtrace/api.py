@@ -5,24 +5,25 @@ references, and video -> descriptors -> retrieve -> align for queries.
 """
 
 import hashlib
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from vidtrace.align import AlignParams, align_pair
+from vidtrace.align import AlignParams, Segment, aligner
+from vidtrace.align.fine import fine_window, refine_fine
 from vidtrace.descriptors import Descriptor, create_descriptor
 from vidtrace.errors import ConfigError, LibraryError, VideoError
 from vidtrace.library import Catalog, FrameIndex, Manifest, VideoRecord
-from vidtrace.retrieve import knn_hits, rank_candidates
-from vidtrace.settings import DEFAULT_SETTINGS, Settings
+from vidtrace.retrieve import FrameSource, knn_hits, rank
+from vidtrace.settings import DEFAULT_SETTINGS, QUERY_TIME, Settings
 from vidtrace.types import FrameSet, Match
 from vidtrace.video import iter_frames, probe
 from vidtrace.video.borders import prepare_frame
-from vidtrace.video.decode import check_video_path
+from vidtrace.video.decode import check_video_path, sample_mask
 
 # Called with the seconds of video described so far for the current file.
 Progress = Callable[[float], None]
@@ -216,12 +217,22 @@ class Library:
                 f"{path}: id {vid!r} is already used by {taken.path} (other content); "
                 "give another id with --id, or remove the old one with `vidtrace remove`"
             )
-        fps = self.settings.index_fps
-        fs = describe_video(path, self.descriptor, fps, self.settings, vid,
-                            progress(path) if progress else None)
-        rec = VideoRecord(0, vid, str(path.resolve()), digest, fs.duration, fps,
+        s = self.settings
+        fine = None
+        if s.fine_fps > 0 and s.fine_source == "library":
+            # one decode at the fine rate; the index rate is a subset of its samples
+            fine = describe_video(path, self.descriptor, s.fine_fps, s, vid,
+                                  progress(path) if progress else None)
+            keep = sample_mask(fine.times, s.index_fps)
+            fs = FrameSet(vid, fine.times[keep], fine.vectors[keep], fine.duration)
+        else:
+            fs = describe_video(path, self.descriptor, s.index_fps, s, vid,
+                                progress(path) if progress else None)
+        rec = VideoRecord(0, vid, str(path.resolve()), digest, fs.duration, s.index_fps,
                           self.manifest.descriptor_version, len(fs))
-        rowid = self.catalog.insert(rec, fs.times, fs.vectors)
+        rowid = self.catalog.insert(
+            rec, fs.times, fs.vectors,
+            None if fine is None else (s.fine_fps, fine.times, fine.vectors))
         # the index holds what a rebuild from the catalog's float16 rows would hold
         index.add(rowid, fs.vectors.astype(np.float16).astype(np.float32))
         return AddResult(str(path), vid, AddStatus.ADDED, fs.duration, len(fs))
@@ -236,32 +247,105 @@ class Library:
 
     # ---- queries ----------------------------------------------------------------------------
 
-    def describe_query(self, path: str | Path, progress: Progress | None = None) -> FrameSet:
+    def describe_query(self, path: str | Path, progress: Progress | None = None,
+                       settings: Settings | None = None) -> FrameSet:
         """The query's frames sampled at `query_fps` and described; raises VideoError."""
-        return describe_video(path, self.descriptor, self.settings.query_fps, self.settings,
-                              progress=progress)
+        s = settings or self.settings
+        return describe_video(path, self.descriptor, s.query_fps, s, progress=progress)
 
-    def query(self, path: str | Path, progress: Progress | None = None) -> list[Match]:
-        """Every copied segment of the query video `path`, best score first ([] if none)."""
-        return self.match(self.describe_query(path, progress))
+    def query(self, path: str | Path, progress: Progress | None = None,
+              settings: Settings | None = None) -> list[Match]:
+        """Every copied segment of the query video `path`, best score first ([] if none).
+        `settings`: query-time settings other than the library's (see `match`)."""
+        s = self.query_settings(settings)
+        return self.match(self.describe_query(path, progress, s), s, query_path=path)
 
-    def match(self, query: FrameSet) -> list[Match]:
-        """Matches of an already-described query (stage 1 retrieval, then stage 2 alignment)."""
-        s = self.settings
+    def query_settings(self, settings: Settings | None) -> Settings:
+        """`settings` checked against the library's: only the fields in
+        `vidtrace.settings.QUERY_TIME` (and `fine_source` "decode") may differ."""
+        if settings is None:
+            return self.settings
+        stored, wanted = self.settings.to_dict(), settings.to_dict()
+        for key, value in wanted.items():
+            if key in QUERY_TIME or stored[key] == value:
+                continue
+            if key in ("fine_fps", "fine_source") and (
+                    settings.fine_source == "decode" or settings.fine_fps == 0):
+                continue  # off, or decoded at query time: the library's fine rows not needed
+            raise ConfigError(
+                f"{self.folder}: was built with {key} = {stored[key]!r}; a query cannot use "
+                f"{value!r} (build another library with it)")
+        return settings
+
+    def match(self, query: FrameSet, settings: Settings | None = None,
+              query_path: str | Path | None = None) -> list[Match]:
+        """Matches of an already-described query: stage 1 ranks candidate references by
+        `settings.stage1`, stage 2 aligns each by `settings.stage2`, segments scoring below
+        `match_threshold` are dropped. `query_path` lets "orb-rerank" decode query frames
+        again (without it, that ranker falls back to "vote")."""
+        s = self.query_settings(settings)
         if len(query) == 0 or self.index.ntotal == 0:
             return []
         hits = knn_hits(self.index, query.vectors, s.knn_k)
-        candidates = rank_candidates(hits, len(query), s.hit_floor, s.max_candidates)
-        params = AlignParams.from_settings(s)
+        frames = None if query_path is None else self._frame_source(Path(query_path), s)
+        candidates = rank(s.stage1, hits, len(query), s.hit_floor, s.max_candidates,
+                          rerank_top=s.rerank_top, query_times=query.times,
+                          ref_times=lambda rowid: self.catalog.frames(rowid)[0], frames=frames)
+        align = aligner(s.stage2)
+        # the threshold is applied last, so a calibration sweep over it is exact
+        params = replace(AlignParams.from_settings(s), threshold=-np.inf)
         matches: list[Match] = []
         for rowid, _score in candidates:
             rec = self.catalog.record(rowid)
             r_times, r_vectors = self.catalog.frames(rowid)
             S = query.vectors @ r_vectors.T
-            for g in align_pair(query.times, r_times, S, params, query.duration, rec.duration):
-                matches.append(Match(rec.video_id, g.query_start, g.query_end, g.ref_start,
-                                     g.ref_end, g.score))
+            for g in align(query.times, r_times, S, params, query.duration, rec.duration):
+                if s.fine_fps > 0:
+                    g = self._refine_fine(g, query, rec, params, s)
+                if g.score >= s.match_threshold:
+                    matches.append(Match(rec.video_id, g.query_start, g.query_end,
+                                         g.ref_start, g.ref_end, g.score))
         return sorted(matches, key=lambda m: -m.score)
+
+    def _refine_fine(self, seg: Segment, query: FrameSet, rec: VideoRecord, params: AlignParams,
+                     s: Settings) -> Segment:
+        """`seg` refined on the reference's fine-rate frames around it (docs/strategies.md)."""
+        start, end = fine_window(seg, rec.duration)
+        if s.fine_source == "library":
+            stored = self.catalog.fine_frames(rec.rowid)
+            if stored is None:
+                return seg
+            f_times, f_vectors = stored
+            inside = (f_times >= start) & (f_times <= end)
+            f_times, f_vectors = f_times[inside], f_vectors[inside]
+        else:
+            from vidtrace.video.seek import iter_window
+
+            frames = (
+                (t, prepare_frame(image, s.input_size, s.crop_borders))
+                for t, image in iter_window(rec.path, s.fine_fps, start, end, s.short_side,
+                                            s.max_long_side)
+            )
+            described = list(self.descriptor.describe_stream(frames, s.batch_size))
+            if not described:
+                return seg
+            f_times = np.concatenate([t for t, _ in described])
+            f_vectors = np.concatenate([v for _, v in described])
+        return refine_fine(seg, query.times, query.vectors, f_times, f_vectors, params,
+                           query.duration, rec.duration)
+
+    def _frame_source(self, query_path: Path, s: Settings) -> FrameSource:
+        """Frames of the query (rowid None) or of a reference at given times, decoded again
+        (for geometric re-ranking); missing reference files give no frames."""
+        from vidtrace.video.seek import frames_at
+
+        def frames(rowid: int | None, times: Sequence[float]) -> list[np.ndarray | None]:
+            path = query_path if rowid is None else Path(self.catalog.record(rowid).path)
+            if rowid is not None and not path.is_file():
+                return [None] * len(times)
+            return frames_at(path, times, s.short_side, s.max_long_side)
+
+        return frames
 
     def summary(self) -> dict[str, Any]:
         """Facts for `vidtrace info`: format, descriptor, counts, size on disk, references."""

@@ -19,6 +19,15 @@ class Metric(StrEnum):
     HAMMING = "hamming"
 
 
+FINE_SOURCES = ("library", "decode")
+
+# Settings that only change how queries are answered: they may differ from those a library was
+# built with (`Library.match(..., settings)`); every other field is fixed at creation.
+QUERY_TIME = frozenset({"query_fps", "batch_size", "threads", "knn_k", "max_candidates",
+                        "hit_floor", "max_gap_s", "min_speed", "max_speed", "min_hits",
+                        "match_threshold", "stage1", "stage2", "rerank_top"})
+
+
 @dataclass(frozen=True)
 class Settings:
     """Defaults for decoding, describing, retrieving and aligning.
@@ -33,6 +42,12 @@ class Settings:
     most `max_gap_s` seconds of query; the speed ratio reference/query lies in
     [`min_speed`, `max_speed`]; a segment needs `min_hits` matched frames and a score of at least
     `match_threshold` (see docs/align.md for how the score is made).
+    Strategies (docs/strategies.md): `stage1` ranks candidate references ("vote", "bipartite" or
+    "orb-rerank", which verifies the best `rerank_top` candidates of "vote" geometrically);
+    `stage2` aligns each candidate ("lis", "interp" or "hough"). With `fine_fps` > 0 the
+    segments found are refined against reference vectors at that rate, stored in the library at
+    index time (`fine_source` "library") or decoded from the reference file at query time
+    ("decode").
     """
 
     descriptor: str = "sscd"
@@ -52,6 +67,11 @@ class Settings:
     max_speed: float = 2.0
     min_hits: int = 3
     match_threshold: float = 0.4
+    stage1: str = "vote"
+    stage2: str = "lis"
+    rerank_top: int = 3
+    fine_fps: float = 0.0
+    fine_source: str = "library"
 
     def __post_init__(self) -> None:
         positive = ("index_fps", "query_fps", "short_side", "max_long_side", "input_size",
@@ -64,6 +84,13 @@ class Settings:
             raise ConfigError("setting max_long_side must be at least short_side")
         if self.min_speed > self.max_speed:
             raise ConfigError("setting min_speed must not exceed max_speed")
+        if self.rerank_top <= 0:
+            raise ConfigError(f"setting rerank_top must be positive, got {self.rerank_top}")
+        if self.fine_fps < 0:
+            raise ConfigError("setting fine_fps must be 0 (off) or a positive rate")
+        if self.fine_source not in FINE_SOURCES:
+            raise ConfigError(f"setting fine_source must be one of {', '.join(FINE_SOURCES)}, "
+                              f"got {self.fine_source!r}")
         if self.threads < 0:
             raise ConfigError("setting threads must be 0 (all cores) or a positive count")
 

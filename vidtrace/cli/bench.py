@@ -8,12 +8,15 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.progress import TaskID
 
 from vidtrace.cli.console import out, progress_bar, user_errors
+
+if TYPE_CHECKING:
+    from vidtrace.evaluate.bench import BenchPlan
 
 
 @contextmanager
@@ -48,6 +51,11 @@ def bench(
                      ".cache/bench in the repository.")] = None,
     predictions: Annotated[Path | None, typer.Option(help="Predictions JSONL to write; default "
                            "beside the report, <name>.predictions.jsonl.")] = None,
+    ablation: Annotated[bool, typer.Option("--ablation", help="Run every stage-1 x stage-2 "
+                        "combination, thresholds calibrated on a calibration split; report "
+                        "default benchmarks/<name>-ablation.json.")] = False,
+    calibration_seed: Annotated[int, typer.Option(help="Seed of the calibration split "
+                                "(--ablation).")] = 2,
 ) -> None:
     """Build (or reuse) a benchmark from real footage, index and query it, report accuracy and
     speed."""
@@ -60,6 +68,9 @@ def bench(
     )
 
     plan = BenchPlan.quick() if quick else BenchPlan.default()
+    if ablation:
+        _ablation(plan, seed, calibration_seed, sources, photos, no_photos, report, cache)
+        return
     with user_errors():
         path = report or default_report(plan.name)
         pred_path = predictions or path.with_name(f"{path.stem}.predictions.jsonl")
@@ -71,6 +82,24 @@ def bench(
         write_report(doc, path)
     out.print(format_bench(doc), markup=False)
     out.print(f"report -> {path}; predictions -> {pred_path}", markup=False)
+
+
+def _ablation(plan: "BenchPlan", seed: int, calibration_seed: int, sources: Path | None,
+              photos: Path | None, no_photos: bool, report: Path | None, cache: Path | None
+              ) -> None:
+    from vidtrace.evaluate.ablation import format_ablation, write_json
+    from vidtrace.evaluate.bench import default_report, run_ablation_bench
+
+    with user_errors():
+        path = report or default_report(f"{plan.name}-ablation")
+        command = shlex.join(["vidtrace", *sys.argv[1:]])
+        with _stage_bars() as tick:
+            doc = run_ablation_bench(plan, seed=seed, calibration_seed=calibration_seed,
+                                     sources=sources, photos=photos, no_photos=no_photos,
+                                     cache=cache, command=command, progress=tick)
+        write_json(doc, path)
+    out.print(format_ablation(doc), markup=False)
+    out.print(f"report -> {path}", markup=False)
 
 
 def eval_command(

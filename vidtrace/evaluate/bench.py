@@ -347,6 +347,46 @@ def run_bench(
     }
 
 
+def run_ablation_bench(
+    plan: BenchPlan, *, seed: int = 0, calibration_seed: int = 2, sources: Path | None = None,
+    photos: Path | None = None, no_photos: bool = False, cache: Path | None = None,
+    settings: Settings = DEFAULT_SETTINGS, command: str = "", progress: Progress | None = None,
+) -> dict[str, Any]:
+    """Build or reuse the benchmark of `plan` with `seed` (the test split) and with
+    `calibration_seed` (the calibration split), and run the stage-1 x stage-2 ablation
+    (`vidtrace.evaluate.ablation`); the report carries the same provenance as `run_bench`'s."""
+    from vidtrace.evaluate.ablation import run_ablation
+
+    if seed == calibration_seed:
+        raise ConfigError("the calibration split needs another seed than the test split; "
+                          "change --calibration-seed")
+    sources = Path(sources) if sources is not None else default_sources()
+    if no_photos:
+        photos = None
+    elif photos is None:
+        photos = default_photos()
+    cache = Path(cache) if cache is not None else default_cache()
+    test_gt, _, _ = prepare_benchmark(sources, photos, plan, seed=seed, cache=cache,
+                                      progress=progress)
+    cal_gt, _, _ = prepare_benchmark(sources, photos, plan, seed=calibration_seed, cache=cache,
+                                     progress=progress)
+    doc = run_ablation(test_gt, cal_gt, settings, progress)
+    return {
+        "format": "vidtrace-ablation",
+        "version": 1,
+        "name": plan.name,
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "command": command,
+        "vidtrace_version": vidtrace.__version__,
+        "git_commit": git_commit(),
+        "machine": machine_info(),
+        "benchmark": {"plan": asdict(plan), "seed": seed, "calibration_seed": calibration_seed,
+                      "sources": str(sources), "photos": str(photos) if photos else None},
+        "settings": settings.to_dict(),
+        **doc,
+    }
+
+
 def format_bench(report: dict[str, Any]) -> str:
     """A `run_bench` report as text: what ran where, the evaluation table (`format_table`)
     and a speed section."""

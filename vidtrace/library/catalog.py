@@ -1,8 +1,10 @@
 """The SQLite catalog: the library's source of truth.
 
 One row per reference video: its id, source path, content hash, duration, sampling rate,
-descriptor, and its frame rows as two blobs (times float64[T], vectors float16[T, d]). Every
-change is one transaction that also bumps `generation`, so a crash leaves the previous state.
+descriptor, and its frame rows as two blobs (times float64[T], vectors float16[T, d]). A library
+with a fine rate (`Settings.fine_fps`, stage 2 at a finer sampling) also keeps each video's
+fine-rate rows in `fine_frames`, written in the same transaction. Every change is one
+transaction that also bumps `generation`, so a crash leaves the previous state.
 The faiss index is a cache derived from these rows (see index.py).
 """
 
@@ -29,6 +31,13 @@ CREATE TABLE IF NOT EXISTS videos (
     descriptor TEXT NOT NULL,
     n_frames INTEGER NOT NULL,
     added_at TEXT NOT NULL DEFAULT (datetime('now')),
+    times BLOB NOT NULL,
+    vectors BLOB NOT NULL
+);
+CREATE TABLE IF NOT EXISTS fine_frames (
+    video_rowid INTEGER PRIMARY KEY REFERENCES videos(rowid) ON DELETE CASCADE,
+    fps REAL NOT NULL,
+    n_frames INTEGER NOT NULL,
     times BLOB NOT NULL,
     vectors BLOB NOT NULL
 );
@@ -113,8 +122,22 @@ class Catalog:
         vectors = np.frombuffer(row[1], dtype=np.float16).reshape(row[2], -1)
         return times.copy(), vectors.astype(np.float32)
 
-    def insert(self, rec: VideoRecord, times: np.ndarray, vectors: np.ndarray) -> int:
-        """Insert one video in its own transaction; returns its rowid."""
+    def fine_frames(self, rowid: int) -> tuple[np.ndarray, np.ndarray] | None:
+        """(times float64[T], vectors float32[T, d]) of the video's fine-rate rows, or None
+        when the library keeps none for it."""
+        row = self._db.execute(
+            "SELECT times, vectors, n_frames FROM fine_frames WHERE video_rowid = ?", (rowid,)
+        ).fetchone()
+        if row is None:
+            return None
+        times = np.frombuffer(row[0], dtype=np.float64)
+        vectors = np.frombuffer(row[1], dtype=np.float16).reshape(row[2], -1)
+        return times.copy(), vectors.astype(np.float32)
+
+    def insert(self, rec: VideoRecord, times: np.ndarray, vectors: np.ndarray,
+               fine: tuple[float, np.ndarray, np.ndarray] | None = None) -> int:
+        """Insert one video in its own transaction, with its fine-rate rows
+        (fps, times, vectors) when given; returns its rowid."""
         with self._transaction():
             cur = self._db.execute(
                 "INSERT INTO videos (video_id, path, content_hash, duration, fps, descriptor,"
@@ -123,6 +146,15 @@ class Catalog:
                  rec.descriptor, len(times), np.asarray(times, np.float64).tobytes(),
                  np.asarray(vectors, np.float16).tobytes()),
             )
+            if fine is not None:
+                fps, fine_times, fine_vectors = fine
+                self._db.execute(
+                    "INSERT INTO fine_frames (video_rowid, fps, n_frames, times, vectors)"
+                    " VALUES (?, ?, ?, ?, ?)",
+                    (cur.lastrowid, fps, len(fine_times),
+                     np.asarray(fine_times, np.float64).tobytes(),
+                     np.asarray(fine_vectors, np.float16).tobytes()),
+                )
             self._bump()
         return int(cur.lastrowid or 0)
 
@@ -131,6 +163,7 @@ class Catalog:
         if rec is None:
             raise LibraryError(f"no reference video with id {video_id!r} in {self.path.parent}")
         with self._transaction():
+            self._db.execute("DELETE FROM fine_frames WHERE video_rowid = ?", (rec.rowid,))
             self._db.execute("DELETE FROM videos WHERE rowid = ?", (rec.rowid,))
             self._bump()
         return rec

@@ -178,6 +178,20 @@ def _declared_duration(container, stream) -> tuple[float, bool]:  # type: ignore
     return 0.0, False
 
 
+def sample_mask(times: np.ndarray, fps: float) -> np.ndarray:
+    """Which of increasing frame `times` sampling at `fps` keeps: the rule of `iter_frames`
+    (first frame at or after each k/fps), applied to frames already sampled at a finer rate."""
+    keep = np.zeros(len(times), dtype=bool)
+    next_target = 0.0
+    for i, t in enumerate(times.tolist()):
+        if t < next_target - _TIME_SLACK_S:
+            continue
+        keep[i] = True
+        while next_target <= t + _TIME_SLACK_S:
+            next_target += 1.0 / fps
+    return keep
+
+
 def decode_frames(
     path: str | Path,
     fps: float | None,

@@ -1,0 +1,138 @@
+"""Temporal Hough voting alignment on hand-made similarity matrices with known answers."""
+
+import numpy as np
+import pytest
+
+from tests.align.test_lis import PARAMS, grid, noise, plant
+from vidtrace.align.hough import align_hough, peaks, speed_grid, vote
+
+
+def test_speed_grid_covers_the_bounds_with_exact_common_speeds() -> None:
+    speeds = speed_grid(0.5, 2.0)
+    assert speeds[0] == 0.5 and speeds[-1] == 2.0
+    assert 1.0 in speeds and 1.2 in speeds
+    assert np.all(speeds[1:] / speeds[:-1] <= 1.031)
+    assert speed_grid(1.0, 1.0).tolist() == [1.0]
+
+
+def test_votes_peak_at_the_line_of_the_hits() -> None:
+    qt = np.array([0.0, 1.0, 2.0, 3.0, 1.5])
+    rt = np.array([10.0, 11.2, 12.4, 13.6, 40.0])  # four hits on ref = 1.2 q + 10, one not
+    speeds = speed_grid(0.5, 2.0)
+    acc, b0 = vote(qt, rt, np.ones(5), speeds, 1.0)
+    assert acc.sum() == pytest.approx(5 * len(speeds))  # every hit votes once per speed
+    k, j = peaks(acc, 0.5, 10)[0]
+    assert speeds[k] == 1.2 and b0 + j == pytest.approx(10.0)
+    assert acc[k, j] == pytest.approx(4.0)
+
+
+@pytest.mark.parametrize("speed", [1.0, 1.2, 0.8, 1.5, 2.0, 0.5])
+def test_planted_segment_found_with_its_boundaries(speed: float) -> None:
+    rng = np.random.default_rng(1)
+    qt, rt = grid(40, 300)
+    S = noise(rng, len(qt), len(rt))
+    plant(S, qt, 8.0, 28.0, 150.0, speed, rng)
+    (g,) = align_hough(qt, rt, S, PARAMS, 40.0, 300.0)
+    assert abs(g.query_start - 8.0) <= 1.0 and abs(g.query_end - 28.0) <= 1.0
+    assert abs(g.ref_start - 150.0) <= 1.5
+    assert abs(g.ref_end - (150.0 + 20.0 * speed)) <= 1.5
+    assert abs(g.speed - speed) < 0.05
+    assert g.n_hits == 40 and g.score > 0.6
+
+
+def test_two_segments_from_different_reference_parts() -> None:
+    rng = np.random.default_rng(2)
+    qt, rt = grid(60, 300)
+    S = noise(rng, len(qt), len(rt))
+    plant(S, qt, 5.0, 20.0, 200.0, 1.0, rng)  # later reference part first
+    plant(S, qt, 30.0, 55.0, 40.0, 1.2, rng)
+    segs = align_hough(qt, rt, S, PARAMS, 60.0, 300.0)
+    assert segs[0].score >= segs[1].score
+    segs = sorted(segs, key=lambda g: g.query_start)
+    assert len(segs) == 2
+    assert abs(segs[0].query_start - 5) <= 1 and abs(segs[0].ref_start - 200) <= 1.5
+    assert abs(segs[1].query_start - 30) <= 1 and abs(segs[1].ref_end - 70) <= 1.5
+    assert abs(segs[1].speed - 1.2) < 0.05
+
+
+def test_adjacent_segments_do_not_share_query_rows() -> None:
+    rng = np.random.default_rng(7)
+    qt, rt = grid(40, 300)
+    S = noise(rng, len(qt), len(rt))
+    plant(S, qt, 5.0, 20.0, 60.0, 1.0, rng)
+    plant(S, qt, 20.0, 35.0, 220.0, 1.0, rng)
+    segs = sorted(align_hough(qt, rt, S, PARAMS, 40.0, 300.0), key=lambda g: g.query_start)
+    assert [round(g.ref_start) for g in segs] == [60, 220]
+    assert abs(segs[0].query_end - 20) <= 1 and abs(segs[1].query_start - 20) <= 1
+    assert segs[0].query_end <= segs[1].query_start
+
+
+def test_looped_copy_gives_two_segments() -> None:
+    rng = np.random.default_rng(8)
+    qt, rt = grid(50, 200)
+    S = noise(rng, len(qt), len(rt))
+    plant(S, qt, 5.0, 20.0, 100.0, 1.0, rng)  # the same reference part, twice
+    plant(S, qt, 30.0, 45.0, 100.0, 1.0, rng)
+    segs = sorted(align_hough(qt, rt, S, PARAMS, 50.0, 200.0), key=lambda g: g.query_start)
+    assert len(segs) == 2
+    assert [abs(g.ref_start - 100) <= 1.5 for g in segs] == [True, True]
+    assert abs(segs[0].query_start - 5) <= 1 and abs(segs[1].query_start - 30) <= 1
+
+
+def test_segments_on_one_line_split_at_a_dissimilar_stretch() -> None:
+    # one peak, two copies: ref 110-120 s at query 10-20 s and ref 130-140 s at query 30-40 s
+    rng = np.random.default_rng(10)
+    qt, rt = grid(50, 200)
+    S = noise(rng, len(qt), len(rt))
+    plant(S, qt, 10.0, 20.0, 110.0, 1.0, rng)
+    plant(S, qt, 30.0, 40.0, 130.0, 1.0, rng)
+    segs = sorted(align_hough(qt, rt, S, PARAMS, 50.0, 200.0), key=lambda g: g.query_start)
+    assert [(round(g.query_start), round(g.query_end)) for g in segs] == [(10, 20), (30, 40)]
+
+
+def test_short_dropout_keeps_one_segment() -> None:
+    rng = np.random.default_rng(9)
+    qt, rt = grid(40, 300)
+    S = noise(rng, len(qt), len(rt))
+    plant(S, qt, 8.0, 16.0, 150.0, 1.0, rng)
+    plant(S, qt, 17.0, 28.0, 159.0, 1.0, rng)  # 1 s of query unmatched, same line
+    (g,) = align_hough(qt, rt, S, PARAMS, 40.0, 300.0)
+    assert abs(g.query_start - 8) <= 0.5 and abs(g.query_end - 28) <= 0.5
+    assert g.n_hits == 38
+
+
+def test_reversed_copy_does_not_crash_and_is_not_a_forward_segment() -> None:
+    rng = np.random.default_rng(5)
+    qt, rt = grid(30, 100)
+    S = noise(rng, len(qt), len(rt))
+    for i, t in enumerate(qt):  # reference played backwards
+        S[i, int(80 - t)] = 0.8
+    segs = align_hough(qt, rt, S, PARAMS, 30.0, 100.0)
+    assert all(g.query_end - g.query_start < 8 for g in segs)
+
+
+def test_pure_noise_gives_nothing() -> None:
+    rng = np.random.default_rng(3)
+    qt, rt = grid(60, 600)
+    S = rng.normal(0.15, 0.1, (len(qt), len(rt))).astype(np.float32)
+    assert align_hough(qt, rt, S, PARAMS, 60.0, 600.0) == []
+
+
+def test_outliers_do_not_change_the_answer() -> None:
+    rng = np.random.default_rng(4)
+    qt, rt = grid(40, 300)
+    S = noise(rng, len(qt), len(rt))
+    plant(S, qt, 10.0, 25.0, 100.0, 1.0, rng)
+    (clean,) = align_hough(qt, rt, S, PARAMS, 40.0, 300.0)
+    S[2, 90] = S[16, 250] = S[36, 140] = S[52, 20] = 0.9  # isolated, before, inside, after
+    (g,) = align_hough(qt, rt, S, PARAMS, 40.0, 300.0)
+    assert abs(g.query_start - 10) <= 0.5 and abs(g.query_end - 25) <= 0.5
+    assert abs(g.ref_start - clean.ref_start) <= 0.1 and abs(g.ref_end - clean.ref_end) <= 0.1
+    assert g.n_hits == clean.n_hits == 30
+
+
+@pytest.mark.parametrize("shape", [(0, 100), (40, 0), (0, 0), (40, 1)])
+def test_empty_matrices_give_nothing(shape: tuple[int, int]) -> None:
+    qt, rt = np.arange(shape[0]) / 2, np.arange(shape[1]) * 1.0
+    S = np.full(shape, 0.9, dtype=np.float32)
+    assert align_hough(qt, rt, S, PARAMS, shape[0] / 2, float(shape[1])) == []

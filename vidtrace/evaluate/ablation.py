@@ -1,0 +1,259 @@
+"""`vidtrace bench --ablation`: every stage-1 x stage-2 combination on the same benchmark, each
+with its threshold calibrated on a separate calibration split (docs/strategies.md).
+
+Both splits are benchmarks of the same plan built with different seeds (other references,
+copies, edits and queries drawn from the same footage). For each split the references are
+indexed once, with fine-rate rows stored (`fine_fps`), and every query is described once; both
+are cached in the split's folder, so a second run only matches. A combination then matches
+every described query with no threshold; the calibration split's predictions choose the
+threshold (`calibrate_threshold`), which is applied to the test split's. Query latency is the
+query's describe time (measured once) plus the combination's matching time.
+
+The fine-rate refinement is measured on the best combination: with the fine rows stored in the
+library, and decoded from the reference file at query time (on the first `DECODE_SUBSET`
+queries only, as it is slow); refinement does not change scores, so the threshold carries over.
+"""
+
+import hashlib
+import json
+import shutil
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from vidtrace.align import STAGE2_METHODS
+from vidtrace.errors import VidtraceError
+from vidtrace.evaluate.calibrate import calibrate_threshold, filter_predictions
+from vidtrace.evaluate.pairing import Predictions
+from vidtrace.evaluate.report import evaluate
+from vidtrace.groundtruth import read_ground_truth
+from vidtrace.retrieve import STAGE1_METHODS
+from vidtrace.settings import Settings
+from vidtrace.types import FrameSet, Match, QueryTruth
+
+if TYPE_CHECKING:
+    from vidtrace.api import Library
+
+FINE_FPS = 5.0  # seed 001's fine rate
+DECODE_SUBSET = 40
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass
+class Split:
+    """One benchmark split ready for matching: its truth, library and described queries."""
+
+    name: str
+    root: Path
+    truth: list[QueryTruth]
+    library: "Library"
+    queries: list[FrameSet]
+    describe_s: list[float]
+
+
+def _settings_key(settings: Settings, descriptor_version: str) -> str:
+    return hashlib.sha256(f"{descriptor_version}\0{settings.to_dict()}".encode()).hexdigest()[:12]
+
+
+def _library(root: Path, settings: Settings, progress: Progress | None, stage: str
+             ) -> "Library":
+    """The split's library with fine rows, built once into root/ablation-library-<key>."""
+    from vidtrace.api import Library
+    from vidtrace.descriptors import create_descriptor
+
+    version = create_descriptor(settings.descriptor, settings.thread_count).version
+    folder = root / f"ablation-library-{_settings_key(settings, version)}"
+    refs = sorted((root / "references").glob("*.mp4"))
+    if (folder / "complete").is_file():
+        return Library.open(folder)
+    tmp = folder.with_name(folder.name + ".partial")
+    if tmp.exists():
+        shutil.rmtree(tmp)
+    lib = Library.create(tmp, settings)
+    try:
+        for i, ref in enumerate(refs):
+            lib.add([ref])
+            if progress:
+                progress(f"{stage}: index", i + 1, len(refs))
+    finally:
+        lib.close()
+    (tmp / "complete").write_text("")
+    if folder.exists():
+        shutil.rmtree(folder)
+    tmp.rename(folder)
+    return Library.open(folder)
+
+
+def _described(split_root: Path, lib: "Library", truth: Sequence[QueryTruth],
+               progress: Progress | None, stage: str) -> tuple[list[FrameSet], list[float]]:
+    """Every query described with the library's settings, cached in an .npz beside it."""
+    s = lib.settings
+    keyed = {k: v for k, v in s.to_dict().items()
+             if k in ("descriptor", "query_fps", "short_side", "max_long_side", "input_size",
+                      "crop_borders")}
+    key = _settings_key(Settings(**keyed), lib.manifest.descriptor_version)
+    cache = split_root / f"ablation-queries-{key}.npz"
+    if cache.is_file():
+        with np.load(cache) as z:
+            n = int(z["n"])
+            queries = [FrameSet(str(z[f"id{i}"]), z[f"t{i}"], z[f"v{i}"], float(z[f"d{i}"]))
+                       for i in range(n)]
+            return queries, [float(x) for x in z["describe_s"]]
+    queries, seconds = [], []
+    for i, q in enumerate(truth):
+        start = time.perf_counter()
+        try:
+            fs = lib.describe_query(split_root / q.query)
+        except VidtraceError:
+            fs = FrameSet(q.query, np.zeros(0), np.zeros((0, lib.manifest.dim), np.float32), 0.0)
+        seconds.append(time.perf_counter() - start)
+        queries.append(fs)
+        if progress:
+            progress(f"{stage}: describe queries", i + 1, len(truth))
+    arrays: dict[str, Any] = {"n": len(queries), "describe_s": np.array(seconds)}
+    for i, fs in enumerate(queries):
+        arrays.update({f"id{i}": fs.video_id, f"t{i}": fs.times, f"v{i}": fs.vectors,
+                       f"d{i}": fs.duration})
+    tmp = cache.with_name(cache.stem + ".partial.npz")
+    np.savez(tmp, **arrays)
+    tmp.replace(cache)
+    return queries, seconds
+
+
+def prepare_split(name: str, gt_path: Path, settings: Settings,
+                  progress: Progress | None = None) -> Split:
+    """Index the split's references (cached) and describe its queries (cached)."""
+    root = Path(gt_path).parent
+    truth = read_ground_truth(gt_path)
+    lib = _library(root, settings, progress, name)
+    queries, seconds = _described(root, lib, truth, progress, name)
+    return Split(name, root, truth, lib, queries, seconds)
+
+
+def run_combo(split: Split, settings: Settings, limit: int | None = None,
+              progress: Progress | None = None, stage: str = ""
+              ) -> tuple[Predictions, list[float]]:
+    """Predictions (no threshold) of every query (the first `limit`) and the latency of each:
+    describe time plus matching time."""
+    s = settings.with_changes(match_threshold=-np.inf)
+    predictions: dict[str, list[Match] | None] = {}
+    latencies: list[float] = []
+    items = list(zip(split.truth, split.queries, split.describe_s, strict=True))[:limit]
+    for i, (q, fs, describe_s) in enumerate(items):
+        start = time.perf_counter()
+        predictions[Path(q.query).name] = split.library.match(
+            fs, s, query_path=split.root / q.query)
+        latencies.append(describe_s + time.perf_counter() - start)
+        if progress:
+            progress(stage, i + 1, len(items))
+    return predictions, latencies
+
+
+def _row(test: Split, preds: Predictions, latencies: Sequence[float], threshold: float,
+         calibration: dict[str, Any] | None, limit: int | None = None) -> dict[str, Any]:
+    truth = test.truth[:limit] if limit else test.truth
+    report = evaluate(truth, filter_predictions(preds, threshold))
+    o = report["overall"]
+    lat = np.asarray(latencies)
+    return {
+        "threshold": threshold,
+        "f1_3s": o["competition"]["3"]["f1"],
+        "f1_5s": o["competition"]["5"]["f1"],
+        "top1": o["top1"],
+        "negative_fpr": o["fpr"],
+        "latency_mean_s": round(float(lat.mean()), 3),
+        "latency_p95_s": round(float(np.percentile(lat, 95)), 3),
+        "queries": len(truth),
+        "calibration": calibration,
+        "by_edit_f1_3s": {k: v["competition"]["3"]["f1"] for k, v in report["by_edit"].items()},
+    }
+
+
+def fine_bytes_per_hour(lib: "Library") -> float:
+    """Bytes the library's fine-rate rows take per reference hour (vectors and times)."""
+    videos = lib.videos()
+    hours = sum(v.duration for v in videos) / 3600
+    total = 0
+    for v in videos:
+        fine = lib.catalog.fine_frames(v.rowid)
+        if fine is not None:
+            total += fine[0].nbytes + fine[1].size * 2  # float64 times, float16 vectors
+    return total / hours if hours else 0.0
+
+
+def run_ablation(test_gt: Path, calibration_gt: Path, base: Settings,
+                 progress: Progress | None = None) -> dict[str, Any]:
+    """The ablation table (see the module docstring) as a JSON-serialisable dict."""
+    lib_settings = base.with_changes(fine_fps=FINE_FPS, fine_source="library")
+    test = prepare_split("test", test_gt, lib_settings, progress)
+    cal = prepare_split("calibration", calibration_gt, lib_settings, progress)
+    try:
+        rows: list[dict[str, Any]] = []
+        for stage1 in STAGE1_METHODS:
+            for stage2 in STAGE2_METHODS:
+                s = lib_settings.with_changes(stage1=stage1, stage2=stage2, fine_fps=0.0)
+                name = f"{stage1} + {stage2}"
+                cal_preds, _ = run_combo(cal, s, progress=progress, stage=f"calibrate {name}")
+                c = calibrate_threshold(cal.truth, cal_preds)
+                preds, lat = run_combo(test, s, progress=progress, stage=f"test {name}")
+                rows.append({"stage1": stage1, "stage2": stage2, "fine": "off",
+                             **_row(test, preds, lat, c.threshold, c.to_json())})
+        best = max(rows, key=lambda r: (r["f1_3s"] or 0.0, -(r["negative_fpr"] or 0.0)))
+        s_best = lib_settings.with_changes(stage1=best["stage1"], stage2=best["stage2"])
+        t = best["threshold"]
+        preds, lat = run_combo(test, s_best, progress=progress, stage="test fine (library)")
+        rows.append({"stage1": best["stage1"], "stage2": best["stage2"], "fine": "library",
+                     **_row(test, preds, lat, t, None)})
+        sub = min(DECODE_SUBSET, len(test.truth))
+        s_decode = s_best.with_changes(fine_source="decode")
+        preds, lat = run_combo(test, s_decode, limit=sub, progress=progress,
+                               stage="test fine (decode)")
+        rows.append({"stage1": best["stage1"], "stage2": best["stage2"], "fine": "decode",
+                     **_row(test, preds, lat, t, None, limit=sub)})
+        # the same subset without fine refinement and with library rows, for comparison
+        for fine, s_sub in (("off", s_best.with_changes(fine_fps=0.0)), ("library", s_best)):
+            preds, lat = run_combo(test, s_sub, limit=sub, progress=progress,
+                                   stage=f"test subset fine ({fine})")
+            rows.append({"stage1": best["stage1"], "stage2": best["stage2"], "fine": fine,
+                         **_row(test, preds, lat, t, None, limit=sub)})
+        return {
+            "rows": rows,
+            "best": {"stage1": best["stage1"], "stage2": best["stage2"],
+                     "threshold": best["threshold"]},
+            "fine_fps": FINE_FPS,
+            "fine_bytes_per_reference_hour": round(fine_bytes_per_hour(test.library)),
+            "splits": {"test": str(test.root), "calibration": str(cal.root),
+                       "test_queries": len(test.truth), "calibration_queries": len(cal.truth)},
+        }
+    finally:
+        test.library.close()
+        cal.library.close()
+
+
+def format_ablation(doc: dict[str, Any]) -> str:
+    """The ablation rows as a fixed-width text table."""
+    head = (f"{'stage 1':<11} {'stage 2':<7} {'fine':<8} {'queries':>7} {'thresh':>6} "
+            f"{'F1@3s':>6} {'F1@5s':>6} {'top-1':>6} {'negFPR':>6} {'lat s':>6} {'p95 s':>6}")
+    lines = [head]
+
+    def cell(v: float | None) -> str:
+        return "-" if v is None else f"{v:.3f}"
+
+    for r in doc["rows"]:
+        lines.append(
+            f"{r['stage1']:<11} {r['stage2']:<7} {r['fine']:<8} {r['queries']:>7} "
+            f"{r['threshold']:>6.2f} {cell(r['f1_3s']):>6} {cell(r['f1_5s']):>6} "
+            f"{cell(r['top1']):>6} {cell(r['negative_fpr']):>6} {r['latency_mean_s']:>6.2f} "
+            f"{r['latency_p95_s']:>6.2f}")
+    return "\n".join(lines) + "\n"
+
+
+def write_json(doc: dict[str, Any], path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(doc, indent=1, allow_nan=False) + "\n")
+    tmp.replace(path)
