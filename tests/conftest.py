@@ -11,6 +11,9 @@ from pathlib import Path
 import av
 import pytest
 
+from vidtrace.synth import Border, CopyPiece, FillerPiece, Reencode, Scale, compose_query
+from vidtrace.types import QueryTruth
+
 REPO = Path(__file__).resolve().parent.parent
 CLIPS = REPO / "clips"
 SHARED_VIDEOS = REPO.parent / "shared" / "data" / "videos"
@@ -119,3 +122,30 @@ def reference_library(reference_videos: dict[str, Path], tmp_path_factory: pytes
     with Library.create(folder) as lib:
         lib.add(sorted(reference_videos.values()))
     return folder
+
+
+@pytest.fixture(scope="session")
+def scaled_bordered_copy(reference_videos: dict[str, Path], media_dir: Path) -> QueryTruth:
+    """4 s of an unrelated clip (airplane), then ref_a 20-40 s (across its two source clips),
+    then 3 s of another unrelated clip (basketball); the whole scaled to 50 %, given a black
+    border (10 % each side) and re-encoded at crf 32."""
+    pieces = [
+        FillerPiece(shared_video("moviepy_airplane.mp4"), 0.0, 4.0),
+        CopyPiece(reference_videos["ref_a"], 20.0, 40.0),
+        FillerPiece(shared_video("mmaction2_basketball.mp4"), 2.0, 5.0),
+    ]
+    edits = [Scale(0.5), Border(0.1, 0.1, 0.1, 0.1), Reencode(crf=32)]
+    return compose_query(pieces, media_dir / "scaled_bordered_copy.mp4", edits=edits)
+
+
+@pytest.fixture(scope="session")
+def unrelated_query(media_dir: Path) -> Path:
+    """18 s of clips that are in no reference: pool cleaning, chaplin, armwrestling."""
+    pieces = [
+        FillerPiece(shared_video("mmaction2_pool_cleaning.mp4"), 0.0, 6.0),
+        FillerPiece(shared_video("moviepy_chaplin.mp4"), 0.0, 6.0),
+        FillerPiece(shared_video("mmaction2_armwrestling.mp4"), 0.0, 6.0),
+    ]
+    out = media_dir / "unrelated.mp4"
+    compose_query(pieces, out, edits=[Scale(0.75)])
+    return out

@@ -135,6 +135,19 @@ class Library:
                     "settings apply to new libraries only (index into another folder)"
                 )
 
+    def store_query_settings(self, **changes: Any) -> Settings:
+        """Change query-time settings (`vidtrace.settings.QUERY_TIME`, e.g. a calibrated
+        `match_threshold`) in the library's manifest (written atomically); returns the new
+        settings. ConfigError for a setting fixed at creation."""
+        fixed = sorted(set(changes) - QUERY_TIME)
+        if fixed:
+            raise ConfigError(f"{self.folder}: {', '.join(fixed)} cannot change after the "
+                              "library is created (build another library)")
+        self.settings = self.settings.with_changes(**changes)
+        self.manifest = replace(self.manifest, settings=self.settings)
+        self.manifest.save(self.folder)
+        return self.settings
+
     def close(self) -> None:
         self.catalog.close()
 

@@ -1,12 +1,16 @@
 """The command line on real footage: JSON lines, errors, exit codes."""
 
 import json
+import shutil
 from pathlib import Path
 
 from typer.testing import CliRunner
 
 from tests.conftest import CLIPS
+from vidtrace.api import Library
 from vidtrace.cli.main import app
+from vidtrace.groundtruth import write_ground_truth
+from vidtrace.types import QueryTruth
 
 runner = CliRunner()
 
@@ -74,3 +78,38 @@ def test_settings_of_an_existing_library_cannot_change(tmp_path: Path) -> None:
                                  "--fps", "2"])
     assert result.exit_code == 1
     assert "was built with index_fps = 1.0, not 2.0" in result.output
+
+
+def test_calibrate_stores_a_threshold_between_copies_and_others(
+    reference_library: Path, scaled_bordered_copy: QueryTruth, unrelated_query: Path,
+    media_dir: Path, tmp_path: Path,
+) -> None:
+    lib = Path(shutil.copytree(reference_library, tmp_path / "lib"))
+    gt = media_dir / "calibration.json"
+    negative = QueryTruth(unrelated_query.name, 18.0, ())
+    write_ground_truth(gt, [scaled_bordered_copy, negative])
+    result = runner.invoke(app, ["calibrate", str(lib), str(gt)])
+    assert result.exit_code == 0, result.output
+    assert "F1@3s 1.000" in result.output and "negative FPR 0.000" in result.output
+    with Library.open(lib) as opened:
+        stored = opened.settings.match_threshold
+        s = opened.settings.with_changes(match_threshold=float("-inf"))
+        copy = opened.query(media_dir / scaled_bordered_copy.query, settings=s)
+        other = opened.query(unrelated_query, settings=s)
+    # the stored threshold keeps the copy's match and drops every match of the unrelated query
+    assert copy[0].score >= stored
+    assert all(m.score < stored for m in other)
+    assert json.loads((lib / "manifest.json").read_text())["settings"]["match_threshold"] == stored
+
+
+def test_query_strategy_options_are_checked(reference_library: Path,
+                                            reference_videos: dict[str, Path]) -> None:
+    bad = runner.invoke(app, ["query", str(reference_library), str(reference_videos["ref_c"]),
+                              "--stage2", "dtw"])
+    assert bad.exit_code != 0
+    assert "--stage2 must be one of lis, interp, hough, not 'dtw'" in bad.output
+    ok = runner.invoke(app, ["query", str(reference_library), str(reference_videos["ref_c"]),
+                             "--json", "--stage1", "bipartite", "--stage2", "hough"])
+    assert ok.exit_code == 0
+    (row,) = [json.loads(line) for line in ok.stdout.splitlines() if line.startswith("{")]
+    assert row["matches"][0]["reference"] == "ref_c"

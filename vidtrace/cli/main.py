@@ -9,8 +9,10 @@ import typer
 from rich.progress import Progress, TaskID
 
 from vidtrace.cli.console import err, expand_paths, fail, out, progress_bar, user_errors
-from vidtrace.errors import VidtraceError
-from vidtrace.settings import DEFAULT_SETTINGS
+from vidtrace.errors import ConfigError, VidtraceError
+from vidtrace.settings import DEFAULT_SETTINGS, Settings
+
+FINE_DEFAULT_FPS = 5.0  # --fine decode on a library built without a fine rate
 
 app = typer.Typer(
     add_completion=False,
@@ -33,6 +35,10 @@ def index(
     fps: Annotated[float | None, typer.Option(
         help=f"Frames per second sampled, new library [default: {DEFAULT_SETTINGS.index_fps}]."
     )] = None,
+    fine_fps: Annotated[float | None, typer.Option(
+        help="Also store frames at this finer rate for stage 2's refinement, new library "
+        "(0: none) [default: 0]."
+    )] = None,
 ) -> None:
     """Add reference videos to a library (created if missing). Re-adding a file is a no-op."""
     from vidtrace.api import AddStatus, Library
@@ -50,8 +56,8 @@ def index(
 
     start = time.perf_counter()
     with user_errors():
-        changes = {k: v for k, v in (("descriptor", descriptor), ("index_fps", fps))
-                   if v is not None}
+        changes = {k: v for k, v in (("descriptor", descriptor), ("index_fps", fps),
+                                     ("fine_fps", fine_fps)) if v is not None}
         lib = Library.open_or_create(library, DEFAULT_SETTINGS.with_changes(**changes))
         lib.check_settings(**changes)
         with progress_bar() as bar:
@@ -86,6 +92,16 @@ def query(
     paths: Annotated[list[Path], typer.Argument(help="Query video files or folders.")],
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per query per line.")
                        ] = False,
+    stage1: Annotated[str | None, typer.Option(
+        help="Candidate ranking: vote, bipartite or orb-rerank [default: the library's].")
+    ] = None,
+    stage2: Annotated[str | None, typer.Option(
+        help="Alignment: lis, interp or hough [default: the library's].")] = None,
+    threshold: Annotated[float | None, typer.Option(
+        help="Lowest score reported [default: the library's calibrated one].")] = None,
+    fine: Annotated[str | None, typer.Option(
+        help="Refine segments at the fine rate from rows stored in the library (library), "
+        "from the reference files (decode), or not (off) [default: the library's].")] = None,
 ) -> None:
     """Find the copied segments of each query video."""
     from vidtrace.api import Library
@@ -96,6 +112,8 @@ def query(
     errors = 0
     with user_errors():
         lib = Library.open(library)
+        settings = lib.query_settings(_query_changes(lib.settings, stage1, stage2, threshold,
+                                                     fine))
         lib.descriptor  # noqa: B018 - load the model once, up front, so errors show early
         for f in files:
             try:
@@ -105,7 +123,7 @@ def query(
                     def tick(seconds: float, bar: Progress = bar, task: TaskID = task) -> None:
                         bar.update(task, rate=f"{seconds:.0f} s")
 
-                    matches = lib.query(f, progress=tick)
+                    matches = lib.query(f, progress=tick, settings=settings)
             except VidtraceError as e:
                 errors += 1
                 if as_json:
@@ -121,6 +139,67 @@ def query(
         lib.close()
     if errors:
         raise typer.Exit(1)
+
+
+def _query_changes(stored: Settings, stage1: str | None, stage2: str | None,
+                   threshold: float | None, fine: str | None) -> Settings:
+    """The library's settings with the query options given on the command line."""
+    from vidtrace.align import STAGE2_METHODS
+    from vidtrace.retrieve import STAGE1_METHODS
+
+    if stage1 is not None and stage1 not in STAGE1_METHODS:
+        raise ConfigError(f"--stage1 must be one of {', '.join(STAGE1_METHODS)}, not {stage1!r}")
+    if stage2 is not None and stage2 not in STAGE2_METHODS:
+        raise ConfigError(f"--stage2 must be one of {', '.join(STAGE2_METHODS)}, not {stage2!r}")
+    changes: dict[str, object] = {k: v for k, v in (
+        ("stage1", stage1), ("stage2", stage2), ("match_threshold", threshold)) if v is not None}
+    if fine == "off":
+        changes["fine_fps"] = 0.0
+    elif fine in ("library", "decode"):
+        changes["fine_source"] = fine
+        if stored.fine_fps == 0:
+            changes["fine_fps"] = FINE_DEFAULT_FPS
+    elif fine is not None:
+        raise ConfigError(f"--fine must be library, decode or off, not {fine!r}")
+    return stored.with_changes(**changes)
+
+
+@app.command()
+def calibrate(
+    library: LibArg,
+    ground_truth: Annotated[Path, typer.Argument(help="Ground-truth JSON of labelled queries "
+                            "(`vidtrace synth` / `vidtrace bench` format) whose references are "
+                            "in the library; query paths are relative to its folder.")],
+    max_fpr: Annotated[float, typer.Option(help="Largest share of negative queries allowed a "
+                       "match.")] = 0.01,
+) -> None:
+    """Choose the score threshold on labelled queries and store it in the library."""
+    from vidtrace.api import Library
+    from vidtrace.evaluate.calibrate import calibrate_threshold
+    from vidtrace.groundtruth import read_ground_truth
+    from vidtrace.types import Match
+
+    with user_errors():
+        truth = read_ground_truth(ground_truth)
+        lib = Library.open(library)
+        s = lib.settings.with_changes(match_threshold=float("-inf"))
+        predictions: dict[str, list[Match] | None] = {}
+        with progress_bar() as bar:
+            task = bar.add_task("queries", total=len(truth), rate="")
+            for q in truth:
+                try:
+                    predictions[Path(q.query).name] = lib.query(ground_truth.parent / q.query,
+                                                                settings=s)
+                except VidtraceError as e:
+                    err.print(f"[bold red]error:[/] {e}", soft_wrap=True)
+                    predictions[Path(q.query).name] = None
+                bar.advance(task)
+        c = calibrate_threshold(truth, predictions, max_fpr=max_fpr)
+        old = lib.settings.match_threshold
+        lib.store_query_settings(match_threshold=c.threshold)
+        lib.close()
+    out.print(f"threshold {old:.2f} -> {c.threshold:.2f} (F1@3s {c.f1:.3f}, negative FPR "
+              f"{c.fpr:.3f} on {len(truth)} queries), stored in {library}")
 
 
 def _print_matches(path: Path, matches: list) -> None:  # type: ignore[type-arg]
