@@ -129,7 +129,7 @@ def scaled_bordered_copy(reference_videos: dict[str, Path], media_dir: Path) -> 
     """4 s of an unrelated clip (airplane), then ref_a 20-40 s (across its two source clips),
     then 3 s of another unrelated clip (basketball); the whole scaled to 50 %, given a black
     border (10 % each side) and re-encoded at crf 32."""
-    pieces = [
+    pieces: list[CopyPiece | FillerPiece] = [
         FillerPiece(shared_video("moviepy_airplane.mp4"), 0.0, 4.0),
         CopyPiece(reference_videos["ref_a"], 20.0, 40.0),
         FillerPiece(shared_video("mmaction2_basketball.mp4"), 2.0, 5.0),
