@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+import av
 import numpy as np
 import pytest
 
@@ -9,6 +10,10 @@ from tests.conftest import CLIPS
 from vidtrace.errors import VideoError
 from vidtrace.video import decode_frames, probe
 from vidtrace.video.decode import output_size
+
+HIGHWAY = CLIPS / "udacity_highway_lanes.mp4"
+# Small frames keep full decodes fast; the resize path is the same at every size.
+SMALL = {"short_side": 96, "max_long_side": 192}
 
 
 def test_samples_one_frame_per_second_resized_with_aspect_kept() -> None:
@@ -64,3 +69,67 @@ def test_missing_file_and_folder() -> None:
         decode_frames("/nonexistent/clip.mp4", 1.0)
     with pytest.raises(VideoError, match="is a folder"):
         decode_frames(CLIPS, 1.0)
+
+
+def _remux_with_offset(src: Path, out: Path, offset_s: float) -> Path:
+    """`src`'s video stream copied without re-encoding into `out` (format from its suffix), every
+    timestamp shifted by +`offset_s` seconds."""
+    with av.open(str(src)) as source, av.open(str(out), "w") as dest:
+        video = source.streams.video[0]
+        target = dest.add_stream_from_template(video)
+        assert video.time_base is not None
+        shift = round(offset_s / video.time_base)
+        for packet in source.demux(video):
+            if packet.dts is None or packet.pts is None:
+                continue
+            packet.pts += shift
+            packet.dts += shift
+            packet.stream = target
+            dest.mux(packet)
+    return out
+
+
+@pytest.fixture(scope="module")
+def offset_highway(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """The shipped udacity_highway_lanes.mp4 (H.264, 8.84 s, 25 fps, 221 frames) remuxed without
+    re-encoding into Matroska, MP4 and MPEG-TS with every timestamp shifted by +10 s, so each
+    file starts at 10 s of its container's clock: suffix -> path."""
+    folder = tmp_path_factory.mktemp("offset")
+    return {ext: _remux_with_offset(HIGHWAY, folder / f"highway_offset.{ext}", 10.0)
+            for ext in ("mkv", "mp4", "ts")}
+
+
+@pytest.mark.parametrize("ext", ["mkv", "mp4", "ts"])
+def test_start_offset_decodes_fully_with_times_from_zero(
+    ext: str, offset_highway: dict[str, Path]
+) -> None:
+    path = offset_highway[ext]
+    with av.open(str(path)) as container:  # the offset is really in the file
+        assert container.start_time == 10_000_000
+        # Matroska's Duration counts from time 0, so it includes the offset; the others do not
+        assert container.duration is not None
+        assert abs(container.duration / 1e6 - (18.84 if ext == "mkv" else 8.84)) < 0.01
+    times, frames = decode_frames(path, None, **SMALL)
+    plain_times, plain_frames = decode_frames(HIGHWAY, None, **SMALL)
+    assert len(times) == len(plain_times) == 221
+    assert times[0] == 0.0 and abs(times[-1] - plain_times[-1]) < 1e-3
+    assert np.allclose(times, plain_times, atol=1e-3)
+    assert np.abs(frames[-1].astype(int) - plain_frames[-1].astype(int)).mean() < 1.0
+
+
+def test_truncated_file_with_start_offset_still_fails(
+    offset_highway: dict[str, Path], tmp_path: Path
+) -> None:
+    """The first 60 % of the offset Matroska file: its length is told from its first frame."""
+    data = offset_highway["mkv"].read_bytes()
+    cut = tmp_path / "cut.mkv"
+    cut.write_bytes(data[: int(len(data) * 0.6)])
+    with pytest.raises(VideoError, match=r"is truncated: it declares 8\.8 s of video but "
+                       r"decoding stops at [3-6]\.\d s"):
+        decode_frames(cut, 1.0, **SMALL)
+
+
+def test_truncated_mp4_reports_declared_and_decoded_lengths(truncated_mp4: Path) -> None:
+    with pytest.raises(VideoError, match=r"declares 8\.8 s of video but decoding stops at "
+                       r"[3-6]\.\d s"):
+        decode_frames(truncated_mp4, 1.0, **SMALL)

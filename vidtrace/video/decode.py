@@ -126,6 +126,7 @@ def iter_frames(
 
 def _sample(container, stream, path, fps, short_side, max_long_side):  # type: ignore[no-untyped-def]
     origin: float | None = None
+    first_time: float | None = None  # the first frame's own timestamp, on the container's clock
     last: float | None = None
     next_target = 0.0
     size: tuple[int, int] | None = None
@@ -136,7 +137,7 @@ def _sample(container, stream, path, fps, short_side, max_long_side):  # type: i
             t = count / float(stream.average_rate or 25)
         count += 1
         if origin is None:
-            origin = t
+            origin, first_time = t, frame.time
         t -= origin
         if last is not None and t <= last:
             continue
@@ -158,7 +159,7 @@ def _sample(container, stream, path, fps, short_side, max_long_side):  # type: i
         yield t, image
     if count == 0:
         raise VideoError(path, "contains no decodable video frames (zero-length or corrupt)")
-    declared, strict = _declared_duration(container, stream)
+    declared, strict = _declared_length(container, stream, first_time)
     decoded = (t if origin is not None else 0.0) + 1.0 / max(float(stream.average_rate or 25), 1)
     slack = max(0.5, 0.02 * declared) if strict else 0.5 * declared
     if declared > 0 and decoded < declared - slack:
@@ -168,14 +169,37 @@ def _sample(container, stream, path, fps, short_side, max_long_side):  # type: i
         )
 
 
-def _declared_duration(container, stream) -> tuple[float, bool]:  # type: ignore[no-untyped-def]
-    """The video length the file claims, and whether the claim is the video stream's own
-    (container-level durations may include a longer audio track, so they are checked loosely)."""
+def _declared_length(  # type: ignore[no-untyped-def]
+    container, stream, first_time: float | None
+) -> tuple[float, bool]:
+    """The video length in seconds the file claims from its first decoded frame (timestamp
+    `first_time` s, None when frames carry none) to its end, and whether the claim is the video
+    stream's own (container-level durations may include a longer audio track, so they are checked
+    loosely).
+
+    A file cut or remuxed with a start offset declares its length from its start time, not from
+    0; only the part after the first decoded frame counts.
+    """
     if stream.duration is not None and stream.time_base is not None:
-        return float(stream.duration * stream.time_base), True
+        start = None if stream.start_time is None else float(stream.start_time * stream.time_base)
+        return _length_after(first_time, start, float(stream.duration * stream.time_base)), True
     if container.duration is not None:
-        return container.duration / 1_000_000, not container.streams.audio
+        start = None if container.start_time is None else container.start_time / 1_000_000
+        if "matroska" in container.format.name:
+            # Matroska has no per-track duration, and its Duration runs from the segment's time 0,
+            # not from the first frame: a start offset is already inside it.
+            start = 0.0
+        duration = container.duration / 1_000_000
+        return _length_after(first_time, start, duration), not container.streams.audio
     return 0.0, False
+
+
+def _length_after(first_time: float | None, start: float | None, duration: float) -> float:
+    """How much of the declared span [start, start + duration] s lies after `first_time` s; the
+    whole span when either time is unknown."""
+    if first_time is None or start is None:
+        return duration
+    return start + duration - first_time
 
 
 def sample_mask(times: np.ndarray, fps: float) -> np.ndarray:
