@@ -184,3 +184,53 @@ def test_eval_names_a_missing_file(eval_files: tuple[Path, Path], tmp_path: Path
     assert result.exit_code == 1
     assert "none.jsonl: no such predictions file" in result.output
     assert "Traceback" not in result.output
+
+
+def test_ablation_runs_every_combination_calibrated_on_the_other_split(
+    shipped_clips: Path, tmp_path: Path
+) -> None:
+    from vidtrace.align import STAGE2_METHODS
+    from vidtrace.evaluate.ablation import format_ablation
+    from vidtrace.evaluate.bench import run_ablation_bench
+    from vidtrace.evaluate.calibrate import GRID
+    from vidtrace.retrieve import STAGE1_METHODS
+
+    kwargs = {"seed": 1, "calibration_seed": 3, "sources": shipped_clips, "no_photos": True,
+              "cache": tmp_path / "cache"}
+    doc = run_ablation_bench(TINY, **kwargs)
+    rows = doc["rows"]
+    combos = [r for r in rows if r["calibration"] is not None]
+    assert [(r["stage1"], r["stage2"]) for r in combos] == [
+        (a, b) for a in STAGE1_METHODS for b in STAGE2_METHODS]
+    for r in combos:
+        assert r["threshold"] in GRID.tolist()
+        assert r["queries"] == 4 and 0.0 <= (r["f1_3s"] or 0.0) <= 1.0
+        assert r["latency_mean_s"] > 0
+        # the calibration curve is the other split's: its chosen F1 is one of its rows
+        assert [r["threshold"], round(r["calibration"]["f1"], 4)] in [
+            c[:2] for c in r["calibration"]["curve"]]
+    best = doc["best"]
+    assert max(r["f1_3s"] or 0.0 for r in combos) == next(
+        r["f1_3s"] or 0.0 for r in combos
+        if (r["stage1"], r["stage2"]) == (best["stage1"], best["stage2"]))
+    fine = [r["fine"] for r in rows if r["calibration"] is None]
+    assert fine == ["library", "decode", "off", "library"]
+    assert doc["fine_bytes_per_reference_hour"] > 0
+    assert "stage 1" in format_ablation(doc)
+    # both splits' libraries and described queries are cached: a second run only matches
+    for seed in (1, 3):
+        (folder,) = (tmp_path / "cache").glob(f"tiny-seed{seed}-*")
+        assert len(list(folder.glob("ablation-library-*"))) == 1
+        assert len(list(folder.glob("ablation-queries-*.npz"))) == 1
+    again = run_ablation_bench(TINY, **kwargs)
+    assert [(r["f1_3s"], r["threshold"]) for r in again["rows"]] == [
+        (r["f1_3s"], r["threshold"]) for r in rows]
+
+
+def test_ablation_refuses_one_seed_for_both_splits(shipped_clips: Path, tmp_path: Path) -> None:
+    from vidtrace.errors import ConfigError
+    from vidtrace.evaluate.bench import run_ablation_bench
+
+    with pytest.raises(ConfigError, match="calibration"):
+        run_ablation_bench(TINY, seed=1, calibration_seed=1, sources=shipped_clips,
+                           no_photos=True, cache=tmp_path)
