@@ -297,13 +297,7 @@ class Library:
         `match_threshold` are dropped. `query_path` lets "orb-rerank" decode query frames
         again (without it, that ranker falls back to "vote")."""
         s = self.query_settings(settings)
-        if len(query) == 0 or self.index.ntotal == 0:
-            return []
-        hits = knn_hits(self.index, query.vectors, s.knn_k)
-        frames = None if query_path is None else self._frame_source(Path(query_path), s)
-        candidates = rank(s.stage1, hits, len(query), s.hit_floor, s.max_candidates,
-                          rerank_top=s.rerank_top, query_times=query.times,
-                          ref_times=lambda rowid: self.catalog.frames(rowid)[0], frames=frames)
+        candidates = self._candidates(query, s, query_path)
         align = aligner(s.stage2)
         # the threshold is applied last, so a calibration sweep over it is exact
         params = replace(AlignParams.from_settings(s), threshold=-np.inf)
@@ -319,6 +313,24 @@ class Library:
                     matches.append(Match(rec.video_id, g.query_start, g.query_end,
                                          g.ref_start, g.ref_end, g.score))
         return sorted(matches, key=lambda m: -m.score)
+
+    def candidates(self, query: FrameSet, settings: Settings | None = None,
+                   query_path: str | Path | None = None) -> list[tuple[str, float]]:
+        """Stage 1 alone: the references `match` would align, as (reference id, score), best
+        first."""
+        s = self.query_settings(settings)
+        return [(self.catalog.record(rowid).video_id, score)
+                for rowid, score in self._candidates(query, s, query_path)]
+
+    def _candidates(self, query: FrameSet, s: Settings, query_path: str | Path | None
+                    ) -> list[tuple[int, float]]:
+        if len(query) == 0 or self.index.ntotal == 0:
+            return []
+        hits = knn_hits(self.index, query.vectors, s.knn_k)
+        frames = None if query_path is None else self._frame_source(Path(query_path), s)
+        return rank(s.stage1, hits, len(query), s.hit_floor, s.max_candidates,
+                    rerank_top=s.rerank_top, query_times=query.times,
+                    ref_times=lambda rowid: self.catalog.frames(rowid)[0], frames=frames)
 
     def _refine_fine(self, seg: Segment, query: FrameSet, rec: VideoRecord, params: AlignParams,
                      s: Settings) -> Segment:

@@ -66,9 +66,9 @@ class Settings:
     min_speed: float = 0.5
     max_speed: float = 2.0
     min_hits: int = 3
-    match_threshold: float = 0.4
+    match_threshold: float = 0.42  # calibrated: benchmarks/default-ablation.json
     stage1: str = "vote"
-    stage2: str = "lis"
+    stage2: str = "hough"
     rerank_top: int = 3
     fine_fps: float = 0.0
     fine_source: str = "library"

@@ -9,6 +9,11 @@ every described query with no threshold; the calibration split's predictions cho
 threshold (`calibrate_threshold`), which is applied to the test split's. Query latency is the
 query's describe time (measured once) plus the combination's matching time.
 
+Stage 1 is also scored alone on the test split: the share of positive queries whose first
+candidate is a copied reference, and the share of copied references among the candidates handed
+to stage 2 (with `max_candidates` of them, stage 2 usually sees every copied reference whatever
+the ranking, so end-to-end figures barely depend on stage 1 on a small library).
+
 The fine-rate refinement is measured on the best combination: with the fine rows stored in the
 library, and decoded from the reference file at query time (on the first `DECODE_SUBSET`
 queries only, as it is slow); refinement does not change scores, so the threshold carries over.
@@ -32,7 +37,7 @@ from vidtrace.evaluate.pairing import Predictions
 from vidtrace.evaluate.report import evaluate
 from vidtrace.groundtruth import read_ground_truth
 from vidtrace.retrieve import STAGE1_METHODS
-from vidtrace.settings import Settings
+from vidtrace.settings import QUERY_TIME, Settings
 from vidtrace.types import FrameSet, Match, QueryTruth
 
 if TYPE_CHECKING:
@@ -55,8 +60,15 @@ class Split:
     describe_s: list[float]
 
 
-def _settings_key(settings: Settings, descriptor_version: str) -> str:
-    return hashlib.sha256(f"{descriptor_version}\0{settings.to_dict()}".encode()).hexdigest()[:12]
+def _key(descriptor_version: str, values: dict[str, Any]) -> str:
+    return hashlib.sha256(f"{descriptor_version}\0{values}".encode()).hexdigest()[:12]
+
+
+def _library_key(settings: Settings, descriptor_version: str) -> str:
+    """A hash of the descriptor version and the settings that change what a library stores
+    (query-time settings left out: changing a default strategy does not rebuild a library)."""
+    return _key(descriptor_version,
+                {k: v for k, v in settings.to_dict().items() if k not in QUERY_TIME})
 
 
 def _library(root: Path, settings: Settings, progress: Progress | None, stage: str
@@ -66,7 +78,7 @@ def _library(root: Path, settings: Settings, progress: Progress | None, stage: s
     from vidtrace.descriptors import create_descriptor
 
     version = create_descriptor(settings.descriptor, settings.thread_count).version
-    folder = root / f"ablation-library-{_settings_key(settings, version)}"
+    folder = root / f"ablation-library-{_library_key(settings, version)}"
     refs = sorted((root / "references").glob("*.mp4"))
     if (folder / "complete").is_file():
         return Library.open(folder)
@@ -92,10 +104,10 @@ def _described(split_root: Path, lib: "Library", truth: Sequence[QueryTruth],
                progress: Progress | None, stage: str) -> tuple[list[FrameSet], list[float]]:
     """Every query described with the library's settings, cached in an .npz beside it."""
     s = lib.settings
-    keyed = {k: v for k, v in s.to_dict().items()
-             if k in ("descriptor", "query_fps", "short_side", "max_long_side", "input_size",
-                      "crop_borders")}
-    key = _settings_key(Settings(**keyed), lib.manifest.descriptor_version)
+    key = _key(lib.manifest.descriptor_version, {
+        k: v for k, v in s.to_dict().items()
+        if k in ("descriptor", "query_fps", "short_side", "max_long_side", "input_size",
+                 "crop_borders")})
     cache = split_root / f"ablation-queries-{key}.npz"
     if cache.is_file():
         with np.load(cache) as z:
@@ -153,6 +165,24 @@ def run_combo(split: Split, settings: Settings, limit: int | None = None,
     return predictions, latencies
 
 
+def stage1_accuracy(split: Split, settings: Settings) -> dict[str, float | None]:
+    """Stage 1 alone on the positive queries: `top1`, the share whose first candidate is a
+    copied reference; `recall`, the share of (query, copied reference) pairs whose reference
+    is among the `max_candidates` handed to stage 2."""
+    first = found = pairs = positives = 0
+    for q, fs in zip(split.truth, split.queries, strict=True):
+        if q.is_negative:
+            continue
+        ranked = [r for r, _ in split.library.candidates(fs, settings, split.root / q.query)]
+        refs = {seg.ref_id for seg in q.segments}
+        positives += 1
+        first += bool(ranked) and ranked[0] in refs
+        pairs += len(refs)
+        found += len(refs & set(ranked))
+    return {"top1": first / positives if positives else None,
+            "recall": found / pairs if pairs else None}
+
+
 def _row(test: Split, preds: Predictions, latencies: Sequence[float], threshold: float,
          calibration: dict[str, Any] | None, limit: int | None = None) -> dict[str, Any]:
     truth = test.truth[:limit] if limit else test.truth
@@ -194,6 +224,8 @@ def run_ablation(test_gt: Path, calibration_gt: Path, base: Settings,
     try:
         rows: list[dict[str, Any]] = []
         for stage1 in STAGE1_METHODS:
+            ranking = stage1_accuracy(test, lib_settings.with_changes(stage1=stage1,
+                                                                      fine_fps=0.0))
             for stage2 in STAGE2_METHODS:
                 s = lib_settings.with_changes(stage1=stage1, stage2=stage2, fine_fps=0.0)
                 name = f"{stage1} + {stage2}"
@@ -201,6 +233,7 @@ def run_ablation(test_gt: Path, calibration_gt: Path, base: Settings,
                 c = calibrate_threshold(cal.truth, cal_preds)
                 preds, lat = run_combo(test, s, progress=progress, stage=f"test {name}")
                 rows.append({"stage1": stage1, "stage2": stage2, "fine": "off",
+                             "stage1_top1": ranking["top1"], "stage1_recall": ranking["recall"],
                              **_row(test, preds, lat, c.threshold, c.to_json())})
         best = max(rows, key=lambda r: (r["f1_3s"] or 0.0, -(r["negative_fpr"] or 0.0)))
         s_best = lib_settings.with_changes(stage1=best["stage1"], stage2=best["stage2"])
@@ -236,8 +269,9 @@ def run_ablation(test_gt: Path, calibration_gt: Path, base: Settings,
 
 def format_ablation(doc: dict[str, Any]) -> str:
     """The ablation rows as a fixed-width text table."""
-    head = (f"{'stage 1':<11} {'stage 2':<7} {'fine':<8} {'queries':>7} {'thresh':>6} "
-            f"{'F1@3s':>6} {'F1@5s':>6} {'top-1':>6} {'negFPR':>6} {'lat s':>6} {'p95 s':>6}")
+    head = (f"{'stage 1':<11} {'stage 2':<7} {'fine':<8} {'queries':>7} {'s1top1':>6} "
+            f"{'s1rec':>6} {'thresh':>6} {'F1@3s':>6} {'F1@5s':>6} {'top-1':>6} {'negFPR':>6} "
+            f"{'lat s':>6} {'p95 s':>6}")
     lines = [head]
 
     def cell(v: float | None) -> str:
@@ -246,6 +280,7 @@ def format_ablation(doc: dict[str, Any]) -> str:
     for r in doc["rows"]:
         lines.append(
             f"{r['stage1']:<11} {r['stage2']:<7} {r['fine']:<8} {r['queries']:>7} "
+            f"{cell(r.get('stage1_top1')):>6} {cell(r.get('stage1_recall')):>6} "
             f"{r['threshold']:>6.2f} {cell(r['f1_3s']):>6} {cell(r['f1_5s']):>6} "
             f"{cell(r['top1']):>6} {cell(r['negative_fpr']):>6} {r['latency_mean_s']:>6.2f} "
             f"{r['latency_p95_s']:>6.2f}")
