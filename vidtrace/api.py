@@ -18,12 +18,13 @@ from vidtrace.align.fine import fine_window, refine_fine
 from vidtrace.descriptors import Descriptor, create_descriptor
 from vidtrace.errors import ConfigError, LibraryError, VideoError
 from vidtrace.library import Catalog, FrameIndex, Manifest, VideoRecord
-from vidtrace.retrieve import FrameSource, knn_hits, rank
+from vidtrace.retrieve import FrameHits, FrameSource, knn_hits, rank
 from vidtrace.settings import DEFAULT_SETTINGS, QUERY_TIME, Settings
 from vidtrace.types import FrameSet, Match
 from vidtrace.video import iter_frames, probe
 from vidtrace.video.borders import prepare_frame
 from vidtrace.video.decode import check_video_path, sample_mask
+from vidtrace.video.views import InsetCollector, QueryViews
 
 # Called with the seconds of video described so far for the current file.
 Progress = Callable[[float], None]
@@ -64,16 +65,47 @@ def describe_video(path: str | Path, descriptor: Descriptor, fps: float, setting
         (t, prepare_frame(image, settings.input_size, settings.crop_borders))
         for t, image in iter_frames(path, fps, settings.short_side, settings.max_long_side)
     )
+    return _described(frames, descriptor, settings.batch_size, video_id or Path(path).stem,
+                      info.duration, fps, progress)
+
+
+def _described(frames: Iterable[tuple[float, np.ndarray]], descriptor: Descriptor,
+               batch_size: int, video_id: str, duration: float, fps: float,
+               progress: Progress | None) -> FrameSet:
+    """The FrameSet of prepared (time, frame) pairs; `duration` is the container's."""
     times: list[np.ndarray] = []
     vectors: list[np.ndarray] = []
-    for t, v in descriptor.describe_stream(frames, settings.batch_size):
+    for t, v in descriptor.describe_stream(frames, batch_size):
         times.append(t)
         vectors.append(v)
         if progress is not None:
             progress(float(t[-1]))
     all_times = np.concatenate(times)  # strictly increasing: iter_frames drops repeats
-    duration = max(info.duration, float(all_times[-1]) + 1.0 / fps)
-    return FrameSet(video_id or Path(path).stem, all_times, np.concatenate(vectors), duration)
+    duration = max(duration, float(all_times[-1]) + 1.0 / fps)
+    return FrameSet(video_id, all_times, np.concatenate(vectors), duration)
+
+
+def describe_query_views(path: str | Path, descriptor: Descriptor, settings: Settings,
+                         progress: Progress | None = None) -> QueryViews:
+    """The query's whole frames described as `describe_video` does (the same vectors, batches
+    and times), and in the same decode the picture-in-picture inset found window by window,
+    cropped and described too (`InsetCollector`, docs/pip.md); raises VideoError."""
+    s = settings
+    info = probe(path)
+    insets = InsetCollector(descriptor.describe, s.input_size, s.crop_borders, s.batch_size)
+    frames = insets.whole_frames(iter_frames(path, s.query_fps, s.short_side, s.max_long_side))
+    full = _described(frames, descriptor, s.batch_size, Path(path).stem, info.duration,
+                      s.query_fps, progress)
+    return QueryViews(full, insets.view(full.dim))
+
+
+def _with_inset_hits(hits: FrameHits, inset_hits: FrameHits, rows: np.ndarray) -> FrameHits:
+    """Hits of the whole frames and of the insets (`inset_hits.query_frame` indexing `rows`),
+    as hits of the same query frames."""
+    return FrameHits(np.concatenate([hits.query_frame, rows[inset_hits.query_frame]]),
+                     np.concatenate([hits.ref_rowid, inset_hits.ref_rowid]),
+                     np.concatenate([hits.ref_frame, inset_hits.ref_frame]),
+                     np.concatenate([hits.sim, inset_hits.sim]))
 
 
 class Library:
@@ -266,12 +298,22 @@ class Library:
         s = settings or self.settings
         return describe_video(path, self.descriptor, s.query_fps, s, progress=progress)
 
+    def describe_query_views(self, path: str | Path, progress: Progress | None = None,
+                             settings: Settings | None = None) -> QueryViews:
+        """The query described with its extra views: with `pip_view` on, the picture-in-picture
+        inset found in the same decode (`describe_query_views`); off, the whole frames alone
+        (`describe_query`). Raises VideoError."""
+        s = settings or self.settings
+        if not s.pip_view:
+            return QueryViews.of(self.describe_query(path, progress, s))
+        return describe_query_views(path, self.descriptor, s, progress)
+
     def query(self, path: str | Path, progress: Progress | None = None,
               settings: Settings | None = None) -> list[Match]:
         """Every copied segment of the query video `path`, best score first ([] if none).
         `settings`: query-time settings other than the library's (see `match`)."""
         s = self.query_settings(settings)
-        return self.match(self.describe_query(path, progress, s), s, query_path=path)
+        return self.match(self.describe_query_views(path, progress, s), s, query_path=path)
 
     def query_settings(self, settings: Settings | None) -> Settings:
         """`settings` checked against the library's: only the fields in
@@ -290,14 +332,19 @@ class Library:
                 f"{value!r} (build another library with it)")
         return settings
 
-    def match(self, query: FrameSet, settings: Settings | None = None,
+    def match(self, query: FrameSet | QueryViews, settings: Settings | None = None,
               query_path: str | Path | None = None) -> list[Match]:
         """Matches of an already-described query: stage 1 ranks candidate references by
         `settings.stage1`, stage 2 aligns each by `settings.stage2`, segments scoring below
         `match_threshold` are dropped. `query_path` lets "orb-rerank" decode query frames
-        again (without it, that ranker falls back to "vote")."""
+        again (without it, that ranker falls back to "vote"). A `QueryViews` query with
+        inset vectors (`describe_query_views`) is matched by the better view of each frame:
+        the inset's neighbours count as the frame's hits, and the alignment matrix holds the
+        larger of the two similarities."""
         s = self.query_settings(settings)
-        candidates = self._candidates(query, s, query_path)
+        views = query if isinstance(query, QueryViews) else QueryViews.of(query)
+        full = views.full
+        candidates = self._candidates(views, s, query_path)
         align = aligner(s.stage2)
         # the threshold is applied last, so a calibration sweep over it is exact
         params = replace(AlignParams.from_settings(s), threshold=-np.inf)
@@ -305,28 +352,36 @@ class Library:
         for rowid, _score in candidates:
             rec = self.catalog.record(rowid)
             r_times, r_vectors = self.catalog.frames(rowid)
-            S = query.vectors @ r_vectors.T
-            for g in align(query.times, r_times, S, params, query.duration, rec.duration):
+            S = views.similarity(r_vectors)
+            best = full
+            if s.fine_fps > 0 and len(views.inset):
+                best = replace(full, vectors=views.best_vectors(r_vectors))
+            for g in align(full.times, r_times, S, params, full.duration, rec.duration):
                 if s.fine_fps > 0:
-                    g = self._refine_fine(g, query, rec, params, s)
+                    g = self._refine_fine(g, best, rec, params, s)
                 if g.score >= s.match_threshold:
                     matches.append(Match(rec.video_id, g.query_start, g.query_end,
                                          g.ref_start, g.ref_end, g.score))
         return sorted(matches, key=lambda m: -m.score)
 
-    def candidates(self, query: FrameSet, settings: Settings | None = None,
+    def candidates(self, query: FrameSet | QueryViews, settings: Settings | None = None,
                    query_path: str | Path | None = None) -> list[tuple[str, float]]:
         """Stage 1 alone: the references `match` would align, as (reference id, score), best
         first."""
         s = self.query_settings(settings)
+        views = query if isinstance(query, QueryViews) else QueryViews.of(query)
         return [(self.catalog.record(rowid).video_id, score)
-                for rowid, score in self._candidates(query, s, query_path)]
+                for rowid, score in self._candidates(views, s, query_path)]
 
-    def _candidates(self, query: FrameSet, s: Settings, query_path: str | Path | None
+    def _candidates(self, views: QueryViews, s: Settings, query_path: str | Path | None
                     ) -> list[tuple[int, float]]:
+        query = views.full
         if len(query) == 0 or self.index.ntotal == 0:
             return []
         hits = knn_hits(self.index, query.vectors, s.knn_k)
+        if len(views.inset):
+            inset_hits = knn_hits(self.index, views.inset.vectors, s.knn_k)
+            hits = _with_inset_hits(hits, inset_hits, views.inset.rows)
         frames = None if query_path is None else self._frame_source(Path(query_path), s)
         return rank(s.stage1, hits, len(query), s.hit_floor, s.max_candidates,
                     rerank_top=s.rerank_top, query_times=query.times,

@@ -1,0 +1,100 @@
+"""The picture-in-picture view (`Settings.pip_view`, vidtrace/video/views.py) end to end on real
+footage: a copy shown as a small inset is found with its boundaries only with the view on, and
+ordinary queries give exactly what they give with it off."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tests.conftest import shared_video
+from vidtrace.api import Library
+from vidtrace.synth import CopyPiece, PictureInPicture, compose_query
+from vidtrace.types import FrameSet, Match, QueryTruth
+from vidtrace.video.views import InsetView, QueryViews
+
+
+@pytest.fixture(scope="module")
+def pip_copy(reference_videos: dict[str, Path], media_dir: Path) -> QueryTruth:
+    """ref_a 5-25 s (Big Buck Bunny) shrunk to 0.35 of the width as an inset near the top
+    right corner (x 0.9, y 0.1) over the airplane clip (in no reference, looped), 10 frames/s."""
+    pip = PictureInPicture(str(shared_video("moviepy_airplane.mp4")), 0.0, 0.35, 0.9, 0.1)
+    return compose_query([CopyPiece(reference_videos["ref_a"], 5.0, 25.0)],
+                         media_dir / "pip_copy.mp4", edits=[pip], fps=10.0)
+
+
+def _within(m: Match, truth: QueryTruth, tolerance_s: float) -> bool:
+    (t,) = truth.segments
+    return m.ref_id == t.ref_id and max(
+        abs(m.query_start - t.query_start), abs(m.query_end - t.query_end),
+        abs(m.ref_start - t.ref_start), abs(m.ref_end - t.ref_end)) <= tolerance_s
+
+
+def test_inset_copy_found_within_3s_only_with_the_view(
+    reference_library: Path, pip_copy: QueryTruth, media_dir: Path
+) -> None:
+    with Library.open(reference_library) as lib:
+        on = lib.settings.with_changes(pip_view=True)
+        views = lib.describe_query_views(media_dir / pip_copy.query, settings=on)
+        assert [w.inset is not None for w in views.inset.windows] == [True, True]
+        # every frame has an inset vector; the box is in the top right quarter
+        assert views.inset.rows.tolist() == list(range(len(views.full)))
+        inset = views.inset.windows[0].inset
+        assert inset is not None
+        assert inset.x0 > inset.frame_w / 2 and inset.y1 < inset.frame_h / 2
+        with_view = lib.match(views, on)
+        # the whole frames alone (what pip_view off describes) mostly see the host
+        without = lib.match(views.full, lib.settings)
+    assert len(with_view) == 1 and _within(with_view[0], pip_copy, 3.0), with_view
+    assert with_view[0].score >= 0.7
+    assert not any(_within(m, pip_copy, 3.0) for m in without), without
+
+
+def test_ordinary_query_unchanged_by_the_view(
+    reference_library: Path, scaled_bordered_copy: QueryTruth, media_dir: Path
+) -> None:
+    path = media_dir / scaled_bordered_copy.query
+    with Library.open(reference_library) as lib:
+        on = lib.settings.with_changes(pip_view=True)
+        full = lib.describe_query(path)
+        views = lib.describe_query_views(path, settings=on)
+        assert len(views.inset) == 0 and len(views.inset.windows) == 3
+        assert np.array_equal(views.full.times, full.times)
+        assert np.array_equal(views.full.vectors, full.vectors)
+        assert views.full.duration == full.duration
+        expected = lib.match(full, lib.settings)
+        assert [m.ref_id for m in expected] == ["ref_a"]
+        assert lib.match(views, on) == expected
+
+
+def test_unrelated_query_still_matches_nothing(reference_library: Path,
+                                               unrelated_query: Path) -> None:
+    with Library.open(reference_library) as lib:
+        assert lib.query(unrelated_query, settings=lib.settings.with_changes(pip_view=True)) == []
+
+
+def _views() -> QueryViews:
+    """3 query frames in 2-d; frames 0 and 2 have an inset vector."""
+    full = FrameSet("q", np.array([0.0, 0.5, 1.0]),
+                    np.array([[1, 0], [0, 1], [0.6, 0.8]], np.float32), 1.5)
+    inset = InsetView(np.array([0, 2]), np.array([[0, 1], [1, 0]], np.float32))
+    return QueryViews(full, inset)
+
+
+def test_similarity_is_the_better_view_per_frame() -> None:
+    ref = np.array([[1, 0], [0, 1]], np.float32)
+    S = _views().similarity(ref)
+    np.testing.assert_allclose(S, np.array([[1, 1], [0, 1], [1, 0.8]]))
+    np.testing.assert_allclose(_views().best_vectors(ref[:1]), [[1, 0], [0, 1], [1, 0]])
+    np.testing.assert_allclose(_views().best_vectors(ref[1:]),
+                               np.array([[0, 1], [0, 1], [0.6, 0.8]]))
+
+
+def test_inset_view_rows_are_checked() -> None:
+    full = _views().full
+    with pytest.raises(ValueError, match="strictly increasing"):
+        InsetView(np.array([2, 0]), np.zeros((2, 2), np.float32))
+    with pytest.raises(ValueError, match="beyond its 3 frames"):
+        QueryViews(full, InsetView(np.array([3]), np.zeros((1, 2), np.float32)))
+    with pytest.raises(ValueError, match="dimension 3"):
+        QueryViews(full, InsetView(np.array([0]), np.zeros((1, 3), np.float32)))

@@ -1,0 +1,168 @@
+"""Extra views of a query's frames (stage 1, video; docs/pip.md): the whole frame, and the
+picture-in-picture inset where one is found.
+
+`inset_windows` groups a query's decoded frames into windows of `PIP_WINDOW_S` seconds and runs
+the inset detector (`vidtrace.video.pip`) on each as it completes, holding one window of raw
+frames at a time; `InsetCollector` passes the frames on, prepared for the descriptor, and
+describes the inset crops on the side. `QueryViews` is what a described query becomes: a
+`FrameSet` of the whole frames, exactly as without the extra view, and an `InsetView` with
+vectors of the cropped inset for some of those frames (rows into the FrameSet). Matching
+compares a query frame with a reference frame by the better of its views
+(`QueryViews.similarity`).
+"""
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from itertools import groupby
+
+import numpy as np
+
+from vidtrace.types import FrameSet
+from vidtrace.video.borders import prepare_frame
+from vidtrace.video.pip import DEFAULT_PARAMS, InsetWindow, PipParams, crop_inset, detect_inset
+
+# Seconds of query per detection window: 20 frames at 2 frames/s, where the detector found no
+# false inset in its development sets (docs/pip.md, "Why these values").
+PIP_WINDOW_S = 10.0
+
+
+@dataclass(frozen=True)
+class InsetView:
+    """Vectors of the cropped inset of some query frames.
+
+    rows: int64[N], strictly increasing indices into the query's frames (its FrameSet rows).
+    vectors: float32[N, d]. windows: what the detector found, window by window.
+    """
+
+    rows: np.ndarray
+    vectors: np.ndarray
+    windows: tuple[InsetWindow, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.rows.ndim != 1 or self.vectors.ndim != 2:
+            raise ValueError("InsetView needs rows of shape (N,) and vectors of shape (N, d)")
+        if len(self.rows) != len(self.vectors):
+            raise ValueError(f"InsetView: {len(self.rows)} rows but {len(self.vectors)} vectors")
+        if self.rows.dtype != np.int64 or self.vectors.dtype != np.float32:
+            raise ValueError("InsetView: rows must be int64 and vectors float32")
+        if len(self.rows) and (self.rows[0] < 0 or np.any(np.diff(self.rows) <= 0)):
+            raise ValueError("InsetView: rows must be non-negative and strictly increasing")
+
+    @classmethod
+    def empty(cls, dim: int, windows: tuple[InsetWindow, ...] = ()) -> "InsetView":
+        return cls(np.zeros(0, np.int64), np.zeros((0, dim), np.float32), windows)
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+
+@dataclass(frozen=True)
+class QueryViews:
+    """A described query: `full`, the whole frames (what `Library.describe_query` returns), and
+    `inset`, the inset's vectors for the frames of windows where one was found (may be empty)."""
+
+    full: FrameSet
+    inset: InsetView
+
+    def __post_init__(self) -> None:
+        if len(self.inset) == 0:
+            return
+        if self.inset.vectors.shape[1] != self.full.dim:
+            raise ValueError(f"QueryViews {self.full.video_id}: inset vectors of dimension "
+                             f"{self.inset.vectors.shape[1]}, frames of {self.full.dim}")
+        if self.inset.rows[-1] >= len(self.full):
+            raise ValueError(f"QueryViews {self.full.video_id}: inset row "
+                             f"{self.inset.rows[-1]} beyond its {len(self.full)} frames")
+
+    @classmethod
+    def of(cls, full: FrameSet) -> "QueryViews":
+        """The whole-frame view alone."""
+        return cls(full, InsetView.empty(full.dim))
+
+    def similarity(self, ref_vectors: np.ndarray) -> np.ndarray:
+        """float32[Tq, Tr]: S[i, j] = the larger of full[i] . r_j and inset[i] . r_j (the
+        latter only for rows with an inset vector). ref_vectors: float32[Tr, d]."""
+        S = self.full.vectors @ ref_vectors.T
+        if len(self.inset):
+            rows = self.inset.rows
+            S[rows] = np.maximum(S[rows], self.inset.vectors @ ref_vectors.T)
+        return S
+
+    def best_vectors(self, ref_vectors: np.ndarray) -> np.ndarray:
+        """float32[Tq, d]: for each query frame, the vector of the view that comes closer to
+        any of `ref_vectors` (float32[Tr, d]): one vector per frame, for steps that take only
+        one (fine-rate refinement)."""
+        if len(self.inset) == 0 or len(ref_vectors) == 0:
+            return self.full.vectors
+        rows = self.inset.rows
+        full_best = (self.full.vectors[rows] @ ref_vectors.T).max(axis=1)
+        inset_best = (self.inset.vectors @ ref_vectors.T).max(axis=1)
+        out = self.full.vectors.copy()
+        better = inset_best > full_best
+        out[rows[better]] = self.inset.vectors[better]
+        return out
+
+
+def inset_windows(frames: Iterable[tuple[float, np.ndarray]], window_s: float = PIP_WINDOW_S,
+                  params: PipParams = DEFAULT_PARAMS
+                  ) -> Iterator[tuple[InsetWindow, list[tuple[float, np.ndarray]]]]:
+    """Windows of (time_s, RGB uint8[H, W, 3]) frames in time order, as `iter_frames` yields:
+    window k holds the frames with times in [k * window_s, (k + 1) * window_s). Yields each
+    window that holds frames with what `detect_inset` found in it, and its frames; the next
+    window is read only after the caller is done with this one."""
+    if not window_s > 0:
+        raise ValueError(f"window_s must be positive, got {window_s}")
+    for k, group in groupby(frames, key=lambda pair: int(pair[0] // window_s)):
+        window = list(group)
+        inset = detect_inset([frame for _, frame in window], None, params)
+        yield InsetWindow(k * window_s, (k + 1) * window_s, inset), window
+
+
+class InsetCollector:
+    """Passes a query's decoded frames on for the whole-frame descriptor and describes the inset
+    of each frame of a window with one on the side, in the same decode.
+
+    describe: uint8[B, size, size, 3] -> float32[B, d] (a descriptor's `describe`). The crops
+    are prepared as the whole frames are (`prepare_frame`) and described `batch_size` at a
+    time; call `view` once `whole_frames` is exhausted.
+    """
+
+    def __init__(self, describe: Callable[[np.ndarray], np.ndarray], input_size: int,
+                 crop_borders: bool, batch_size: int, window_s: float = PIP_WINDOW_S) -> None:
+        self._describe = describe
+        self._size, self._crop, self._batch = input_size, crop_borders, batch_size
+        self._window_s = window_s
+        self._rows: list[int] = []
+        self._crops: list[np.ndarray] = []
+        self._vectors: list[np.ndarray] = []
+        self._windows: list[InsetWindow] = []
+
+    def whole_frames(self, frames: Iterable[tuple[float, np.ndarray]]
+                     ) -> Iterator[tuple[float, np.ndarray]]:
+        """(time_s, prepared whole frame) for each decoded (time_s, RGB frame), in order, one
+        window late; the frames of a window with an inset are cropped and described too."""
+        row = 0
+        for window, decoded in inset_windows(frames, self._window_s):
+            self._windows.append(window)
+            for t, image in decoded:
+                if window.inset is not None:
+                    self._rows.append(row)
+                    self._crops.append(prepare_frame(crop_inset(image, window.inset),
+                                                     self._size, self._crop))
+                    if len(self._crops) >= self._batch:
+                        self._flush()
+                yield t, prepare_frame(image, self._size, self._crop)
+                row += 1
+        self._flush()
+
+    def view(self, dim: int) -> InsetView:
+        """The inset vectors of the frames `whole_frames` passed on (rows in its order)."""
+        if not self._rows:
+            return InsetView.empty(dim, tuple(self._windows))
+        return InsetView(np.asarray(self._rows, np.int64), np.concatenate(self._vectors),
+                         tuple(self._windows))
+
+    def _flush(self) -> None:
+        if self._crops:
+            self._vectors.append(self._describe(np.stack(self._crops)))
+            self._crops.clear()
