@@ -17,6 +17,7 @@ from vidtrace.cli.console import out, progress_bar, user_errors
 
 if TYPE_CHECKING:
     from vidtrace.evaluate.bench import BenchPlan
+    from vidtrace.settings import Settings
 
 
 @contextmanager
@@ -56,6 +57,9 @@ def bench(
                         "default benchmarks/<name>-ablation.json.")] = False,
     calibration_seed: Annotated[int, typer.Option(help="Seed of the calibration split "
                                 "(--ablation).")] = 2,
+    set_: Annotated[list[str] | None, typer.Option("--set", help="KEY=VALUE: a query-time "
+                    "setting other than the default, e.g. --set pip_view=true; repeatable.")
+                    ] = None,
 ) -> None:
     """Build (or reuse) a benchmark from real footage, index and query it, report accuracy and
     speed."""
@@ -75,13 +79,39 @@ def bench(
         path = report or default_report(plan.name)
         pred_path = predictions or path.with_name(f"{path.stem}.predictions.jsonl")
         command = shlex.join(["vidtrace", *sys.argv[1:]])
+        settings = parse_settings(set_ or [])
         with _stage_bars() as tick:
             doc = run_bench(plan, seed=seed, sources=sources, photos=photos,
-                            no_photos=no_photos, cache=cache,
+                            no_photos=no_photos, cache=cache, settings=settings,
                             predictions=pred_path, command=command, progress=tick)
         write_report(doc, path)
     out.print(format_bench(doc), markup=False)
     out.print(f"report -> {path}; predictions -> {pred_path}", markup=False)
+
+
+def parse_settings(items: list[str]) -> "Settings":
+    """DEFAULT_SETTINGS with KEY=VALUE query-time changes (values typed like the defaults)."""
+    from vidtrace.errors import ConfigError
+    from vidtrace.settings import DEFAULT_SETTINGS, QUERY_TIME
+
+    changes: dict[str, object] = {}
+    for item in items:
+        key, sep, text = item.partition("=")
+        if not sep or key not in QUERY_TIME:
+            raise ConfigError(f"--set {item!r}: give KEY=VALUE with KEY one of "
+                              f"{', '.join(sorted(QUERY_TIME))}")
+        current = getattr(DEFAULT_SETTINGS, key)
+        try:
+            if isinstance(current, bool):
+                if text.lower() not in ("true", "false", "1", "0", "on", "off"):
+                    raise ValueError(text)
+                changes[key] = text.lower() in ("true", "1", "on")
+            else:
+                changes[key] = type(current)(text)
+        except ValueError as e:
+            raise ConfigError(f"--set {item!r}: {text!r} is not a valid "
+                              f"{type(current).__name__}") from e
+    return DEFAULT_SETTINGS.with_changes(**changes)
 
 
 def _ablation(plan: "BenchPlan", seed: int, calibration_seed: int, sources: Path | None,

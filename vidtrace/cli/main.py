@@ -102,6 +102,9 @@ def query(
     fine: Annotated[str | None, typer.Option(
         help="Refine segments at the fine rate from rows stored in the library (library), "
         "from the reference files (decode), or not (off) [default: the library's].")] = None,
+    pip_view: Annotated[bool | None, typer.Option(
+        "--pip-view/--no-pip-view", help="Also describe a detected picture-in-picture inset "
+        "as a second view (docs/pip.md) [default: the library's, off].")] = None,
 ) -> None:
     """Find the copied segments of each query video."""
     from vidtrace.api import Library
@@ -112,8 +115,10 @@ def query(
     errors = 0
     with user_errors():
         lib = Library.open(library)
-        settings = lib.query_settings(_query_changes(lib.settings, stage1, stage2, threshold,
-                                                     fine))
+        settings = _query_changes(lib.settings, stage1, stage2, threshold, fine)
+        if pip_view is not None:
+            settings = settings.with_changes(pip_view=pip_view)
+        settings = lib.query_settings(settings)
         lib.descriptor  # noqa: B018 - load the model once, up front, so errors show early
         for f in files:
             try:
