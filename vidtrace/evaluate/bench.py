@@ -318,6 +318,7 @@ def run_bench(
     `sources`/`photos`/`cache` default to `default_sources()`, `default_photos()`,
     `default_cache()` (`no_photos`: use none); `predictions` is where the JSONL predictions
     are written."""
+    commit = git_commit()  # the code that runs, before the run writes its own outputs
     sources = Path(sources) if sources is not None else default_sources()
     if no_photos:
         photos = None
@@ -336,7 +337,7 @@ def run_bench(
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "command": command,
         "vidtrace_version": vidtrace.__version__,
-        "git_commit": git_commit(),
+        "git_commit": commit,
         "machine": machine_info(),
         "benchmark": {"folder": str(gt.parent), "seed": seed, "plan": asdict(plan),
                       "sources": str(sources), "photos": str(photos) if photos else None,
@@ -360,6 +361,7 @@ def run_ablation_bench(
     if seed == calibration_seed:
         raise ConfigError("the calibration split needs another seed than the test split; "
                           "change --calibration-seed")
+    commit = git_commit()
     sources = Path(sources) if sources is not None else default_sources()
     if no_photos:
         photos = None
@@ -378,7 +380,7 @@ def run_ablation_bench(
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "command": command,
         "vidtrace_version": vidtrace.__version__,
-        "git_commit": git_commit(),
+        "git_commit": commit,
         "machine": machine_info(),
         "benchmark": {"plan": asdict(plan), "seed": seed, "calibration_seed": calibration_seed,
                       "sources": str(sources), "photos": str(photos) if photos else None},
