@@ -51,8 +51,9 @@ class Settings:
     Extra view (docs/pip.md): with `pip_view` on, each 10 s window of a query is searched for a
     picture-in-picture inset in the same decode, and the frames of a window with one are also
     described cropped to the inset; a query frame then matches a reference frame by the better
-    of its two views. Off by default: it costs about 1.4 ms of detection per query frame, and
-    one more descriptor pass per frame of a window with an inset.
+    of its two views. On by default (it raised F1@3s on both benchmark splits with no false
+    positive added); it costs about 1.4 ms of detection per query frame, and one more
+    descriptor pass per frame of a window with an inset.
     """
 
     descriptor: str = "sscd"
@@ -77,7 +78,7 @@ class Settings:
     rerank_top: int = 3
     fine_fps: float = 0.0
     fine_source: str = "library"
-    pip_view: bool = False
+    pip_view: bool = True
 
     def __post_init__(self) -> None:
         positive = ("index_fps", "query_fps", "short_side", "max_long_side", "input_size",
