@@ -11,7 +11,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from vidtrace.align.lis import AlignParams, Segment
+from vidtrace.align.lis import AlignParams, Segment, query_bounds, ref_bounds
 from vidtrace.align.refine import refine_ends, refine_line
 
 FINE_MARGIN_S = 3.0  # reference seconds kept either side of the coarse segment
@@ -44,10 +44,6 @@ def refine_fine(seg: Segment, q_times: np.ndarray, q_vectors: np.ndarray, f_time
     slack = round(FINE_END_SLACK_S / p.query_period_s)
     limit = (max(0, int(rows[0]) - slack), min(len(q_times) - 1, int(rows[-1]) + slack))
     lo, hi = refine_ends(q_times, f_times, S, int(rows[0]), int(rows[-1]), a, b, p.floor, limit)
-    q0 = max(0.0, float(q_times[lo]) - half)
-    q1 = float(q_times[hi]) + half
-    q1 = min(query_duration, q1) if query_duration > 0 else q1
-    r_max = ref_duration if ref_duration > 0 else np.inf
-    r0 = float(np.clip(a * q0 + b, 0.0, r_max))
-    r1 = float(np.clip(a * q1 + b, r0, r_max))
+    q0, q1 = query_bounds(float(q_times[lo]), float(q_times[hi]), p, query_duration)
+    r0, r1 = ref_bounds(a * q0 + b, a * q1 + b, ref_duration)
     return replace(seg, query_start=q0, query_end=q1, ref_start=r0, ref_end=r1, speed=a)

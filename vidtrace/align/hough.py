@@ -37,7 +37,15 @@ increasing lines cross it.
 
 import numpy as np
 
-from vidtrace.align.lis import AlignParams, Segment, _fit_line, _free_rows, similarity_hits
+from vidtrace.align.lis import (
+    AlignParams,
+    Segment,
+    _fit_line,
+    _free_rows,
+    query_bounds,
+    ref_bounds,
+    similarity_hits,
+)
 from vidtrace.align.refine import refine_line
 
 SPEED_RATIO = 1.03  # neighbouring speeds of the grid
@@ -159,12 +167,8 @@ def _run_segment(q_times: np.ndarray, r_times: np.ndarray, S: np.ndarray, run: n
         return None
     score = float(np.mean(sim[lo:hi + 1][matched])) * float(matched.mean())
     lo, hi = lo + first, hi + first
-    half = p.query_period_s / 2
-    q0 = max(0.0, float(q_times[lo]) - half)
-    q1 = float(q_times[hi]) + half
-    q1 = min(query_duration, q1) if query_duration > 0 else q1
-    r0 = float(np.clip(a * q0 + b, 0.0, ref_duration))
-    r1 = float(np.clip(a * q1 + b, r0, ref_duration))
+    q0, q1 = query_bounds(float(q_times[lo]), float(q_times[hi]), p, query_duration)
+    r0, r1 = ref_bounds(a * q0 + b, a * q1 + b, ref_duration)
     return Segment(q0, q1, r0, r1, score, int(matched.sum()), a)
 
 

@@ -29,7 +29,15 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from vidtrace.align.lis import AlignParams, Segment, inliers, similarity_hits, trim_sparse_ends
+from vidtrace.align.lis import (
+    AlignParams,
+    Segment,
+    inliers,
+    query_bounds,
+    ref_bounds,
+    similarity_hits,
+    trim_sparse_ends,
+)
 
 ANCHORS = 5  # matched key frames at each end whose median places a reference boundary
 MAX_FIT_POINTS = 300  # pairs kept (evenly) for the O(n^2) median of slopes
@@ -123,13 +131,9 @@ def _run_segment(run: _Run, q_times: np.ndarray, p: AlignParams, query_duration:
     if len(q) < p.min_hits:
         return None
     a, _ = _theil_sen(q, r, p)
-    half = p.query_period_s / 2
-    q0 = max(0.0, float(q[0]) - half)
-    q1 = float(q[-1]) + half
-    q1 = min(query_duration, q1) if query_duration > 0 else q1
-    r0 = float(np.clip(_anchored(q[:ANCHORS], r[:ANCHORS], a, q0), 0.0, ref_duration))
-    r1 = _anchored(q[-ANCHORS:], r[-ANCHORS:], a, q1)
-    r1 = float(np.clip(r1, r0, ref_duration))
+    q0, q1 = query_bounds(float(q[0]), float(q[-1]), p, query_duration)
+    r0, r1 = ref_bounds(_anchored(q[:ANCHORS], r[:ANCHORS], a, q0),
+                        _anchored(q[-ANCHORS:], r[-ANCHORS:], a, q1), ref_duration)
     lo = int(np.searchsorted(q_times, q[0] - 1e-9))
     hi = int(np.searchsorted(q_times, q[-1] + 1e-9))
     density = min(1.0, len(q) / max(hi - lo, 1))

@@ -207,6 +207,24 @@ def split_at_gaps(q_times: np.ndarray, r_times: np.ndarray, S: np.ndarray, chain
     return [slice(x, y) for x, y in itertools.pairwise(edges) if y - x >= p.min_hits]
 
 
+def query_bounds(q_first: float, q_last: float, p: AlignParams, query_duration: float
+                 ) -> tuple[float, float]:
+    """Query start and end of a segment whose first and last matched samples are at q_first
+    and q_last: a sample at time t stands for the content around it, so half a query period is
+    added either side, within [0, query_duration] (no upper bound when it is unknown, <= 0)."""
+    half = p.query_period_s / 2
+    q1 = q_last + half
+    return max(0.0, q_first - half), min(query_duration, q1) if query_duration > 0 else q1
+
+
+def ref_bounds(r_start: float, r_end: float, ref_duration: float) -> tuple[float, float]:
+    """Reference start and end clipped to [0, ref_duration] (no upper bound when it is
+    unknown, <= 0), the end never before the start."""
+    r_max = ref_duration if ref_duration > 0 else np.inf
+    r0 = float(np.clip(r_start, 0.0, r_max))
+    return r0, float(np.clip(r_end, r0, r_max))
+
+
 def _segment(q_times: np.ndarray, r_times: np.ndarray, S: np.ndarray, chain_q: np.ndarray,
              chain_s: np.ndarray, line: ChainLine, p: AlignParams, query_duration: float,
              ref_duration: float, free: tuple[int, int]) -> Segment:
@@ -214,13 +232,8 @@ def _segment(q_times: np.ndarray, r_times: np.ndarray, S: np.ndarray, chain_q: n
     (inside query rows `free`), its boundaries and score."""
     a, b = line.a, line.b
     lo, hi = refine_ends(q_times, r_times, S, line.lo, line.hi, a, b, p.floor, free)
-    # A sample at time t stands for the content around it: extend half a period either side.
-    half = p.query_period_s / 2
-    q0 = max(0.0, float(q_times[lo]) - half)
-    q1 = float(q_times[hi]) + half
-    q1 = min(query_duration, q1) if query_duration > 0 else q1
-    r0 = float(np.clip(a * q0 + b, 0.0, ref_duration))
-    r1 = float(np.clip(a * q1 + b, r0, ref_duration))
+    q0, q1 = query_bounds(float(q_times[lo]), float(q_times[hi]), p, query_duration)
+    r0, r1 = ref_bounds(a * q0 + b, a * q1 + b, ref_duration)
     in_span = _span(chain_q, float(q_times[lo]), float(q_times[hi]))
     n_frames = len(np.unique(chain_q[in_span]))
     density = min(1.0, n_frames / (hi - lo + 1))
