@@ -307,6 +307,28 @@ def git_commit() -> str | None:
     return head + ("+dirty" if dirty else "")
 
 
+def _inputs(sources: Path | None, photos: Path | None, no_photos: bool, cache: Path | None
+            ) -> tuple[Path, Path | None, Path]:
+    """(sources, photos, cache) with the defaults filled in: `default_sources()`,
+    `default_photos()` (none with `no_photos`), `default_cache()`."""
+    if no_photos:
+        photos = None
+    elif photos is None:
+        photos = default_photos()
+    return (Path(sources) if sources is not None else default_sources(), photos,
+            Path(cache) if cache is not None else default_cache())
+
+
+def _provenance(fmt: str, version: int, plan: BenchPlan, command: str, commit: str | None
+                ) -> dict[str, Any]:
+    """The head of a report: its format and version, the plan's name, the date, the command
+    line, vidtrace's version, the git commit and the machine."""
+    return {"format": fmt, "version": version, "name": plan.name,
+            "date": datetime.now(UTC).isoformat(timespec="seconds"), "command": command,
+            "vidtrace_version": vidtrace.__version__, "git_commit": commit,
+            "machine": machine_info()}
+
+
 def run_bench(
     plan: BenchPlan, *, seed: int = 0, sources: Path | None = None, photos: Path | None = None,
     no_photos: bool = False, cache: Path | None = None, predictions: Path,
@@ -319,26 +341,14 @@ def run_bench(
     `default_cache()` (`no_photos`: use none); `predictions` is where the JSONL predictions
     are written."""
     commit = git_commit()  # the code that runs, before the run writes its own outputs
-    sources = Path(sources) if sources is not None else default_sources()
-    if no_photos:
-        photos = None
-    elif photos is None:
-        photos = default_photos()
-    cache = Path(cache) if cache is not None else default_cache()
+    sources, photos, cache = _inputs(sources, photos, no_photos, cache)
     gt, build_s, built_now = prepare_benchmark(sources, photos, plan, seed=seed, cache=cache,
                                                progress=progress)
     Path(predictions).parent.mkdir(parents=True, exist_ok=True)
     measured = measure(gt, Path(predictions), settings=settings, work_dir=cache,
                        progress=progress)
     return {
-        "format": REPORT_FORMAT,
-        "version": REPORT_VERSION,
-        "name": plan.name,
-        "date": datetime.now(UTC).isoformat(timespec="seconds"),
-        "command": command,
-        "vidtrace_version": vidtrace.__version__,
-        "git_commit": commit,
-        "machine": machine_info(),
+        **_provenance(REPORT_FORMAT, REPORT_VERSION, plan, command, commit),
         "benchmark": {"folder": str(gt.parent), "seed": seed, "plan": asdict(plan),
                       "sources": str(sources), "photos": str(photos) if photos else None,
                       "built_now": built_now, "build_s": round(build_s, 2)},
@@ -362,26 +372,14 @@ def run_ablation_bench(
         raise ConfigError("the calibration split needs another seed than the test split; "
                           "change --calibration-seed")
     commit = git_commit()
-    sources = Path(sources) if sources is not None else default_sources()
-    if no_photos:
-        photos = None
-    elif photos is None:
-        photos = default_photos()
-    cache = Path(cache) if cache is not None else default_cache()
+    sources, photos, cache = _inputs(sources, photos, no_photos, cache)
     test_gt, _, _ = prepare_benchmark(sources, photos, plan, seed=seed, cache=cache,
                                       progress=progress)
     cal_gt, _, _ = prepare_benchmark(sources, photos, plan, seed=calibration_seed, cache=cache,
                                      progress=progress)
     doc = run_ablation(test_gt, cal_gt, settings, progress)
     return {
-        "format": "vidtrace-ablation",
-        "version": 1,
-        "name": plan.name,
-        "date": datetime.now(UTC).isoformat(timespec="seconds"),
-        "command": command,
-        "vidtrace_version": vidtrace.__version__,
-        "git_commit": commit,
-        "machine": machine_info(),
+        **_provenance("vidtrace-ablation", 1, plan, command, commit),
         "benchmark": {"plan": asdict(plan), "seed": seed, "calibration_seed": calibration_seed,
                       "sources": str(sources), "photos": str(photos) if photos else None},
         "settings": settings.to_dict(),
