@@ -27,6 +27,24 @@ def shared_video(name: str) -> Path:
     return path
 
 
+def remux_with_offset(src: Path, out: Path, offset_s: float) -> Path:
+    """`src`'s video stream copied without re-encoding into `out` (format from its suffix), every
+    timestamp shifted by +`offset_s` seconds."""
+    with av.open(str(src)) as source, av.open(str(out), "w") as dest:
+        video = source.streams.video[0]
+        target = dest.add_stream_from_template(video)
+        assert video.time_base is not None
+        shift = round(offset_s / video.time_base)
+        for packet in source.demux(video):
+            if packet.dts is None or packet.pts is None:
+                continue
+            packet.pts += shift
+            packet.dts += shift
+            packet.stream = target
+            dest.mux(packet)
+    return out
+
+
 @pytest.fixture(autouse=True)
 def _fail_on_logged_errors(caplog: pytest.LogCaptureFixture):  # type: ignore[no-untyped-def]
     """Any test that logs an ERROR fails, even if its assertions pass."""

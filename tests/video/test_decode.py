@@ -6,7 +6,7 @@ import av
 import numpy as np
 import pytest
 
-from tests.conftest import CLIPS
+from tests.conftest import CLIPS, remux_with_offset
 from vidtrace.errors import VideoError
 from vidtrace.video import decode_frames, probe
 from vidtrace.video.decode import output_size
@@ -71,31 +71,13 @@ def test_missing_file_and_folder() -> None:
         decode_frames(CLIPS, 1.0)
 
 
-def _remux_with_offset(src: Path, out: Path, offset_s: float) -> Path:
-    """`src`'s video stream copied without re-encoding into `out` (format from its suffix), every
-    timestamp shifted by +`offset_s` seconds."""
-    with av.open(str(src)) as source, av.open(str(out), "w") as dest:
-        video = source.streams.video[0]
-        target = dest.add_stream_from_template(video)
-        assert video.time_base is not None
-        shift = round(offset_s / video.time_base)
-        for packet in source.demux(video):
-            if packet.dts is None or packet.pts is None:
-                continue
-            packet.pts += shift
-            packet.dts += shift
-            packet.stream = target
-            dest.mux(packet)
-    return out
-
-
 @pytest.fixture(scope="module")
 def offset_highway(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """The shipped udacity_highway_lanes.mp4 (H.264, 8.84 s, 25 fps, 221 frames) remuxed without
     re-encoding into Matroska, MP4 and MPEG-TS with every timestamp shifted by +10 s, so each
     file starts at 10 s of its container's clock: suffix -> path."""
     folder = tmp_path_factory.mktemp("offset")
-    return {ext: _remux_with_offset(HIGHWAY, folder / f"highway_offset.{ext}", 10.0)
+    return {ext: remux_with_offset(HIGHWAY, folder / f"highway_offset.{ext}", 10.0)
             for ext in ("mkv", "mp4", "ts")}
 
 

@@ -4,11 +4,10 @@ times of a full decode by `iter_frames`, while decoding only a little of the fil
 from pathlib import Path
 from typing import Any
 
-import av
 import numpy as np
 import pytest
 
-from tests.conftest import CLIPS
+from tests.conftest import CLIPS, remux_with_offset
 from vidtrace.errors import VideoError
 from vidtrace.video import seek
 from vidtrace.video.decode import decode_frames
@@ -25,20 +24,8 @@ def offset_ts(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The shipped udacity_highway_lanes.mp4 (H.264, 8.8 s, 25 fps, a key frame every 1.2 s)
     remuxed without re-encoding into MPEG-TS with every timestamp shifted by +10 s, so its first
     frame is at 10 s of the container's clock."""
-    out = tmp_path_factory.mktemp("seek") / "highway_offset.ts"
-    with av.open(str(HIGHWAY)) as src, av.open(str(out), "w") as dst:
-        video = src.streams.video[0]
-        target = dst.add_stream_from_template(video)
-        assert video.time_base is not None
-        shift = int(10 / video.time_base)
-        for packet in src.demux(video):
-            if packet.dts is None or packet.pts is None:
-                continue
-            packet.pts += shift
-            packet.dts += shift
-            packet.stream = target
-            dst.mux(packet)
-    return out
+    return remux_with_offset(HIGHWAY, tmp_path_factory.mktemp("seek") / "highway_offset.ts",
+                             10.0)
 
 
 @pytest.fixture(scope="module")
