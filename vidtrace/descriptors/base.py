@@ -21,8 +21,31 @@ class Descriptor(ABC):
     dim: int
     metric: Metric
 
+    # A trainable backend learns state from reference frames before it can describe (a
+    # vocabulary, a PCA): `fit` learns it, `state`/`load_state` move it to and from the arrays a
+    # library saves beside its catalog, and `version` must then name the state (a hash).
+    trainable: ClassVar[bool] = False
+
     def __init__(self, threads: int = 1) -> None:
         self.threads = threads
+
+    @property
+    def ready(self) -> bool:
+        """Whether `describe` can run (a trainable backend needs `fit` or `load_state`)."""
+        return True
+
+    def fit(self, frames: np.ndarray, seed: int = 0) -> None:
+        """Learn the backend's state from uint8[T, H, W, 3] prepared reference frames."""
+        raise NotImplementedError(f"descriptor {self.name} learns nothing")
+
+    def state(self) -> dict[str, np.ndarray]:
+        """The learned state as named arrays (empty for a backend that learns nothing)."""
+        return {}
+
+    def load_state(self, arrays: dict[str, np.ndarray]) -> None:
+        """Restore what `state` returned; ValueError when the arrays do not fit."""
+        if arrays:
+            raise ValueError(f"descriptor {self.name} keeps no state")
 
     @abstractmethod
     def describe(self, frames: np.ndarray) -> np.ndarray:
@@ -48,3 +71,15 @@ class Descriptor(ABC):
 
     def _flush(self, times: list[float], batch: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
         return np.asarray(times, dtype=np.float64), self.describe(np.stack(batch))
+
+
+def signs_from_bits(bits: np.ndarray) -> np.ndarray:
+    """bool or 0/1 [T, n] bits -> float32[T, n] vectors of +-1/sqrt(n) (1 -> positive)."""
+    bits = np.asarray(bits)
+    n = bits.shape[1]
+    return np.where(bits.astype(bool), 1.0, -1.0).astype(np.float32) / np.float32(np.sqrt(n))
+
+
+def bits_from_signs(vectors: np.ndarray) -> np.ndarray:
+    """float[T, n] vectors (n a multiple of 8) -> uint8[T, n / 8] packed bits of `vectors > 0`."""
+    return np.packbits(np.asarray(vectors) > 0, axis=1)
