@@ -4,7 +4,6 @@
 references, and video -> descriptors -> retrieve -> align for queries.
 """
 
-import hashlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from enum import StrEnum
@@ -18,16 +17,23 @@ from vidtrace.align.fine import fine_window, refine_fine
 from vidtrace.descriptors import Descriptor, create_descriptor
 from vidtrace.errors import ConfigError, LibraryError, VideoError
 from vidtrace.library import Catalog, FrameIndex, Manifest, VideoRecord
+from vidtrace.library.manifest import write_atomic
+from vidtrace.pipeline import (
+    Progress,
+    describe_query_views,
+    describe_video,
+    file_hash,
+    training_frames,
+)
 from vidtrace.retrieve import FrameHits, FrameSource, knn_hits, rank
-from vidtrace.settings import DEFAULT_SETTINGS, QUERY_TIME, Settings
+from vidtrace.settings import DEFAULT_SETTINGS, QUERY_TIME, Metric, Settings
 from vidtrace.types import FrameSet, Match
-from vidtrace.video import iter_frames, probe
 from vidtrace.video.borders import prepare_frame
 from vidtrace.video.decode import check_video_path, sample_mask
-from vidtrace.video.views import InsetCollector, QueryViews
+from vidtrace.video.views import QueryViews
 
-# Called with the seconds of video described so far for the current file.
-Progress = Callable[[float], None]
+# The learned state of a trainable descriptor (a vocabulary), beside the catalog.
+STATE_FILE = "descriptor-state.npz"
 
 
 class AddStatus(StrEnum):
@@ -48,60 +54,9 @@ class AddResult:
     n_frames: int
 
 
-def file_hash(path: Path) -> str:
-    """sha256 of the file's bytes, hex."""
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
-def describe_video(path: str | Path, descriptor: Descriptor, fps: float, settings: Settings,
-                   video_id: str | None = None, progress: Progress | None = None) -> FrameSet:
-    """Decode `path` at `fps` and describe every sampled frame; raises VideoError."""
-    info = probe(path)
-    frames = (
-        (t, prepare_frame(image, settings.input_size, settings.crop_borders))
-        for t, image in iter_frames(path, fps, settings.short_side, settings.max_long_side)
-    )
-    return _described(frames, descriptor, settings.batch_size, video_id or Path(path).stem,
-                      info.duration, fps, progress)
-
-
-def _described(frames: Iterable[tuple[float, np.ndarray]], descriptor: Descriptor,
-               batch_size: int, video_id: str, duration: float, fps: float,
-               progress: Progress | None) -> FrameSet:
-    """The FrameSet of prepared (time, frame) pairs; `duration` is the container's."""
-    times: list[np.ndarray] = []
-    vectors: list[np.ndarray] = []
-    for t, v in descriptor.describe_stream(frames, batch_size):
-        times.append(t)
-        vectors.append(v)
-        if progress is not None:
-            progress(float(t[-1]))
-    all_times = np.concatenate(times)  # strictly increasing: iter_frames drops repeats
-    duration = max(duration, float(all_times[-1]) + 1.0 / fps)
-    return FrameSet(video_id, all_times, np.concatenate(vectors), duration)
-
-
-def describe_query_views(path: str | Path, descriptor: Descriptor, settings: Settings,
-                         progress: Progress | None = None) -> QueryViews:
-    """The query's whole frames described as `describe_video` does (the same vectors, batches
-    and times), and in the same decode the picture-in-picture inset found window by window,
-    cropped and described too (`InsetCollector`, docs/pip.md); raises VideoError."""
-    s = settings
-    info = probe(path)
-    insets = InsetCollector(descriptor.describe, s.input_size, s.crop_borders, s.batch_size)
-    frames = insets.whole_frames(iter_frames(path, s.query_fps, s.short_side, s.max_long_side))
-    full = _described(frames, descriptor, s.batch_size, Path(path).stem, info.duration,
-                      s.query_fps, progress)
-    return QueryViews(full, insets.view(full.dim))
-
-
 def _with_inset_hits(hits: FrameHits, inset_hits: FrameHits, rows: np.ndarray) -> FrameHits:
-    """Hits of the whole frames and of the insets (`inset_hits.query_frame` indexing `rows`),
-    as hits of the same query frames."""
+    """Hits of the whole frames and of an extra view (`inset_hits.query_frame` indexing
+    `rows`), as hits of the same query frames."""
     return FrameHits(np.concatenate([hits.query_frame, rows[inset_hits.query_frame]]),
                      np.concatenate([hits.ref_rowid, inset_hits.ref_rowid]),
                      np.concatenate([hits.ref_frame, inset_hits.ref_frame]),
@@ -132,9 +87,9 @@ class Library:
                                "give a new or empty folder for the library")
         root.mkdir(parents=True, exist_ok=True)
         descriptor = create_descriptor(settings.descriptor, settings.thread_count)
-        manifest = Manifest(descriptor.name, descriptor.version, descriptor.dim,
+        manifest = Manifest(settings.descriptor, descriptor.version, descriptor.dim,
                             str(descriptor.metric), settings)
-        catalog = Catalog(root)
+        catalog = Catalog(root, binary=descriptor.metric == Metric.HAMMING)
         manifest.save(root)
         lib = cls(root, manifest, catalog)
         lib._descriptor = descriptor
@@ -146,7 +101,7 @@ class Library:
         if not root.is_dir():
             raise LibraryError(f"{root}: no such library folder; create it with `vidtrace index`")
         manifest = Manifest.load(root)
-        return cls(root, manifest, Catalog(root))
+        return cls(root, manifest, Catalog(root, binary=manifest.metric == Metric.HAMMING))
 
     @classmethod
     def open_or_create(cls, folder: str | Path, settings: Settings = DEFAULT_SETTINGS
@@ -195,6 +150,8 @@ class Library:
         version the library was built with."""
         if self._descriptor is None:
             d = create_descriptor(self.manifest.descriptor, self.settings.thread_count)
+            if d.trainable:
+                d = self._with_state(d)
             if d.version != self.manifest.descriptor_version:
                 raise LibraryError(
                     f"{self.folder}: built with descriptor {self.manifest.descriptor_version} but "
@@ -208,14 +165,50 @@ class Library:
         """The faiss index matching the catalog, rebuilt from the catalog when stale."""
         if self._index is None:
             gen = self.catalog.generation
-            index = FrameIndex.load(self.folder, gen, self.manifest.dim)
+            index = FrameIndex.load(self.folder, gen, self.manifest.dim, self.catalog.binary)
             if index is None:
-                index = FrameIndex(self.manifest.dim)
+                index = FrameIndex(self.manifest.dim, binary=self.catalog.binary)
                 for rec in self.catalog.videos():
                     index.add(rec.rowid, self.catalog.frames(rec.rowid)[1])
                 index.save(self.folder, gen)
             self._index = index
         return self._index
+
+    def _with_state(self, d: Descriptor) -> Descriptor:
+        """Trainable descriptor `d` with the state saved beside the catalog, if any. A state
+        left by an interrupted first `add` (the catalog still empty, the manifest not naming
+        it) is discarded, to be learned again: then a fresh `d` is returned."""
+        path = self.folder / STATE_FILE
+        if not path.exists():
+            return d
+        try:
+            with np.load(path) as data:
+                d.load_state({k: data[k] for k in data.files})
+        except (OSError, ValueError) as e:
+            raise LibraryError(f"{path}: damaged descriptor state ({e}); rebuild the library "
+                               "with `vidtrace index` into a new folder") from e
+        if d.version != self.manifest.descriptor_version and not self.catalog.videos():
+            path.unlink()
+            return create_descriptor(self.manifest.descriptor, self.settings.thread_count)
+        return d
+
+    def _learn(self, files: Sequence[Path]) -> None:
+        """Fit the trainable descriptor on frames of `files` (`training_frames`) and save its
+        state, then the manifest naming it (both atomically)."""
+        import io
+
+        d = self.descriptor
+        frames = training_frames(files, self.settings)
+        if not len(frames):
+            raise LibraryError(f"{self.folder}: descriptor {self.manifest.descriptor} learns its "
+                               "vocabulary from the first references added, and none could be "
+                               "decoded; add readable video files")
+        d.fit(frames, seed=0)
+        buf = io.BytesIO()
+        np.savez(buf, **d.state())
+        write_atomic(self.folder / STATE_FILE, buf.getvalue())
+        self.manifest = replace(self.manifest, descriptor_version=d.version)
+        self.manifest.save(self.folder)
 
     def videos(self) -> list[VideoRecord]:
         return self.catalog.videos()
@@ -235,6 +228,8 @@ class Library:
         id_list = list(ids) if ids is not None else [None] * len(files)
         results: list[AddResult] = []
         index = self.index
+        if not self.descriptor.ready:
+            self._learn(files)
         try:
             for path, video_id in zip(files, id_list, strict=True):
                 try:
@@ -267,12 +262,12 @@ class Library:
         if s.fine_fps > 0 and s.fine_source == "library":
             # one decode at the fine rate; the index rate is a subset of its samples
             fine = describe_video(path, self.descriptor, s.fine_fps, s, vid,
-                                  progress(path) if progress else None)
+                                  progress(path) if progress else None, s.index_sampling)
             keep = sample_mask(fine.times, s.index_fps)
             fs = FrameSet(vid, fine.times[keep], fine.vectors[keep], fine.duration)
         else:
             fs = describe_video(path, self.descriptor, s.index_fps, s, vid,
-                                progress(path) if progress else None)
+                                progress(path) if progress else None, s.index_sampling)
         rec = VideoRecord(0, vid, str(path.resolve()), digest, fs.duration, s.index_fps,
                           self.manifest.descriptor_version, len(fs))
         rowid = self.catalog.insert(
@@ -296,15 +291,17 @@ class Library:
                        settings: Settings | None = None) -> FrameSet:
         """The query's frames sampled at `query_fps` and described; raises VideoError."""
         s = settings or self.settings
-        return describe_video(path, self.descriptor, s.query_fps, s, progress=progress)
+        return describe_video(path, self.descriptor, s.query_fps, s, progress=progress,
+                              sampling=s.query_sampling)
 
     def describe_query_views(self, path: str | Path, progress: Progress | None = None,
                              settings: Settings | None = None) -> QueryViews:
         """The query described with its extra views: with `pip_view` on, the picture-in-picture
-        inset found in the same decode (`describe_query_views`); off, the whole frames alone
-        (`describe_query`). Raises VideoError."""
+        inset found in the same decode, with `mirror_view` on the mirrored frames
+        (`describe_query_views`); both off, the whole frames alone (`describe_query`). Raises
+        VideoError."""
         s = settings or self.settings
-        if not s.pip_view:
+        if not (s.pip_view or s.mirror_view):
             return QueryViews.of(self.describe_query(path, progress, s))
         return describe_query_views(path, self.descriptor, s, progress)
 
@@ -354,7 +351,7 @@ class Library:
             r_times, r_vectors = self.catalog.frames(rowid)
             S = views.similarity(r_vectors)
             best = full
-            if s.fine_fps > 0 and len(views.inset):
+            if s.fine_fps > 0 and views.extra:
                 best = replace(full, vectors=views.best_vectors(r_vectors))
             for g in align(full.times, r_times, S, params, full.duration, rec.duration):
                 if s.fine_fps > 0:
@@ -379,9 +376,9 @@ class Library:
         if len(query) == 0 or self.index.ntotal == 0:
             return []
         hits = knn_hits(self.index, query.vectors, s.knn_k)
-        if len(views.inset):
-            inset_hits = knn_hits(self.index, views.inset.vectors, s.knn_k)
-            hits = _with_inset_hits(hits, inset_hits, views.inset.rows)
+        for view in views.extra:
+            view_hits = knn_hits(self.index, view.vectors, s.knn_k)
+            hits = _with_inset_hits(hits, view_hits, view.rows)
         frames = None if query_path is None else self._frame_source(Path(query_path), s)
         return rank(s.stage1, hits, len(query), s.hit_floor, s.max_candidates,
                     rerank_top=s.rerank_top, query_times=query.times,

@@ -20,12 +20,16 @@ class Metric(StrEnum):
 
 
 FINE_SOURCES = ("library", "decode")
+# How frames are picked from a video (video/decode.py): every 1/fps s, key frames only (fps
+# caps the rate), or on content change (at least one every 2/fps s).
+SAMPLING_MODES = ("fixed", "keyframes", "scene")
 
 # Settings that only change how queries are answered: they may differ from those a library was
 # built with (`Library.match(..., settings)`); every other field is fixed at creation.
 QUERY_TIME = frozenset({"query_fps", "batch_size", "threads", "knn_k", "max_candidates",
                         "hit_floor", "max_gap_s", "min_speed", "max_speed", "min_hits",
-                        "match_threshold", "stage1", "stage2", "rerank_top", "pip_view"})
+                        "match_threshold", "stage1", "stage2", "rerank_top", "pip_view",
+                        "mirror_view", "query_sampling"})
 
 
 @dataclass(frozen=True)
@@ -53,7 +57,12 @@ class Settings:
     described cropped to the inset; a query frame then matches a reference frame by the better
     of its two views. On by default (it raised F1@3s on both benchmark splits with no false
     positive added); it costs about 1.4 ms of detection per query frame, and one more
-    descriptor pass per frame of a window with an inset.
+    descriptor pass per frame of a window with an inset. With `mirror_view` on, every query
+    frame is also described flipped left to right, for mirrored copies (docs/views.md).
+    Sampling (`index_sampling` for references, `query_sampling` for queries, SAMPLING_MODES):
+    "fixed" takes a frame every 1/fps s, "keyframes" decodes key frames only (the rate capped
+    at fps), "scene" takes frames on content change (docs/sampling.md).
+    The descriptor may be a fusion of backends, "sscd+sift-fv" (descriptors/fusion.py).
     """
 
     descriptor: str = "sscd"
@@ -79,6 +88,9 @@ class Settings:
     fine_fps: float = 0.0
     fine_source: str = "library"
     pip_view: bool = True
+    mirror_view: bool = False
+    index_sampling: str = "fixed"
+    query_sampling: str = "fixed"
 
     def __post_init__(self) -> None:
         positive = ("index_fps", "query_fps", "short_side", "max_long_side", "input_size",
@@ -98,8 +110,14 @@ class Settings:
         if self.fine_source not in FINE_SOURCES:
             raise ConfigError(f"setting fine_source must be one of {', '.join(FINE_SOURCES)}, "
                               f"got {self.fine_source!r}")
-        if not isinstance(self.pip_view, bool):
-            raise ConfigError(f"setting pip_view must be true or false, got {self.pip_view!r}")
+        for name in ("pip_view", "mirror_view", "crop_borders"):
+            if not isinstance(getattr(self, name), bool):
+                raise ConfigError(f"setting {name} must be true or false, got "
+                                  f"{getattr(self, name)!r}")
+        for name in ("index_sampling", "query_sampling"):
+            if getattr(self, name) not in SAMPLING_MODES:
+                raise ConfigError(f"setting {name} must be one of {', '.join(SAMPLING_MODES)}, "
+                                  f"got {getattr(self, name)!r}")
         if self.threads < 0:
             raise ConfigError("setting threads must be 0 (all cores) or a positive count")
 

@@ -33,3 +33,28 @@ def test_search_remove_save_load(tmp_path: Path) -> None:
     brute = np.sort(a @ a.T, axis=1)[:, ::-1][:, :3]
     assert np.allclose(D2, brute, rtol=1e-5)
     assert FrameIndex.load(tmp_path, 8, 16) is None  # stale generation: caller rebuilds
+
+
+def test_binary_index_against_brute_force_hamming(tmp_path: Path) -> None:
+    from vidtrace.descriptors.base import signs_from_bits
+
+    rng = np.random.default_rng(1)
+    a = signs_from_bits(rng.integers(0, 2, size=(30, 64)))
+    b = signs_from_bits(rng.integers(0, 2, size=(12, 64)))
+    index = FrameIndex(64, binary=True)
+    index.add(3, a)
+    index.add(4, b)
+    q = np.concatenate([a[:2], b[:2], signs_from_bits(rng.integers(0, 2, size=(4, 64)))])
+    D, I = index.search(q, 5)
+    brute = q @ np.concatenate([a, b]).T  # = 1 - 2 hamming / 64 for +-1/8 vectors
+    assert np.allclose(D, np.sort(brute, axis=1)[:, ::-1][:, :5], atol=1e-6)
+    rowids, frames = unpack_ids(I)
+    assert (rowids[:2, 0] == 3).all() and frames[:2, 0].tolist() == [0, 1]
+    assert (rowids[2:4, 0] == 4).all() and D[:4, 0].tolist() == [1.0] * 4
+    index.remove(3)
+    index.save(tmp_path, 2)
+    again = FrameIndex.load(tmp_path, 2, 64, binary=True)
+    assert again is not None and again.binary and again.ntotal == 12
+    assert FrameIndex.load(tmp_path, 2, 64) is None  # a float index file is another kind
+    _, I2 = again.search(b[:3], 1)
+    assert unpack_ids(I2)[1].ravel().tolist() == [0, 1, 2]

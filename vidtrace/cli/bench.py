@@ -57,9 +57,15 @@ def bench(
                         "default benchmarks/<name>-ablation.json.")] = False,
     calibration_seed: Annotated[int, typer.Option(help="Seed of the calibration split "
                                 "(--ablation).")] = 2,
-    set_: Annotated[list[str] | None, typer.Option("--set", help="KEY=VALUE: a query-time "
-                    "setting other than the default, e.g. --set pip_view=true; repeatable.")
-                    ] = None,
+    set_: Annotated[list[str] | None, typer.Option("--set", help="KEY=VALUE: a setting "
+                    "other than the default, e.g. --set pip_view=false or --set "
+                    "descriptor=pdq; repeatable.")] = None,
+    backends: Annotated[bool, typer.Option("--backends", help="Compare descriptor backends "
+                        "and sampling modes, thresholds calibrated on the calibration split; "
+                        "report default benchmarks/<name>-backends.json.")] = False,
+    config: Annotated[list[str] | None, typer.Option(help="With --backends: DESCRIPTOR["
+                      ":INDEX_SAMPLING[/QUERY_SAMPLING]] rows to run instead of the default "
+                      "set, e.g. pdq or sscd:keyframes/fixed; repeatable.")] = None,
 ) -> None:
     """Build (or reuse) a benchmark from real footage, index and query it, report accuracy and
     speed."""
@@ -72,8 +78,9 @@ def bench(
     )
 
     plan = BenchPlan.quick() if quick else BenchPlan.default()
-    if ablation:
-        _ablation(plan, seed, calibration_seed, sources, photos, no_photos, report, cache)
+    if ablation or backends:
+        _ablation(plan, seed, calibration_seed, sources, photos, no_photos, report, cache,
+                  backends, config or [], set_ or [])
         return
     with user_errors():
         path = report or default_report(plan.name)
@@ -90,16 +97,19 @@ def bench(
 
 
 def parse_settings(items: list[str]) -> "Settings":
-    """DEFAULT_SETTINGS with KEY=VALUE query-time changes (values typed like the defaults)."""
-    from vidtrace.errors import ConfigError
-    from vidtrace.settings import DEFAULT_SETTINGS, QUERY_TIME
+    """DEFAULT_SETTINGS with KEY=VALUE changes (values typed like the defaults)."""
+    from dataclasses import fields
 
+    from vidtrace.errors import ConfigError
+    from vidtrace.settings import DEFAULT_SETTINGS, Settings
+
+    known = sorted(f.name for f in fields(Settings))
     changes: dict[str, object] = {}
     for item in items:
         key, sep, text = item.partition("=")
-        if not sep or key not in QUERY_TIME:
+        if not sep or key not in known:
             raise ConfigError(f"--set {item!r}: give KEY=VALUE with KEY one of "
-                              f"{', '.join(sorted(QUERY_TIME))}")
+                              f"{', '.join(known)}")
         current = getattr(DEFAULT_SETTINGS, key)
         try:
             if isinstance(current, bool):
@@ -115,20 +125,26 @@ def parse_settings(items: list[str]) -> "Settings":
 
 
 def _ablation(plan: "BenchPlan", seed: int, calibration_seed: int, sources: Path | None,
-              photos: Path | None, no_photos: bool, report: Path | None, cache: Path | None
-              ) -> None:
+              photos: Path | None, no_photos: bool, report: Path | None, cache: Path | None,
+              backends: bool, configs: list[str], set_: list[str]) -> None:
+    """`--ablation`, or `--backends` with `configs` (default: the standard set)."""
     from vidtrace.evaluate.ablation import format_ablation, write_json
+    from vidtrace.evaluate.backends import DEFAULT_CONFIGS, Config, format_backends
     from vidtrace.evaluate.bench import default_report, run_ablation_bench
 
     with user_errors():
-        path = report or default_report(f"{plan.name}-ablation")
+        rows = [Config.parse(c) for c in configs] or list(DEFAULT_CONFIGS)
+        settings = parse_settings(set_)
+        kind = "backends" if backends else "ablation"
+        path = report or default_report(f"{plan.name}-{kind}")
         command = shlex.join(["vidtrace", *sys.argv[1:]])
         with _stage_bars() as tick:
             doc = run_ablation_bench(plan, seed=seed, calibration_seed=calibration_seed,
                                      sources=sources, photos=photos, no_photos=no_photos,
-                                     cache=cache, command=command, progress=tick)
+                                     cache=cache, command=command, progress=tick,
+                                     settings=settings, backends=rows if backends else None)
         write_json(doc, path)
-    out.print(format_ablation(doc), markup=False)
+    out.print((format_backends if backends else format_ablation)(doc), markup=False)
     out.print(f"report -> {path}", markup=False)
 
 

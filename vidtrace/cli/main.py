@@ -39,6 +39,10 @@ def index(
         help="Also store frames at this finer rate for stage 2's refinement, new library "
         "(0: none) [default: 0]."
     )] = None,
+    sampling: Annotated[str | None, typer.Option(
+        help="Which frames to describe, new library: fixed (every 1/fps s), keyframes (key "
+        "frames only, at most fps per second) or scene (on content change) [default: fixed]."
+    )] = None,
 ) -> None:
     """Add reference videos to a library (created if missing). Re-adding a file is a no-op."""
     from vidtrace.api import AddStatus, Library
@@ -57,7 +61,8 @@ def index(
     start = time.perf_counter()
     with user_errors():
         changes = {k: v for k, v in (("descriptor", descriptor), ("index_fps", fps),
-                                     ("fine_fps", fine_fps)) if v is not None}
+                                     ("fine_fps", fine_fps), ("index_sampling", sampling))
+                   if v is not None}
         lib = Library.open_or_create(library, DEFAULT_SETTINGS.with_changes(**changes))
         lib.check_settings(**changes)
         with progress_bar() as bar:
@@ -104,7 +109,13 @@ def query(
         "from the reference files (decode), or not (off) [default: the library's].")] = None,
     pip_view: Annotated[bool | None, typer.Option(
         "--pip-view/--no-pip-view", help="Also describe a detected picture-in-picture inset "
-        "as a second view (docs/pip.md) [default: the library's, off].")] = None,
+        "as a second view (docs/pip.md) [default: the library's, on].")] = None,
+    mirror_view: Annotated[bool | None, typer.Option(
+        "--mirror-view/--no-mirror-view", help="Also describe every frame flipped left to "
+        "right, for mirrored copies (docs/views.md) [default: the library's, off].")] = None,
+    sampling: Annotated[str | None, typer.Option(
+        help="Which query frames to describe: fixed, keyframes or scene [default: the "
+        "library's, fixed].")] = None,
 ) -> None:
     """Find the copied segments of each query video."""
     from vidtrace.api import Library
@@ -116,8 +127,9 @@ def query(
     with user_errors():
         lib = Library.open(library)
         settings = _query_changes(lib.settings, stage1, stage2, threshold, fine)
-        if pip_view is not None:
-            settings = settings.with_changes(pip_view=pip_view)
+        views = {k: v for k, v in (("pip_view", pip_view), ("mirror_view", mirror_view),
+                                   ("query_sampling", sampling)) if v is not None}
+        settings = settings.with_changes(**views)
         settings = lib.query_settings(settings)
         lib.descriptor  # noqa: B018 - load the model once, up front, so errors show early
         for f in files:

@@ -1,4 +1,8 @@
-"""Descriptor backends by name. A backend whose libraries are missing is simply not listed."""
+"""Descriptor backends by name. A backend whose libraries are missing is simply not listed.
+
+A name joined by "+" ("sscd+sift-fv", weights as "sscd*2+pdq") is a fusion of those backends
+(fusion.py).
+"""
 
 from vidtrace.descriptors.base import Descriptor
 from vidtrace.errors import ConfigError
@@ -13,6 +17,19 @@ def _backends() -> dict[str, type[Descriptor]]:
         found[SSCDFastDescriptor.name] = SSCDFastDescriptor
     except ImportError:
         pass
+    try:
+        from vidtrace.descriptors.pdq import PDQDescriptor
+
+        found[PDQDescriptor.name] = PDQDescriptor
+    except ImportError:
+        pass
+    try:
+        from vidtrace.descriptors.siftfv import SiftFVBinaryDescriptor, SiftFVDescriptor
+
+        found[SiftFVDescriptor.name] = SiftFVDescriptor
+        found[SiftFVBinaryDescriptor.name] = SiftFVBinaryDescriptor
+    except ImportError:
+        pass
     return found
 
 
@@ -21,9 +38,14 @@ def available_descriptors() -> list[str]:
 
 
 def create_descriptor(name: str, threads: int = 1) -> Descriptor:
-    """An instance of the backend called `name`, running on `threads` threads."""
+    """An instance of the backend called `name` (or the fusion "a+b"), on `threads` threads."""
+    if "+" in name:
+        from vidtrace.descriptors.fusion import FusedDescriptor
+
+        return FusedDescriptor(name, create_descriptor, threads)
     backends = _backends()
     if name not in backends:
         known = ", ".join(sorted(backends)) or "none installed"
-        raise ConfigError(f"unknown descriptor {name!r}; available: {known}")
+        raise ConfigError(f"unknown descriptor {name!r}; available: {known} (or a fusion "
+                          "such as sscd+pdq)")
     return backends[name](threads=threads)

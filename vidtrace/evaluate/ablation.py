@@ -86,14 +86,17 @@ def _library(root: Path, settings: Settings, progress: Progress | None, stage: s
     if tmp.exists():
         shutil.rmtree(tmp)
     lib = Library.create(tmp, settings)
+    start, video_s = time.perf_counter(), 0.0
     try:
         for i, ref in enumerate(refs):
-            lib.add([ref])
+            video_s += sum(r.duration for r in lib.add([ref]))
             if progress:
                 progress(f"{stage}: index", i + 1, len(refs))
     finally:
         lib.close()
-    (tmp / "complete").write_text("")
+    # how long indexing took, for tables that report its speed (the file marks a full build)
+    timing = {"index_s": time.perf_counter() - start, "video_s": video_s}
+    (tmp / "complete").write_text(json.dumps(timing))
     if folder.exists():
         shutil.rmtree(folder)
     tmp.rename(folder)
@@ -104,10 +107,12 @@ def _described(split_root: Path, lib: "Library", truth: Sequence[QueryTruth],
                progress: Progress | None, stage: str) -> tuple[list[FrameSet], list[float]]:
     """Every query described with the library's settings, cached in an .npz beside it."""
     s = lib.settings
-    key = _key(lib.manifest.descriptor_version, {
-        k: v for k, v in s.to_dict().items()
-        if k in ("descriptor", "query_fps", "short_side", "max_long_side", "input_size",
-                 "crop_borders")})
+    values = {k: v for k, v in s.to_dict().items()
+              if k in ("descriptor", "query_fps", "short_side", "max_long_side", "input_size",
+                       "crop_borders")}
+    if s.query_sampling != "fixed":  # left out when fixed: older caches keep their key
+        values["query_sampling"] = s.query_sampling
+    key = _key(lib.manifest.descriptor_version, values)
     cache = split_root / f"ablation-queries-{key}.npz"
     if cache.is_file():
         with np.load(cache) as z:
@@ -134,6 +139,15 @@ def _described(split_root: Path, lib: "Library", truth: Sequence[QueryTruth],
     np.savez(tmp, **arrays)
     tmp.replace(cache)
     return queries, seconds
+
+
+def index_timing(lib: "Library") -> dict[str, float] | None:
+    """{"index_s", "video_s"} of a library `_library` built, None when not recorded."""
+    try:
+        doc = json.loads((lib.folder / "complete").read_text() or "null")
+    except (OSError, json.JSONDecodeError):
+        return None
+    return doc if isinstance(doc, dict) else None
 
 
 def prepare_split(name: str, gt_path: Path, settings: Settings,
@@ -183,7 +197,7 @@ def stage1_accuracy(split: Split, settings: Settings) -> dict[str, float | None]
             "recall": found / pairs if pairs else None}
 
 
-def _row(test: Split, preds: Predictions, latencies: Sequence[float], threshold: float,
+def score_row(test: Split, preds: Predictions, latencies: Sequence[float], threshold: float,
          calibration: dict[str, Any] | None, limit: int | None = None) -> dict[str, Any]:
     truth = test.truth[:limit] if limit else test.truth
     report = evaluate(truth, filter_predictions(preds, threshold))
@@ -234,25 +248,25 @@ def run_ablation(test_gt: Path, calibration_gt: Path, base: Settings,
                 preds, lat = run_combo(test, s, progress=progress, stage=f"test {name}")
                 rows.append({"stage1": stage1, "stage2": stage2, "fine": "off",
                              "stage1_top1": ranking["top1"], "stage1_recall": ranking["recall"],
-                             **_row(test, preds, lat, c.threshold, c.to_json())})
+                             **score_row(test, preds, lat, c.threshold, c.to_json())})
         best = max(rows, key=lambda r: (r["f1_3s"] or 0.0, -(r["negative_fpr"] or 0.0)))
         s_best = lib_settings.with_changes(stage1=best["stage1"], stage2=best["stage2"])
         t = best["threshold"]
         preds, lat = run_combo(test, s_best, progress=progress, stage="test fine (library)")
         rows.append({"stage1": best["stage1"], "stage2": best["stage2"], "fine": "library",
-                     **_row(test, preds, lat, t, None)})
+                     **score_row(test, preds, lat, t, None)})
         sub = min(DECODE_SUBSET, len(test.truth))
         s_decode = s_best.with_changes(fine_source="decode")
         preds, lat = run_combo(test, s_decode, limit=sub, progress=progress,
                                stage="test fine (decode)")
         rows.append({"stage1": best["stage1"], "stage2": best["stage2"], "fine": "decode",
-                     **_row(test, preds, lat, t, None, limit=sub)})
+                     **score_row(test, preds, lat, t, None, limit=sub)})
         # the same subset without fine refinement and with library rows, for comparison
         for fine, s_sub in (("off", s_best.with_changes(fine_fps=0.0)), ("library", s_best)):
             preds, lat = run_combo(test, s_sub, limit=sub, progress=progress,
                                    stage=f"test subset fine ({fine})")
             rows.append({"stage1": best["stage1"], "stage2": best["stage2"], "fine": fine,
-                         **_row(test, preds, lat, t, None, limit=sub)})
+                         **score_row(test, preds, lat, t, None, limit=sub)})
         return {
             "rows": rows,
             "best": {"stage1": best["stage1"], "stage2": best["stage2"],

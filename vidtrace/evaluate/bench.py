@@ -40,6 +40,7 @@ from vidtrace.synth.benchmark import (
 
 if TYPE_CHECKING:
     from vidtrace.api import Library
+    from vidtrace.evaluate.backends import Config
 
 REPORT_FORMAT = "vidtrace-bench"
 REPORT_VERSION = 1
@@ -362,11 +363,15 @@ def run_ablation_bench(
     plan: BenchPlan, *, seed: int = 0, calibration_seed: int = 2, sources: Path | None = None,
     photos: Path | None = None, no_photos: bool = False, cache: Path | None = None,
     settings: Settings = DEFAULT_SETTINGS, command: str = "", progress: Progress | None = None,
+    backends: Sequence["Config"] | None = None,
 ) -> dict[str, Any]:
     """Build or reuse the benchmark of `plan` with `seed` (the test split) and with
     `calibration_seed` (the calibration split), and run the stage-1 x stage-2 ablation
-    (`vidtrace.evaluate.ablation`); the report carries the same provenance as `run_bench`'s."""
+    (`vidtrace.evaluate.ablation`), or with `backends` the table of those descriptor and
+    sampling configurations (`vidtrace.evaluate.backends`); the report carries the same
+    provenance as `run_bench`'s."""
     from vidtrace.evaluate.ablation import run_ablation
+    from vidtrace.evaluate.backends import run_backends
 
     if seed == calibration_seed:
         raise ConfigError("the calibration split needs another seed than the test split; "
@@ -377,9 +382,13 @@ def run_ablation_bench(
                                       progress=progress)
     cal_gt, _, _ = prepare_benchmark(sources, photos, plan, seed=calibration_seed, cache=cache,
                                      progress=progress)
-    doc = run_ablation(test_gt, cal_gt, settings, progress)
+    if backends is not None:
+        doc = run_backends(test_gt, cal_gt, settings, backends, progress)
+    else:
+        doc = run_ablation(test_gt, cal_gt, settings, progress)
+    kind = "vidtrace-ablation" if backends is None else "vidtrace-backends"
     return {
-        **_provenance("vidtrace-ablation", 1, plan, command, commit),
+        **_provenance(kind, 1, plan, command, commit),
         "benchmark": {"plan": asdict(plan), "seed": seed, "calibration_seed": calibration_seed,
                       "sources": str(sources), "photos": str(photos) if photos else None},
         "settings": settings.to_dict(),

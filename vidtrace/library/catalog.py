@@ -1,7 +1,8 @@
 """The SQLite catalog: the library's source of truth.
 
 One row per reference video: its id, source path, content hash, duration, sampling rate,
-descriptor, and its frame rows as two blobs (times float64[T], vectors float16[T, d]). A library
+descriptor, and its frame rows as two blobs (times float64[T], vectors float16[T, d], or for a
+binary descriptor packed bits uint8[T, d / 8]). A library
 with a fine rate (`Settings.fine_fps`, stage 2 at a finer sampling) also keeps each video's
 fine-rate rows in `fine_frames`, written in the same transaction. Every change is one
 transaction that also bumps `generation`, so a crash leaves the previous state.
@@ -14,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from vidtrace.descriptors.base import bits_from_signs, signs_from_bits
 from vidtrace.errors import LibraryError
 
 SCHEMA_VERSION = 1
@@ -62,8 +64,12 @@ _COLUMNS = "rowid, video_id, path, content_hash, duration, fps, descriptor, n_fr
 
 
 class Catalog:
-    def __init__(self, folder: Path) -> None:
+    """The catalog of the library in `folder`; `binary`: vectors are a binary descriptor's
+    +-1/sqrt(d) components, stored as packed bits (descriptors/base.py)."""
+
+    def __init__(self, folder: Path, binary: bool = False) -> None:
         self.path = folder / CATALOG_FILE
+        self.binary = binary
         try:
             self._db = sqlite3.connect(self.path, isolation_level=None)
             self._db.execute("PRAGMA journal_mode=WAL")
@@ -118,9 +124,18 @@ class Catalog:
             "SELECT times, vectors, n_frames FROM videos WHERE rowid = ?", (rowid,)).fetchone()
         if row is None:
             raise LibraryError(f"{self.path}: no video with row {rowid}")
-        times = np.frombuffer(row[0], dtype=np.float64)
-        vectors = np.frombuffer(row[1], dtype=np.float16).reshape(row[2], -1)
-        return times.copy(), vectors.astype(np.float32)
+        return np.frombuffer(row[0], dtype=np.float64).copy(), self._vectors(row[1], row[2])
+
+    def _vectors(self, blob: bytes, n: int) -> np.ndarray:
+        if not self.binary:
+            return np.frombuffer(blob, dtype=np.float16).reshape(n, -1).astype(np.float32)
+        bits = np.unpackbits(np.frombuffer(blob, dtype=np.uint8).reshape(n, -1), axis=1)
+        return signs_from_bits(bits)
+
+    def _blob(self, vectors: np.ndarray) -> bytes:
+        if self.binary:
+            return bits_from_signs(vectors).tobytes()
+        return np.asarray(vectors, np.float16).tobytes()
 
     def fine_frames(self, rowid: int) -> tuple[np.ndarray, np.ndarray] | None:
         """(times float64[T], vectors float32[T, d]) of the video's fine-rate rows, or None
@@ -130,9 +145,7 @@ class Catalog:
         ).fetchone()
         if row is None:
             return None
-        times = np.frombuffer(row[0], dtype=np.float64)
-        vectors = np.frombuffer(row[1], dtype=np.float16).reshape(row[2], -1)
-        return times.copy(), vectors.astype(np.float32)
+        return np.frombuffer(row[0], dtype=np.float64).copy(), self._vectors(row[1], row[2])
 
     def insert(self, rec: VideoRecord, times: np.ndarray, vectors: np.ndarray,
                fine: tuple[float, np.ndarray, np.ndarray] | None = None) -> int:
@@ -144,7 +157,7 @@ class Catalog:
                 " n_frames, times, vectors) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (rec.video_id, rec.path, rec.content_hash, rec.duration, rec.fps,
                  rec.descriptor, len(times), np.asarray(times, np.float64).tobytes(),
-                 np.asarray(vectors, np.float16).tobytes()),
+                 self._blob(vectors)),
             )
             if fine is not None:
                 fps, fine_times, fine_vectors = fine
@@ -153,7 +166,7 @@ class Catalog:
                     " VALUES (?, ?, ?, ?, ?)",
                     (cur.lastrowid, fps, len(fine_times),
                      np.asarray(fine_times, np.float64).tobytes(),
-                     np.asarray(fine_vectors, np.float16).tobytes()),
+                     self._blob(fine_vectors)),
                 )
             self._bump()
         return int(cur.lastrowid or 0)

@@ -29,21 +29,33 @@ def unpack_ids(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 class FrameIndex:
-    """Exact inner-product search over reference frames (faiss IndexFlatIP with id map)."""
+    """Exact search over reference frames: inner product (faiss IndexFlatIP with id map) or,
+    for binary descriptors (`binary`), Hamming distance over packed bits (IndexBinaryFlat with
+    id map). Vectors go in and similarities come out on one scale either way: a binary
+    descriptor's +-1/sqrt(dim) vectors (descriptors/base.py) are packed to bits on the way in,
+    and a Hamming distance h comes back as the similarity 1 - 2 h / dim."""
 
-    def __init__(self, dim: int) -> None:
+    def __init__(self, dim: int, binary: bool = False) -> None:
         import faiss
 
+        if binary and dim % 8:
+            raise ValueError(f"a binary index needs a multiple of 8 bits, got {dim}")
         self.dim = dim
-        self._index = faiss.IndexIDMap2(faiss.IndexFlatIP(dim))
+        self.binary = binary
+        self._index = (faiss.IndexBinaryIDMap2(faiss.IndexBinaryFlat(dim)) if binary
+                       else faiss.IndexIDMap2(faiss.IndexFlatIP(dim)))
+
+    def _encode(self, vectors: np.ndarray) -> np.ndarray:
+        if self.binary:
+            return np.ascontiguousarray(np.packbits(np.asarray(vectors) > 0, axis=1))
+        return np.ascontiguousarray(vectors, dtype=np.float32)
 
     @property
     def ntotal(self) -> int:
         return int(self._index.ntotal)
 
     def add(self, rowid: int, vectors: np.ndarray) -> None:
-        self._index.add_with_ids(np.ascontiguousarray(vectors, dtype=np.float32),
-                                 pack_ids(rowid, len(vectors)))
+        self._index.add_with_ids(self._encode(vectors), pack_ids(rowid, len(vectors)))
 
     def remove(self, rowid: int) -> None:
         import faiss
@@ -52,38 +64,46 @@ class FrameIndex:
         self._index.remove_ids(faiss.IDSelectorRange(lo, lo + _FRAME_MASK + 1))
 
     def search(self, xq: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        """Top-k by inner product: (D float32[n, k], I int64[n, k]); missing results are -1."""
+        """Top-k by similarity: (D float32[n, k] similarities, I int64[n, k]); missing results
+        are -1."""
         k = max(1, min(k, self.ntotal))
         if self.ntotal == 0:
             n = len(xq)
             return np.zeros((n, 1), np.float32), np.full((n, 1), -1, np.int64)
-        D, I = self._index.search(np.ascontiguousarray(xq, dtype=np.float32), k)
+        D, I = self._index.search(self._encode(xq), k)
+        if self.binary:
+            D = (1.0 - 2.0 * D.astype(np.float32) / self.dim).astype(np.float32)
         return D, I
 
     def save(self, folder: Path, generation: int) -> None:
         import faiss
 
-        data = faiss.serialize_index(self._index).tobytes()
+        serialize = faiss.serialize_index_binary if self.binary else faiss.serialize_index
+        data = serialize(self._index).tobytes()
         write_atomic(folder / f"index-{generation}.faiss", data)
         for old in folder.glob("index-*.faiss"):
             if old.name != f"index-{generation}.faiss":
                 old.unlink(missing_ok=True)
 
     @classmethod
-    def load(cls, folder: Path, generation: int, dim: int) -> "FrameIndex | None":
-        """The index file for `generation`, or None when it is missing or unreadable."""
+    def load(cls, folder: Path, generation: int, dim: int, binary: bool = False
+             ) -> "FrameIndex | None":
+        """The index file for `generation`, or None when it is missing, unreadable or of
+        another kind."""
         import faiss
 
         path = folder / f"index-{generation}.faiss"
         if not path.exists():
             return None
+        deserialize = faiss.deserialize_index_binary if binary else faiss.deserialize_index
         try:
-            raw = faiss.deserialize_index(np.fromfile(path, dtype=np.uint8))
+            raw = deserialize(np.fromfile(path, dtype=np.uint8))
         except RuntimeError:
             return None
         if raw.d != dim:
             return None
         out = cls.__new__(cls)
         out.dim = dim
+        out.binary = binary
         out._index = raw  # type: ignore[assignment]  # an IndexIDMap2, as it was saved
         return out

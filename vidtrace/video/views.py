@@ -6,8 +6,9 @@ the inset detector (`vidtrace.video.pip`) on each as it completes, holding one w
 frames at a time; `InsetCollector` passes the frames on, prepared for the descriptor, and
 describes the inset crops on the side. `QueryViews` is what a described query becomes: a
 `FrameSet` of the whole frames, exactly as without the extra view, and an `InsetView` with
-vectors of the cropped inset for some of those frames (rows into the FrameSet). Matching
-compares a query frame with a reference frame by the better of its views
+vectors of the cropped inset for some of those frames (rows into the FrameSet). `MirrorCollector`
+describes every frame flipped left to right as one more view (for mirrored copies). Matching
+compares a query frame with a reference frame by the best of its views
 (`QueryViews.similarity`).
 """
 
@@ -58,48 +59,58 @@ class InsetView:
 
 @dataclass(frozen=True)
 class QueryViews:
-    """A described query: `full`, the whole frames (what `Library.describe_query` returns), and
-    `inset`, the inset's vectors for the frames of windows where one was found (may be empty)."""
+    """A described query: `full`, the whole frames (what `Library.describe_query` returns);
+    `inset`, the inset's vectors for the frames of windows where one was found (may be empty);
+    `mirror`, the horizontally flipped whole frames (None or empty when not described)."""
 
     full: FrameSet
     inset: InsetView
+    mirror: InsetView | None = None
 
     def __post_init__(self) -> None:
-        if len(self.inset) == 0:
-            return
-        if self.inset.vectors.shape[1] != self.full.dim:
-            raise ValueError(f"QueryViews {self.full.video_id}: inset vectors of dimension "
-                             f"{self.inset.vectors.shape[1]}, frames of {self.full.dim}")
-        if self.inset.rows[-1] >= len(self.full):
-            raise ValueError(f"QueryViews {self.full.video_id}: inset row "
-                             f"{self.inset.rows[-1]} beyond its {len(self.full)} frames")
+        for name, view in (("inset", self.inset), ("mirror", self.mirror)):
+            if view is None or len(view) == 0:
+                continue
+            if view.vectors.shape[1] != self.full.dim:
+                raise ValueError(f"QueryViews {self.full.video_id}: {name} vectors of dimension "
+                                 f"{view.vectors.shape[1]}, frames of {self.full.dim}")
+            if view.rows[-1] >= len(self.full):
+                raise ValueError(f"QueryViews {self.full.video_id}: {name} row "
+                                 f"{view.rows[-1]} beyond its {len(self.full)} frames")
 
     @classmethod
     def of(cls, full: FrameSet) -> "QueryViews":
         """The whole-frame view alone."""
         return cls(full, InsetView.empty(full.dim))
 
+    @property
+    def extra(self) -> list[InsetView]:
+        """The non-empty views besides the whole frames."""
+        return [v for v in (self.inset, self.mirror) if v is not None and len(v)]
+
     def similarity(self, ref_vectors: np.ndarray) -> np.ndarray:
-        """float32[Tq, Tr]: S[i, j] = the larger of full[i] . r_j and inset[i] . r_j (the
-        latter only for rows with an inset vector). ref_vectors: float32[Tr, d]."""
+        """float32[Tq, Tr]: S[i, j] = the largest of full[i] . r_j and each extra view's
+        vector of frame i . r_j (for the rows it has). ref_vectors: float32[Tr, d]."""
         S = self.full.vectors @ ref_vectors.T
-        if len(self.inset):
-            rows = self.inset.rows
-            S[rows] = np.maximum(S[rows], self.inset.vectors @ ref_vectors.T)
+        for view in self.extra:
+            rows = view.rows
+            S[rows] = np.maximum(S[rows], view.vectors @ ref_vectors.T)
         return S
 
     def best_vectors(self, ref_vectors: np.ndarray) -> np.ndarray:
         """float32[Tq, d]: for each query frame, the vector of the view that comes closer to
         any of `ref_vectors` (float32[Tr, d]): one vector per frame, for steps that take only
         one (fine-rate refinement)."""
-        if len(self.inset) == 0 or len(ref_vectors) == 0:
-            return self.full.vectors
-        rows = self.inset.rows
-        full_best = (self.full.vectors[rows] @ ref_vectors.T).max(axis=1)
-        inset_best = (self.inset.vectors @ ref_vectors.T).max(axis=1)
         out = self.full.vectors.copy()
-        better = inset_best > full_best
-        out[rows[better]] = self.inset.vectors[better]
+        if len(ref_vectors) == 0:
+            return out
+        best = (out @ ref_vectors.T).max(axis=1)
+        for view in self.extra:
+            rows = view.rows
+            view_best = (view.vectors @ ref_vectors.T).max(axis=1)
+            better = view_best > best[rows]
+            out[rows[better]] = view.vectors[better]
+            best[rows[better]] = view_best[better]
         return out
 
 
@@ -166,3 +177,41 @@ class InsetCollector:
         if self._crops:
             self._vectors.append(self._describe(np.stack(self._crops)))
             self._crops.clear()
+
+
+class MirrorCollector:
+    """Passes prepared (time_s, frame) pairs on unchanged and describes each frame flipped left
+    to right on the side (the mirrored view), `batch_size` at a time. Flipping the prepared
+    frame equals preparing the flipped frame: the border crop is symmetric. Call `view` once
+    `frames` is exhausted.
+
+    describe: uint8[B, size, size, 3] -> float32[B, d] (a descriptor's `describe`).
+    """
+
+    def __init__(self, describe: Callable[[np.ndarray], np.ndarray], batch_size: int) -> None:
+        self._describe = describe
+        self._batch = batch_size
+        self._flipped: list[np.ndarray] = []
+        self._vectors: list[np.ndarray] = []
+        self._count = 0
+
+    def frames(self, prepared: Iterable[tuple[float, np.ndarray]]
+               ) -> Iterator[tuple[float, np.ndarray]]:
+        for t, frame in prepared:
+            self._flipped.append(np.ascontiguousarray(frame[:, ::-1]))
+            if len(self._flipped) >= self._batch:
+                self._flush()
+            self._count += 1
+            yield t, frame
+        self._flush()
+
+    def view(self, dim: int) -> InsetView:
+        """The mirrored vectors of every frame `frames` passed on (rows 0..n-1)."""
+        if not self._count:
+            return InsetView.empty(dim)
+        return InsetView(np.arange(self._count, dtype=np.int64), np.concatenate(self._vectors))
+
+    def _flush(self) -> None:
+        if self._flipped:
+            self._vectors.append(self._describe(np.stack(self._flipped)))
+            self._flipped.clear()
