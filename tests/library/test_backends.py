@@ -34,7 +34,7 @@ def test_pdq_library_stores_bits_and_finds_the_copy(
     with Library.open(pdq_library) as lib:
         assert lib.manifest.metric == "hamming" and lib.index.binary
         rec = next(v for v in lib.videos() if v.video_id == "ref_a")
-        times, vectors = lib.catalog.frames(rec.rowid)
+        _, vectors = lib.catalog.frames(rec.rowid)
         assert vectors.shape == (rec.n_frames, 256)
         assert np.allclose(np.abs(vectors), 1 / 16)
         # 32 bytes of packed bits per frame, not 512 of float16
