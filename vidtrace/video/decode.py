@@ -1,22 +1,54 @@
-"""Decode a video with PyAV into frames sampled at a fixed rate and resized for the descriptor.
+"""Stage 1: decode a video with PyAV into sampled frames, resized for the descriptor.
 
-Sampling follows timestamps, not frame counts, so variable-frame-rate files are sampled evenly:
-the first frame at or after each target time k / fps is kept, with its own timestamp. Times are
-seconds from the first decoded frame. Every failure is raised as `VideoError` naming the file.
+Three sampling modes (`SAMPLING_MODES`, the `sampling` argument of `iter_frames`):
+- "fixed": the first frame at or after each target time k / fps, with its own timestamp.
+  Sampling follows timestamps, not frame counts, so variable-frame-rate files are sampled evenly.
+- "keyframes": only the key frames are decoded at all (the fastest way through a file); `fps`,
+  when given, only caps their rate.
+- "scene": frames are kept on content change, judged on tiny grey thumbnails, at least one
+  every `SCENE_MAX_GAP` / fps s and at most one every `SCENE_MIN_GAP` / fps s.
+
+Times are seconds from the first decoded frame. Every failure is raised as `VideoError` naming
+the file; a bad mode or rate as `ConfigError`.
 """
 
+import math
+from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
+from typing import TYPE_CHECKING, overload
 
 import numpy as np
 
-from vidtrace.errors import VideoError
+from vidtrace.errors import ConfigError, VideoError
+from vidtrace.settings import SAMPLING_MODES  # how `iter_frames` picks frames (docstring)
+
+if TYPE_CHECKING:
+    from av import VideoFrame
+    from av.video.reformatter import VideoReformatter
 
 # Later frames may carry a timestamp a hair before the target because of rounding in the
 # container's time base; this slack avoids skipping them.
 _TIME_SLACK_S = 1e-3
+
+
+# Scene sampling compares 32x18 grey thumbnails by mean absolute difference (0-255). A thumbnail
+# pixel averages ~40x40 pixels of a 720p frame, so compression noise (a few levels per pixel)
+# averages out; what is left in a still shot is flicker and small motion. On the 20 clips of
+# ../shared/data/videos, frames 0.25 s apart in still or slow shots differ by at most ~6, and
+# the last frame of one clip and the first of another (a hard cut) by 49 (10th percentile) to 70
+# (median). 12 is twice that floor and a quarter of a typical cut: a cut passes it at once, a pan
+# of 1/80 of the width a frame within 3 frames on detailed content (a forest) and ~15 on smooth
+# content (a road); a still shot's slow drift passes it only once it has added up, since frames
+# are compared with the last kept one.
+SCENE_THRESHOLD = 12.0
+# Gaps between kept frames in sampling periods (1 / fps): changes are followed at up to 4x the
+# rate, and a still shot gets a frame every 2 periods, so no stretch goes undescribed for long.
+SCENE_MIN_GAP = 0.25
+SCENE_MAX_GAP = 2.0
+_THUMB_SIZE = (32, 18)
 
 
 @dataclass(frozen=True)
@@ -97,13 +129,26 @@ def iter_frames(
     fps: float | None,
     short_side: int = 224,
     max_long_side: int = 400,
+    *,
+    sampling: str = "fixed",
 ) -> Iterator[tuple[float, np.ndarray]]:
-    """Yield (time_s, rgb uint8[H, W, 3]) for frames sampled at `fps` (every frame when None),
-    times strictly increasing (frames of broken containers that repeat or go back are dropped).
+    """Yield (time_s, rgb uint8[H, W, 3]) for the frames `sampling` picks (one of
+    SAMPLING_MODES, see the module docstring) at rate `fps` (every frame, or every key frame,
+    when None; scene sampling needs a rate), times strictly increasing (frames of broken
+    containers that repeat or go back are dropped).
 
     Frames are converted and resized by FFmpeg's scaler straight to the output size. When the
-    sampling rate is well below the stream's, non-reference frames are not decoded at all.
+    sampling rate is well below the stream's, non-reference frames are not decoded at all; in
+    "keyframes" mode no other frame is. A bad `sampling` or `fps` raises ConfigError at once;
+    file errors raise VideoError when iterating.
     """
+    selector = _selector(sampling, fps)
+    return _iter_frames(path, fps, short_side, max_long_side, sampling, selector)
+
+
+def _iter_frames(  # type: ignore[no-untyped-def]
+    path, fps, short_side, max_long_side, sampling, selector
+) -> Iterator[tuple[float, np.ndarray]]:
     import av
 
     container = _open(path)
@@ -111,10 +156,15 @@ def iter_frames(
         stream = container.streams.video[0]
         stream.thread_type = "AUTO"
         native = float(stream.average_rate or stream.guessed_rate or 0)
-        if fps is not None and native > 0 and fps * 4 <= native:
+        if sampling == "keyframes":
+            stream.codec_context.skip_frame = "NONKEY"
+        elif fps is not None and native > 0 and fps * 4 <= native:
             # Dropping B-frames moves each sample by at most a frame or two.
             stream.codec_context.skip_frame = "NONREF"
-        yield from _sample(container, stream, path, fps, short_side, max_long_side)
+        # The last key frame can lie a whole GOP before the end, so in "keyframes" mode the
+        # length check uses how far the demuxed packets go, not the last decoded frame.
+        yield from _sample(container, stream, path, selector, short_side, max_long_side,
+                           ends_by_packets=sampling == "keyframes")
     except av.error.FFmpegError as e:
         raise VideoError(
             path, f"decoding failed ({e.strerror or type(e).__name__}): the file is corrupt or "
@@ -124,14 +174,113 @@ def iter_frames(
         container.close()
 
 
-def _sample(container, stream, path, fps, short_side, max_long_side):  # type: ignore[no-untyped-def]
+def _selector(sampling: str, fps: float | None) -> "_Selector":
+    """The frame picker for mode `sampling` at rate `fps`; ConfigError for a bad pair."""
+    if sampling not in SAMPLING_MODES:
+        raise ConfigError(f"unknown sampling mode {sampling!r}; choose one of "
+                          f"{', '.join(SAMPLING_MODES)}")
+    if fps is not None and not fps > 0:
+        raise ConfigError(f"sampling rate fps={fps} must be positive, or None for every frame")
+    if sampling == "keyframes":
+        return _KeyFrames(fps)
+    if sampling == "scene":
+        if fps is None:
+            raise ConfigError("scene sampling needs a rate: fps sets its gaps (a frame at least "
+                              f"every {SCENE_MAX_GAP:g}/fps s); give fps, e.g. 1.0")
+        return _SceneChange(fps)
+    return _FixedRate(fps)
+
+
+class _Selector(ABC):
+    """Decides, in time order, which decoded frames `iter_frames` yields."""
+
+    @abstractmethod
+    def keep(self, t: float, frame: "VideoFrame") -> bool:
+        """Whether the frame at `t` s (later than every frame kept so far) is kept; True means
+        it will be yielded."""
+
+
+class _FixedRate(_Selector):
+    """The first frame at or after each target time k / fps; every frame when fps is None."""
+
+    def __init__(self, fps: float | None) -> None:
+        self.fps = fps
+        self.next_target = 0.0
+
+    def keep(self, t: float, frame: "VideoFrame") -> bool:
+        if self.fps is None:
+            return True
+        if t < self.next_target - _TIME_SLACK_S:
+            return False
+        while self.next_target <= t + _TIME_SLACK_S:
+            self.next_target += 1.0 / self.fps
+        return True
+
+
+class _KeyFrames(_Selector):
+    """Every key frame, but none within 1 / fps s of the last kept one when fps is given (an
+    all-intra file is not described at its full rate)."""
+
+    def __init__(self, fps: float | None) -> None:
+        self.min_gap = 0.0 if fps is None else 1.0 / fps
+        self.last: float | None = None
+
+    def keep(self, t: float, frame: "VideoFrame") -> bool:
+        # A decoder that ignores skip_frame still hands over the other frames.
+        if not frame.key_frame:
+            return False
+        if self.last is not None and t - self.last < self.min_gap - _TIME_SLACK_S:
+            return False
+        self.last = t
+        return True
+
+
+class _SceneChange(_Selector):
+    """A frame whose thumbnail differs from the last kept one's by more than SCENE_THRESHOLD,
+    at least SCENE_MIN_GAP / fps s after it; any frame SCENE_MAX_GAP / fps s after it."""
+
+    def __init__(self, fps: float) -> None:
+        self.min_gap = SCENE_MIN_GAP / fps
+        self.max_gap = SCENE_MAX_GAP / fps
+        self.last = -math.inf
+        self.thumb: np.ndarray | None = None
+        # Its own scaler, so that the one making the RGB output is not reconfigured per frame.
+        self.reformatter: VideoReformatter | None = None
+
+    def keep(self, t: float, frame: "VideoFrame") -> bool:
+        gap = t - self.last
+        if gap < self.min_gap - _TIME_SLACK_S:
+            return False  # too soon whatever changed: skip the thumbnail
+        thumb = self._thumbnail(frame)
+        if self.thumb is not None and gap < self.max_gap - _TIME_SLACK_S:
+            change = float(np.abs(thumb - self.thumb).mean())
+            if change <= SCENE_THRESHOLD:
+                return False
+        self.last, self.thumb = t, thumb
+        return True
+
+    def _thumbnail(self, frame: "VideoFrame") -> np.ndarray:
+        """`frame` as grey int16[18, 32], each pixel the mean of its area."""
+        if self.reformatter is None:
+            from av.video.reformatter import VideoReformatter
+
+            self.reformatter = VideoReformatter()
+        small = self.reformatter.reformat(frame, width=_THUMB_SIZE[0], height=_THUMB_SIZE[1],
+                                          format="gray", interpolation="AREA")
+        return small.to_ndarray().astype(np.int16)
+
+
+def _sample(  # type: ignore[no-untyped-def]
+    container, stream, path, selector: _Selector, short_side: int, max_long_side: int,
+    ends_by_packets: bool,
+) -> Iterator[tuple[float, np.ndarray]]:
     origin: float | None = None
     first_time: float | None = None  # the first frame's own timestamp, on the container's clock
     last: float | None = None
-    next_target = 0.0
     size: tuple[int, int] | None = None
     count = 0
-    for frame in container.decode(stream):
+    demuxed = _Demuxed()
+    for frame in demuxed.decode(container, stream):
         t = frame.time
         if t is None:
             t = count / float(stream.average_rate or 25)
@@ -141,26 +290,57 @@ def _sample(container, stream, path, fps, short_side, max_long_side):  # type: i
         t -= origin
         if last is not None and t <= last:
             continue
-        if fps is not None and t < next_target - _TIME_SLACK_S:
+        if not selector.keep(t, frame):
             continue
-        if fps is not None:
-            while next_target <= t + _TIME_SLACK_S:
-                next_target += 1.0 / fps
         if size is None:
-            w, h = frame.width, frame.height
-            sar = stream.codec_context.sample_aspect_ratio
-            if sar is not None and sar > 0 and sar != 1:
-                w = round(w * float(sar))
-            size = output_size(w, h, short_side, max_long_side)
+            size = _output_size_of(frame, stream, short_side, max_long_side)
         image = frame.to_ndarray(
             width=size[0], height=size[1], format="rgb24", interpolation="AREA"
         )
         last = t
         yield t, image
-    if count == 0:
+    if count == 0 or origin is None:
         raise VideoError(path, "contains no decodable video frames (zero-length or corrupt)")
+    if not ends_by_packets:
+        _check_length(container, stream, path, first_time, t)
+    elif demuxed.end_s is not None and first_time is not None:
+        _check_length(container, stream, path, first_time, demuxed.end_s - origin)
+
+
+class _Demuxed:
+    """Decodes a stream packet by packet, as `container.decode(stream)` does, noting the latest
+    packet time seen (`end_s`, seconds on the container's clock; None when packets carry none)."""
+
+    def __init__(self) -> None:
+        self.end_s: float | None = None
+
+    def decode(self, container, stream) -> Iterator["VideoFrame"]:  # type: ignore[no-untyped-def]
+        for packet in container.demux(stream):
+            if packet.pts is not None and packet.time_base is not None:
+                t = float(packet.pts * packet.time_base)
+                if self.end_s is None or t > self.end_s:
+                    self.end_s = t
+            yield from packet.decode()
+
+
+def _output_size_of(  # type: ignore[no-untyped-def]
+    frame: "VideoFrame", stream, short_side: int, max_long_side: int
+) -> tuple[int, int]:
+    """The output (width, height) for `stream`'s frames, with non-square pixels made square."""
+    w, h = frame.width, frame.height
+    sar = stream.codec_context.sample_aspect_ratio
+    if sar is not None and sar > 0 and sar != 1:
+        w = round(w * float(sar))
+    return output_size(w, h, short_side, max_long_side)
+
+
+def _check_length(  # type: ignore[no-untyped-def]
+    container, stream, path, first_time: float | None, end_s: float
+) -> None:
+    """VideoError when the video stops (its last frame at `end_s` s from the first frame, whose
+    own timestamp is `first_time`) well before the length the file declares."""
     declared, strict = _declared_length(container, stream, first_time)
-    decoded = (t if origin is not None else 0.0) + 1.0 / max(float(stream.average_rate or 25), 1)
+    decoded = end_s + 1.0 / max(float(stream.average_rate or 25), 1)
     slack = max(0.5, 0.02 * declared) if strict else 0.5 * declared
     if declared > 0 and decoded < declared - slack:
         raise VideoError(
@@ -216,16 +396,32 @@ def sample_mask(times: np.ndarray, fps: float) -> np.ndarray:
     return keep
 
 
+# Two signatures, so that calls passing the sizes as **dict[str, int] (and no mode) still type.
+@overload
+def decode_frames(
+    path: str | Path, fps: float | None, short_side: int = 224, max_long_side: int = 400
+) -> tuple[np.ndarray, np.ndarray]: ...
+
+
+@overload
+def decode_frames(
+    path: str | Path, fps: float | None, short_side: int = 224, max_long_side: int = 400, *,
+    sampling: str
+) -> tuple[np.ndarray, np.ndarray]: ...
+
+
 def decode_frames(
     path: str | Path,
     fps: float | None,
     short_side: int = 224,
     max_long_side: int = 400,
+    *,
+    sampling: str = "fixed",
 ) -> tuple[np.ndarray, np.ndarray]:
-    """All sampled frames at once: (times float64[T], frames uint8[T, H, W, 3])."""
+    """All frames `iter_frames` yields, at once: (times float64[T], frames uint8[T, H, W, 3])."""
     times: list[float] = []
     frames: list[np.ndarray] = []
-    for t, image in iter_frames(path, fps, short_side, max_long_side):
+    for t, image in iter_frames(path, fps, short_side, max_long_side, sampling=sampling):
         times.append(t)
         frames.append(image)
     return np.asarray(times, dtype=np.float64), np.stack(frames)
