@@ -234,3 +234,28 @@ def test_ablation_refuses_one_seed_for_both_splits(shipped_clips: Path, tmp_path
     with pytest.raises(ConfigError, match="calibration"):
         run_ablation_bench(TINY, seed=1, calibration_seed=1, sources=shipped_clips,
                            no_photos=True, cache=tmp_path)
+
+
+def test_backend_table_calibrates_each_row_on_the_other_split(
+    shipped_clips: Path, tmp_path: Path
+) -> None:
+    from vidtrace.evaluate.backends import HIT_FLOORS, Config, format_backends
+    from vidtrace.evaluate.bench import run_ablation_bench
+
+    configs = [Config.parse("pdq"), Config.parse("pdq:keyframes/fixed")]
+    assert configs[1] == Config("pdq", "keyframes", "fixed")
+    assert Config.parse("sscd:scene") == Config("sscd", "scene", "scene")
+    kwargs = {"seed": 1, "calibration_seed": 3, "sources": shipped_clips, "no_photos": True,
+              "cache": tmp_path / "cache", "backends": configs}
+    doc = run_ablation_bench(TINY, **kwargs)
+    assert doc["format"] == "vidtrace-backends"
+    fixed, keyframes = doc["rows"]
+    for r in (fixed, keyframes):
+        assert r["descriptor"] == "pdq" and r["hit_floor"] in HIT_FLOORS
+        assert r["queries"] == 4 and r["index_speed"] > 0
+        assert [r["threshold"], round(r["calibration"]["f1"], 4)] in [
+            c[:2] for c in r["calibration"]["curve"]]
+        assert r["bytes_per_reference_hour"] > 0  # a tiny library is mostly SQLite's pages
+    # key frames only: fewer reference frames than one a second
+    assert keyframes["reference_frames"] < fixed["reference_frames"]
+    assert "pdq" in format_backends(doc) and "keyframes/fixed" in format_backends(doc)

@@ -1,13 +1,16 @@
 """Libraries built with other backends than the default, end to end on real footage: a binary
 backend (pdq) stores packed bits and searches by Hamming distance, a fusion holds both parts'
-vectors, and the copy is found either way."""
+vectors, a trainable backend (sift-fv) learns its vocabulary from the first references and keeps
+it with the library; the copy is found each way."""
 
+import shutil
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from vidtrace.api import Library
+from vidtrace.api import STATE_FILE, Library
+from vidtrace.errors import LibraryError
 from vidtrace.settings import DEFAULT_SETTINGS
 from vidtrace.types import Match, QueryTruth
 
@@ -37,10 +40,10 @@ def test_pdq_library_stores_bits_and_finds_the_copy(
         _, vectors = lib.catalog.frames(rec.rowid)
         assert vectors.shape == (rec.n_frames, 256)
         assert np.allclose(np.abs(vectors), 1 / 16)
-        # 32 bytes of packed bits per frame, not 512 of float16
+        # 32 bytes of packed bits and a content flag per frame, not 512 of float16
         blob = lib.catalog._db.execute("SELECT length(vectors) FROM videos WHERE rowid = ?",
                                        (rec.rowid,)).fetchone()[0]
-        assert blob == 32 * rec.n_frames
+        assert blob == 33 * rec.n_frames
         # the reference's own frames find themselves at similarity 1 through the binary index
         _, own = lib.index.search(vectors[:5], 1)
         assert own.ravel().tolist() == [(rec.rowid << 24) | i for i in range(5)]
@@ -66,3 +69,69 @@ def test_fused_library_finds_the_copy(reference_videos: dict[str, Path], tmp_pat
         assert lib.summary()["descriptor"] == "sscd-fast+pdq"
         matches = lib.query(media_dir / scaled_bordered_copy.query)
     assert _found(matches, scaled_bordered_copy, 3.0), matches
+
+
+@pytest.fixture(scope="module")
+def siftfv_library(reference_videos: dict[str, Path], tmp_path_factory: pytest.TempPathFactory
+                   ) -> Path:
+    """ref_a and ref_c indexed with sift-fv-bin, its vocabulary learned from them."""
+    folder = tmp_path_factory.mktemp("siftfv") / "lib"
+    with Library.create(folder, DEFAULT_SETTINGS.with_changes(descriptor="sift-fv-bin")) as lib:
+        assert lib.manifest.descriptor_version.endswith("/untrained")
+        lib.add([reference_videos["ref_a"], reference_videos["ref_c"]])
+    return folder
+
+
+def test_vocabulary_is_learned_saved_and_checked(siftfv_library: Path, tmp_path: Path) -> None:
+    with Library.open(siftfv_library) as lib:
+        version = lib.manifest.descriptor_version
+        assert version.startswith("sift-fv-bin/1/") and not version.endswith("untrained")
+        assert (siftfv_library / STATE_FILE).is_file()
+        assert lib.descriptor.ready and lib.descriptor.version == version
+        assert lib.manifest.metric == "hamming" and lib.index.binary
+    # another vocabulary in place of the saved one is refused, naming the fix
+    copy = tmp_path / "lib"
+    shutil.copytree(siftfv_library, copy)
+    with np.load(copy / STATE_FILE) as z:
+        arrays = {k: z[k] for k in z.files}
+    key = next(k for k in arrays if arrays[k].dtype.kind == "f" and arrays[k].ndim == 2)
+    arrays[key] = arrays[key] * 1.01
+    np.savez(copy / STATE_FILE, **arrays)
+    with Library.open(copy) as lib, pytest.raises(LibraryError, match="rebuild the library"):
+        _ = lib.descriptor
+
+
+def test_vocabulary_library_finds_the_copy(siftfv_library: Path,
+                                           scaled_bordered_copy: QueryTruth,
+                                           media_dir: Path) -> None:
+    with Library.open(siftfv_library) as lib:
+        matches = lib.query(media_dir / scaled_bordered_copy.query)
+    (t,) = scaled_bordered_copy.segments
+    assert matches and matches[0].ref_id == "ref_a", matches
+    assert abs(matches[0].query_start - t.query_start) <= 3.0
+    assert abs(matches[0].ref_start - t.ref_start) <= 3.0
+
+
+def test_interrupted_first_add_learns_again(reference_videos: dict[str, Path],
+                                            tmp_path: Path,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """A crash after the vocabulary was saved but before the manifest named it leaves a state
+    file the manifest does not know; with no reference in the catalog yet, it is discarded."""
+    folder = tmp_path / "lib"
+    settings = DEFAULT_SETTINGS.with_changes(descriptor="sift-fv")
+    with Library.create(folder, settings) as lib:
+
+        def crash(self: object, folder: Path) -> None:
+            raise OSError("disk full")
+
+        monkeypatch.setattr("vidtrace.library.manifest.Manifest.save", crash)
+        with pytest.raises(OSError, match="disk full"):
+            lib.add([reference_videos["ref_c"]])
+    monkeypatch.undo()
+    assert (folder / STATE_FILE).is_file()
+    with Library.open(folder) as lib:
+        assert lib.manifest.descriptor_version.endswith("/untrained")
+        assert not lib.descriptor.ready and not (folder / STATE_FILE).exists()
+        results = lib.add([reference_videos["ref_c"]])
+        assert [r.video_id for r in results] == ["ref_c"]
+        assert lib.descriptor.ready and (folder / STATE_FILE).is_file()

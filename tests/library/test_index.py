@@ -58,3 +58,18 @@ def test_binary_index_against_brute_force_hamming(tmp_path: Path) -> None:
     assert FrameIndex.load(tmp_path, 2, 64) is None  # a float index file is another kind
     _, I2 = again.search(b[:3], 1)
     assert unpack_ids(I2)[1].ravel().tolist() == [0, 1, 2]
+
+
+def test_binary_index_skips_frames_without_content() -> None:
+    from vidtrace.descriptors.base import signs_from_bits
+
+    rng = np.random.default_rng(2)
+    a = signs_from_bits(rng.integers(0, 2, size=(6, 32)))
+    a[[1, 4]] = 0.0  # flat frames: the zero vector
+    index = FrameIndex(32, binary=True)
+    index.add(1, a)
+    assert index.ntotal == 4
+    D, I = index.search(np.stack([a[0], a[1]]), 3)
+    assert unpack_ids(I)[1][0].tolist()[0] == 0 and D[0, 0] == 1.0
+    assert I[1].tolist() == [-1, -1, -1]  # a query frame without content finds nothing
+    assert 1 not in unpack_ids(I[0])[1].tolist() and 4 not in unpack_ids(I[0])[1].tolist()

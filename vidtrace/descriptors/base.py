@@ -81,5 +81,11 @@ def signs_from_bits(bits: np.ndarray) -> np.ndarray:
 
 
 def bits_from_signs(vectors: np.ndarray) -> np.ndarray:
-    """float[T, n] vectors (n a multiple of 8) -> uint8[T, n / 8] packed bits of `vectors > 0`."""
+    """float[T, n] vectors (n a multiple of 8) -> uint8[T, n / 8] packed bits of `vectors > 0`
+    (a zero vector packs to all zeros: keep `has_content` beside the bits)."""
     return np.packbits(np.asarray(vectors) > 0, axis=1)
+
+
+def has_content(vectors: np.ndarray) -> np.ndarray:
+    """bool[T]: which rows of float[T, n] are not the zero vector of a frame without content."""
+    return np.asarray(vectors).any(axis=1)

@@ -17,11 +17,9 @@ Fisher vector from reference frames, deterministically for a seed; `state`/`load
 these six float32 arrays, and `version` names their hash. `threads` is not used: OpenCV runs
 SIFT on its own thread pool.
 
-A frame without keypoints (a flat frame) is described by the zero vector in `sift-fv`, which
-scores 0 against everything. `sift-fv-bin` cannot say "nothing": it gives such a frame a fixed
-balanced code, `empty_code_bits()` (half the bits set, pseudo-random from a fixed seed and
-independent of the state), so it sits at about dim / 2 bits from every real frame, but all
-empty frames share it.
+A frame without keypoints (a flat frame) is described by the zero vector in both variants,
+which scores 0 against everything; the library's binary index neither holds nor searches it
+(descriptors/base.py), so flat frames of unrelated videos do not match each other.
 """
 
 import hashlib
@@ -48,7 +46,6 @@ KMEANS_ITERATIONS = 20
 # Each GMM variance is at least this fraction of its dimension's variance over all descriptors:
 # repeated frames give repeated descriptors, onto which a component would otherwise collapse.
 VARIANCE_FLOOR = 0.01
-_EMPTY_CODE_SEED = 0x51F7
 
 STATE_SHAPES: dict[str, tuple[int, ...]] = {
     "pca_mean": (128,),
@@ -170,13 +167,6 @@ def fisher_vector(y: np.ndarray, gmm: Gmm) -> np.ndarray:
     return fv / max(float(np.linalg.norm(fv)), 1e-12)
 
 
-def empty_code_bits() -> np.ndarray:
-    """bool[FV_DIM] code of a frame without keypoints in `sift-fv-bin`: exactly half set."""
-    bits = np.zeros(FV_DIM, dtype=bool)
-    bits[np.random.default_rng(_EMPTY_CODE_SEED).permutation(FV_DIM)[: FV_DIM // 2]] = True
-    return bits
-
-
 class SiftFVDescriptor(Descriptor):
     """RootSIFT Fisher vectors, 1024-d float, centred and L2-normalised, inner product."""
 
@@ -272,11 +262,11 @@ class SiftFVBinaryDescriptor(SiftFVDescriptor):
 
     def describe(self, frames: np.ndarray) -> np.ndarray:
         """uint8[T, H, W, 3] RGB frames -> float32[T, 1024] of +-1/32 (bit = centred Fisher
-        vector component > 0; `empty_code_bits()` for frames without keypoints)."""
+        vector component > 0; the zero vector for frames without keypoints)."""
         fvs = self._centred(frames)
-        bits = fvs > 0
-        bits[~fvs.any(axis=1)] = empty_code_bits()
-        return signs_from_bits(bits)
+        out = signs_from_bits(fvs > 0)
+        out[~fvs.any(axis=1)] = 0.0
+        return out
 
 
 def _raw_fvs(per_frame: list[np.ndarray], state: dict[str, np.ndarray]) -> np.ndarray:

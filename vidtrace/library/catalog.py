@@ -2,7 +2,7 @@
 
 One row per reference video: its id, source path, content hash, duration, sampling rate,
 descriptor, and its frame rows as two blobs (times float64[T], vectors float16[T, d], or for a
-binary descriptor packed bits uint8[T, d / 8]). A library
+binary descriptor packed bits and a content flag, uint8[T, d / 8 + 1]). A library
 with a fine rate (`Settings.fine_fps`, stage 2 at a finer sampling) also keeps each video's
 fine-rate rows in `fine_frames`, written in the same transaction. Every change is one
 transaction that also bumps `generation`, so a crash leaves the previous state.
@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from vidtrace.descriptors.base import bits_from_signs, signs_from_bits
+from vidtrace.descriptors.base import bits_from_signs, has_content, signs_from_bits
 from vidtrace.errors import LibraryError
 
 SCHEMA_VERSION = 1
@@ -129,12 +129,17 @@ class Catalog:
     def _vectors(self, blob: bytes, n: int) -> np.ndarray:
         if not self.binary:
             return np.frombuffer(blob, dtype=np.float16).reshape(n, -1).astype(np.float32)
-        bits = np.unpackbits(np.frombuffer(blob, dtype=np.uint8).reshape(n, -1), axis=1)
-        return signs_from_bits(bits)
+        rows = np.frombuffer(blob, dtype=np.uint8).reshape(n, -1)
+        vectors = signs_from_bits(np.unpackbits(rows[:, :-1], axis=1))
+        vectors[rows[:, -1] == 0] = 0.0
+        return vectors
 
     def _blob(self, vectors: np.ndarray) -> bytes:
+        """Binary rows: the packed bits, then one byte 1 (a frame with content) or 0 (the zero
+        vector of a frame without, descriptors/base.py)."""
         if self.binary:
-            return bits_from_signs(vectors).tobytes()
+            flag = has_content(vectors).astype(np.uint8)[:, None]
+            return np.concatenate([bits_from_signs(vectors), flag], axis=1).tobytes()
         return np.asarray(vectors, np.float16).tobytes()
 
     def fine_frames(self, rowid: int) -> tuple[np.ndarray, np.ndarray] | None:

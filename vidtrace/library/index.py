@@ -33,7 +33,8 @@ class FrameIndex:
     for binary descriptors (`binary`), Hamming distance over packed bits (IndexBinaryFlat with
     id map). Vectors go in and similarities come out on one scale either way: a binary
     descriptor's +-1/sqrt(dim) vectors (descriptors/base.py) are packed to bits on the way in,
-    and a Hamming distance h comes back as the similarity 1 - 2 h / dim."""
+    and a Hamming distance h comes back as the similarity 1 - 2 h / dim. Zero vectors (frames
+    without content) are neither held nor searched by a binary index."""
 
     def __init__(self, dim: int, binary: bool = False) -> None:
         import faiss
@@ -55,7 +56,11 @@ class FrameIndex:
         return int(self._index.ntotal)
 
     def add(self, rowid: int, vectors: np.ndarray) -> None:
-        self._index.add_with_ids(self._encode(vectors), pack_ids(rowid, len(vectors)))
+        ids = pack_ids(rowid, len(vectors))
+        if self.binary:  # frames without content (zero vectors) match nothing: not held
+            keep = np.asarray(vectors).any(axis=1)
+            vectors, ids = np.asarray(vectors)[keep], ids[keep]
+        self._index.add_with_ids(self._encode(vectors), ids)
 
     def remove(self, rowid: int) -> None:
         import faiss
@@ -73,6 +78,8 @@ class FrameIndex:
         D, I = self._index.search(self._encode(xq), k)
         if self.binary:
             D = (1.0 - 2.0 * D.astype(np.float32) / self.dim).astype(np.float32)
+            empty = ~np.asarray(xq).any(axis=1)  # a query frame without content finds nothing
+            D[empty], I[empty] = 0.0, -1
         return D, I
 
     def save(self, folder: Path, generation: int) -> None:
