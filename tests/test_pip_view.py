@@ -98,3 +98,33 @@ def test_inset_view_rows_are_checked() -> None:
         QueryViews(full, InsetView(np.array([3]), np.zeros((1, 2), np.float32)))
     with pytest.raises(ValueError, match="dimension 3"):
         QueryViews(full, InsetView(np.array([0]), np.zeros((1, 3), np.float32)))
+
+
+@pytest.fixture(scope="module")
+def canvas_copy(reference_videos: dict[str, Path], media_dir: Path) -> QueryTruth:
+    """ref_a 8-22 s (Big Buck Bunny) centred on a 9:16 portrait canvas with a blurred fill."""
+    from vidtrace.synth.geometry import Canvas, CanvasFill
+
+    return compose_query([CopyPiece(reference_videos["ref_a"], 8.0, 22.0)],
+                         media_dir / "canvas_copy.mp4", edits=[Canvas(9, 16, CanvasFill.BLUR)])
+
+
+def test_blurred_canvas_is_described_as_the_inset(reference_library: Path,
+                                                  canvas_copy: QueryTruth,
+                                                  media_dir: Path) -> None:
+    with Library.open(reference_library) as lib:
+        s = lib.settings.with_changes(pip_view=False, canvas_view=True)
+        views = lib.describe_query_views(media_dir / canvas_copy.query, settings=s)
+        found = [w.inset for w in views.inset.windows]
+        assert found and all(i is not None for i in found)
+        assert views.inset.rows.tolist() == list(range(len(views.full)))
+        rec = next(v for v in lib.videos() if v.video_id == "ref_a")
+        _, ref_vectors = lib.catalog.frames(rec.rowid)
+        plain = (views.full.vectors @ ref_vectors.T).max(axis=1)
+        cropped = (views.inset.vectors @ ref_vectors.T).max(axis=1)
+        # the crop drops the smear: every frame comes closer to the reference
+        assert np.median(cropped - plain) > 0.1 and np.mean(cropped > plain) > 0.9
+        with_view = lib.match(views, s)
+        without = lib.match(views.full, s)
+    assert with_view and _within(with_view[0], canvas_copy, 3.0), with_view
+    assert without == [] or with_view[0].score > without[0].score + 0.05

@@ -301,7 +301,7 @@ class Library:
         (`describe_query_views`); both off, the whole frames alone (`describe_query`). Raises
         VideoError."""
         s = settings or self.settings
-        if not (s.pip_view or s.mirror_view):
+        if not (s.pip_view or s.canvas_view or s.mirror_view):
             return QueryViews.of(self.describe_query(path, progress, s))
         return describe_query_views(path, self.descriptor, s, progress)
 

@@ -70,15 +70,17 @@ def describe_query_views(path: str | Path, descriptor: Descriptor, settings: Set
     """The query's whole frames described as `describe_video` does (the same vectors, batches
     and times), and in the same decode its extra views: with `pip_view`, the
     picture-in-picture inset found window by window, cropped and described too
-    (`InsetCollector`, docs/pip.md); with `mirror_view`, every frame flipped left to right
-    (`MirrorCollector`). Raises VideoError."""
+    (`InsetCollector`, docs/pip.md); with `canvas_view`, where no inset is found, the picture
+    inside a blurred canvas the same way (docs/views.md); with `mirror_view`, every frame
+    flipped left to right (`MirrorCollector`). Raises VideoError."""
     s = settings
     info = probe(path)
     decoded = iter_frames(path, s.query_fps, s.short_side, s.max_long_side,
                           sampling=s.query_sampling)
     insets = None
-    if s.pip_view:
-        insets = InsetCollector(descriptor.describe, s.input_size, s.crop_borders, s.batch_size)
+    if s.pip_view or s.canvas_view:
+        insets = InsetCollector(descriptor.describe, s.input_size, s.crop_borders, s.batch_size,
+                                pip=s.pip_view, canvas=s.canvas_view)
         frames = insets.whole_frames(decoded)
     else:
         frames = ((t, prepare_frame(image, s.input_size, s.crop_borders)) for t, image in decoded)

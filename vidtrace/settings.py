@@ -29,7 +29,7 @@ SAMPLING_MODES = ("fixed", "keyframes", "scene")
 QUERY_TIME = frozenset({"query_fps", "batch_size", "threads", "knn_k", "max_candidates",
                         "hit_floor", "max_gap_s", "min_speed", "max_speed", "min_hits",
                         "match_threshold", "stage1", "stage2", "rerank_top", "pip_view",
-                        "mirror_view", "query_sampling"})
+                        "mirror_view", "canvas_view", "query_sampling"})
 
 
 @dataclass(frozen=True)
@@ -57,8 +57,10 @@ class Settings:
     described cropped to the inset; a query frame then matches a reference frame by the better
     of its two views. On by default (it raised F1@3s on both benchmark splits with no false
     positive added); it costs about 1.4 ms of detection per query frame, and one more
-    descriptor pass per frame of a window with an inset. With `mirror_view` on, every query
-    frame is also described flipped left to right, for mirrored copies (docs/views.md).
+    descriptor pass per frame of a window with an inset. With `canvas_view` on, a window with
+    no inset is searched for a picture centred on a blurred canvas, described the same way
+    (docs/views.md). With `mirror_view` on, every query frame is also described flipped left to
+    right, for mirrored copies (docs/views.md).
     Sampling (`index_sampling` for references, `query_sampling` for queries, SAMPLING_MODES):
     "fixed" takes a frame every 1/fps s, "keyframes" decodes key frames only (the rate capped
     at fps), "scene" takes frames on content change (docs/sampling.md).
@@ -88,6 +90,7 @@ class Settings:
     fine_fps: float = 0.0
     fine_source: str = "library"
     pip_view: bool = True
+    canvas_view: bool = True
     mirror_view: bool = False
     index_sampling: str = "fixed"
     query_sampling: str = "fixed"
@@ -110,7 +113,7 @@ class Settings:
         if self.fine_source not in FINE_SOURCES:
             raise ConfigError(f"setting fine_source must be one of {', '.join(FINE_SOURCES)}, "
                               f"got {self.fine_source!r}")
-        for name in ("pip_view", "mirror_view", "crop_borders"):
+        for name in ("pip_view", "canvas_view", "mirror_view", "crop_borders"):
             if not isinstance(getattr(self, name), bool):
                 raise ConfigError(f"setting {name} must be true or false, got "
                                   f"{getattr(self, name)!r}")

@@ -20,6 +20,7 @@ import numpy as np
 
 from vidtrace.types import FrameSet
 from vidtrace.video.borders import prepare_frame
+from vidtrace.video.canvas import detect_canvas
 from vidtrace.video.pip import DEFAULT_PARAMS, InsetWindow, PipParams, crop_inset, detect_inset
 
 # Seconds of query per detection window: 20 frames at 2 frames/s, where the detector found no
@@ -115,17 +116,21 @@ class QueryViews:
 
 
 def inset_windows(frames: Iterable[tuple[float, np.ndarray]], window_s: float = PIP_WINDOW_S,
-                  params: PipParams = DEFAULT_PARAMS
+                  params: PipParams = DEFAULT_PARAMS, pip: bool = True, canvas: bool = False
                   ) -> Iterator[tuple[InsetWindow, list[tuple[float, np.ndarray]]]]:
     """Windows of (time_s, RGB uint8[H, W, 3]) frames in time order, as `iter_frames` yields:
     window k holds the frames with times in [k * window_s, (k + 1) * window_s). Yields each
-    window that holds frames with what `detect_inset` found in it, and its frames; the next
-    window is read only after the caller is done with this one."""
+    window that holds frames with what was found in it, and its frames: with `pip`, the inset
+    `detect_inset` finds; with `canvas`, else the picture inside a blurred canvas
+    (`detect_canvas`). The next window is read only after the caller is done with this one."""
     if not window_s > 0:
         raise ValueError(f"window_s must be positive, got {window_s}")
     for k, group in groupby(frames, key=lambda pair: int(pair[0] // window_s)):
         window = list(group)
-        inset = detect_inset([frame for _, frame in window], None, params)
+        images = [frame for _, frame in window]
+        inset = detect_inset(images, None, params) if pip else None
+        if inset is None and canvas:
+            inset = detect_canvas(images)
         yield InsetWindow(k * window_s, (k + 1) * window_s, inset), window
 
 
@@ -139,8 +144,10 @@ class InsetCollector:
     """
 
     def __init__(self, describe: Callable[[np.ndarray], np.ndarray], input_size: int,
-                 crop_borders: bool, batch_size: int, window_s: float = PIP_WINDOW_S) -> None:
+                 crop_borders: bool, batch_size: int, window_s: float = PIP_WINDOW_S,
+                 pip: bool = True, canvas: bool = False) -> None:
         self._describe = describe
+        self._pip, self._canvas = pip, canvas
         self._size, self._crop, self._batch = input_size, crop_borders, batch_size
         self._window_s = window_s
         self._rows: list[int] = []
@@ -153,7 +160,8 @@ class InsetCollector:
         """(time_s, prepared whole frame) for each decoded (time_s, RGB frame), in order, one
         window late; the frames of a window with an inset are cropped and described too."""
         row = 0
-        for window, decoded in inset_windows(frames, self._window_s):
+        for window, decoded in inset_windows(frames, self._window_s, pip=self._pip,
+                                             canvas=self._canvas):
             self._windows.append(window)
             for t, image in decoded:
                 if window.inset is not None:
