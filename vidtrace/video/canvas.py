@@ -31,22 +31,32 @@ MIN_CENTRE_DETAIL = 1.0  # mean |Laplacian| (grey levels): flatter pictures are 
 STEP_LINES = 8  # lines averaged on each side of a band's edge
 MIN_STEP = 3.0  # detail rises at least this many times across the edge of a fill band
 PICTURE_DETAIL = 0.3  # and reaches at least this share of the centre's: picture, not smear
+# A blurred fill's lines still vary in grey level (standard deviation 3-26 measured on the
+# canvases above); a black bar made busy by compression noise does not (0.3 measured after a
+# crf 32 re-encode), and the border crop handles it.
+MIN_FILL_SPREAD = 1.5
 FLAT_DETAIL = 0.3  # bands flatter than this are flat borders, which borders.py already cuts
 
 
-def detail_profiles(frames: Sequence[np.ndarray] | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(rows float64[H], columns float64[W]): the mean absolute 3x3 Laplacian of each row and
-    column of RGB uint8[H, W, 3] frames (or grey [H, W]), averaged over the frames."""
+def detail_profiles(frames: Sequence[np.ndarray] | np.ndarray
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(rows float64[H], columns float64[W], row spread float64[H], column spread float64[W])
+    of RGB uint8[H, W, 3] frames (or grey [H, W]), averaged over the frames: the mean absolute
+    3x3 Laplacian of each row and column, and the standard deviation of its grey levels."""
     import cv2
 
     grey = _grey_stack(frames)
-    rows = np.zeros(grey.shape[1])
-    cols = np.zeros(grey.shape[2])
+    rows, cols = np.zeros(grey.shape[1]), np.zeros(grey.shape[2])
+    row_std, col_std = np.zeros(grey.shape[1]), np.zeros(grey.shape[2])
     for image in grey:
-        lap = np.abs(cv2.Laplacian(image.astype(np.float32), cv2.CV_32F, ksize=3))
+        values = image.astype(np.float32)
+        lap = np.abs(cv2.Laplacian(values, cv2.CV_32F, ksize=3))
         rows += lap.mean(axis=1)
         cols += lap.mean(axis=0)
-    return rows / len(grey), cols / len(grey)
+        row_std += values.std(axis=1)
+        col_std += values.std(axis=0)
+    n = len(grey)
+    return rows / n, cols / n, row_std / n, col_std / n
 
 
 def _band(profile: np.ndarray, centre: float) -> int:
@@ -76,11 +86,13 @@ def _band(profile: np.ndarray, centre: float) -> int:
     return first if FLAT_DETAIL <= band < LOW_DETAIL * centre else 0
 
 
-def fill_width(profile: np.ndarray) -> tuple[int, float]:
+def fill_width(profile: np.ndarray, spread: np.ndarray) -> tuple[int, float]:
     """(lines of fill to cut from each end, detail ratio) of a detail profile, or (0, 1.0) when
-    it shows no canvas: both ends must hold a fill band (`_band`), and the narrower is cut from
-    both (the fill is centred: a smooth sky at the picture's top does not deepen the cut). The
-    ratio is the bands' mean detail / the central third's median."""
+    it shows no canvas: both ends must hold a fill band (`_band`) whose lines' grey levels
+    vary (`spread`, their standard deviation, at least MIN_FILL_SPREAD on average: a fill is a
+    picture, a noisy black bar is not), and the narrower is cut from both (the fill is
+    centred: a smooth sky at the picture's top does not deepen the cut). The ratio is the
+    bands' mean detail / the central third's median."""
     n = len(profile)
     if n < 4 * STEP_LINES:
         return 0, 1.0
@@ -89,6 +101,10 @@ def fill_width(profile: np.ndarray) -> tuple[int, float]:
         return 0, 1.0
     f = min(_band(profile, centre), _band(profile[::-1], centre))
     if not f:
+        return 0, 1.0
+    # a blurred fill is still an image whose grey levels vary along each line; a black bar
+    # made busy only by compression noise does not, and the border crop handles it
+    if float(np.concatenate([spread[:f], spread[n - f:]]).mean()) < MIN_FILL_SPREAD:
         return 0, 1.0
     bands = np.concatenate([profile[:f], profile[n - f:]])
     return f, float(bands.mean()) / centre
@@ -99,8 +115,8 @@ def detect_canvas(frames: Sequence[np.ndarray] | np.ndarray) -> Inset | None:
     a query, raw as decoded), or None. `confidence`: 1 minus the fill's detail ratio."""
     if len(frames) < MIN_FRAMES:
         return None
-    rows, cols = detail_profiles(frames)
-    (fy, ry), (fx, rx) = fill_width(rows), fill_width(cols)
+    rows, cols, row_std, col_std = detail_profiles(frames)
+    (fy, ry), (fx, rx) = fill_width(rows, row_std), fill_width(cols, col_std)
     if not fy and not fx:
         return None
     h, w = len(rows), len(cols)
