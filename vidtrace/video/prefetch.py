@@ -12,6 +12,7 @@ own, Ctrl-C) stops the thread.
 import queue
 import threading
 from collections.abc import Iterable, Iterator
+
 _DONE = object()
 _POLL_S = 0.1  # how often a producer blocked on a full queue checks whether to stop
 
