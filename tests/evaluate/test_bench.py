@@ -242,15 +242,16 @@ def test_backend_table_calibrates_each_row_on_the_other_split(
     from vidtrace.evaluate.backends import HIT_FLOORS, Config, format_backends
     from vidtrace.evaluate.bench import run_ablation_bench
 
-    configs = [Config.parse("pdq"), Config.parse("pdq:keyframes/fixed")]
+    configs = [Config.parse("pdq"), Config.parse("pdq:keyframes/fixed"),
+               Config.parse("pdq:keyframes")]
     assert configs[1] == Config("pdq", "keyframes", "fixed")
     assert Config.parse("sscd:scene") == Config("sscd", "scene", "scene")
     kwargs = {"seed": 1, "calibration_seed": 3, "sources": shipped_clips, "no_photos": True,
               "cache": tmp_path / "cache", "backends": configs}
     doc = run_ablation_bench(TINY, **kwargs)
     assert doc["format"] == "vidtrace-backends"
-    fixed, keyframes = doc["rows"]
-    for r in (fixed, keyframes):
+    fixed, keyframes, both = doc["rows"]
+    for r in (fixed, keyframes, both):
         assert r["descriptor"] == "pdq" and r["hit_floor"] in HIT_FLOORS
         assert r["queries"] == 4 and r["index_speed"] > 0
         assert [r["threshold"], round(r["calibration"]["f1"], 4)] in [
@@ -259,3 +260,8 @@ def test_backend_table_calibrates_each_row_on_the_other_split(
     # key frames only: fewer reference frames than one a second
     assert keyframes["reference_frames"] < fixed["reference_frames"]
     assert "pdq" in format_backends(doc) and "keyframes/fixed" in format_backends(doc)
+    # one library per reference sampling, one query description per query sampling, even
+    # though the key-frame library was cached by a row with fixed queries
+    (folder,) = (tmp_path / "cache").glob("tiny-seed1-*")
+    assert len(list(folder.glob("ablation-library-*"))) == 2
+    assert len(list(folder.glob("ablation-queries-*.npz"))) == 2

@@ -104,9 +104,12 @@ def _library(root: Path, settings: Settings, progress: Progress | None, stage: s
 
 
 def _described(split_root: Path, lib: "Library", truth: Sequence[QueryTruth],
-               progress: Progress | None, stage: str) -> tuple[list[FrameSet], list[float]]:
-    """Every query described with the library's settings, cached in an .npz beside it."""
-    s = lib.settings
+               settings: Settings, progress: Progress | None, stage: str
+               ) -> tuple[list[FrameSet], list[float]]:
+    """Every query described with `settings` (the library's, but for query-time ones such as
+    the query sampling: a cached library keeps those it was built with), cached in an .npz
+    beside it."""
+    s = lib.query_settings(settings)
     values = {k: v for k, v in s.to_dict().items()
               if k in ("descriptor", "query_fps", "short_side", "max_long_side", "input_size",
                        "crop_borders")}
@@ -124,7 +127,7 @@ def _described(split_root: Path, lib: "Library", truth: Sequence[QueryTruth],
     for i, q in enumerate(truth):
         start = time.perf_counter()
         try:
-            fs = lib.describe_query(split_root / q.query)
+            fs = lib.describe_query(split_root / q.query, settings=s)
         except VidtraceError:
             fs = FrameSet(q.query, np.zeros(0), np.zeros((0, lib.manifest.dim), np.float32), 0.0)
         seconds.append(time.perf_counter() - start)
@@ -156,7 +159,7 @@ def prepare_split(name: str, gt_path: Path, settings: Settings,
     root = Path(gt_path).parent
     truth = read_ground_truth(gt_path)
     lib = _library(root, settings, progress, name)
-    queries, seconds = _described(root, lib, truth, progress, name)
+    queries, seconds = _described(root, lib, truth, settings, progress, name)
     return Split(name, root, truth, lib, queries, seconds)
 
 
