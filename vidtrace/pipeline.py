@@ -14,10 +14,15 @@ from vidtrace.settings import Settings
 from vidtrace.types import FrameSet
 from vidtrace.video import iter_frames, probe
 from vidtrace.video.borders import prepare_frame
+from vidtrace.video.prefetch import prefetch
 from vidtrace.video.views import InsetCollector, InsetView, MirrorCollector, QueryViews
 
 # Called with the seconds of video described so far for the current file.
 Progress = Callable[[float], None]
+
+# Frames are decoded (and, for references, prepared) in a background thread up to this many
+# batches ahead of the descriptor (video/prefetch.py).
+PREFETCH_BATCHES = 2
 
 # A trainable descriptor learns from at most this many reference frames, sampled at most
 # TRAIN_FPS frames per second from the first references added.
@@ -40,11 +45,11 @@ def describe_video(path: str | Path, descriptor: Descriptor, fps: float, setting
     """Decode `path` at `fps` with `sampling` (SAMPLING_MODES) and describe every sampled
     frame; raises VideoError."""
     info = probe(path)
-    frames = (
+    frames = prefetch((
         (t, prepare_frame(image, settings.input_size, settings.crop_borders))
         for t, image in iter_frames(path, fps, settings.short_side, settings.max_long_side,
                                     sampling=sampling)
-    )
+    ), PREFETCH_BATCHES * settings.batch_size)
     return _described(frames, descriptor, settings.batch_size, video_id or Path(path).stem,
                       info.duration, fps, progress)
 
@@ -75,8 +80,8 @@ def describe_query_views(path: str | Path, descriptor: Descriptor, settings: Set
     flipped left to right (`MirrorCollector`). Raises VideoError."""
     s = settings
     info = probe(path)
-    decoded = iter_frames(path, s.query_fps, s.short_side, s.max_long_side,
-                          sampling=s.query_sampling)
+    decoded = prefetch(iter_frames(path, s.query_fps, s.short_side, s.max_long_side,
+                                   sampling=s.query_sampling), PREFETCH_BATCHES * s.batch_size)
     insets = None
     if s.pip_view or s.canvas_view:
         insets = InsetCollector(descriptor.describe, s.input_size, s.crop_borders, s.batch_size,

@@ -14,13 +14,9 @@ import pytest
 
 from tests.conftest import CLIPS, remux_with_offset
 from vidtrace.errors import ConfigError, VideoError
-from vidtrace.video.decode import (
-    SAMPLING_MODES,
-    SCENE_MAX_GAP,
-    SCENE_MIN_GAP,
-    decode_frames,
-    iter_frames,
-)
+from vidtrace.settings import SAMPLING_MODES
+from vidtrace.video.decode import decode_frames, iter_frames
+from vidtrace.video.sampling import SCENE_MAX_GAP, SCENE_MIN_GAP
 from vidtrace.video.seek import frames_at
 
 HIGHWAY = CLIPS / "udacity_highway_lanes.mp4"

@@ -63,6 +63,9 @@ def bench(
     backends: Annotated[bool, typer.Option("--backends", help="Compare descriptor backends "
                         "and sampling modes, thresholds calibrated on the calibration split; "
                         "report default benchmarks/<name>-backends.json.")] = False,
+    speed: Annotated[bool, typer.Option("--speed", help="Decode-only vs indexing throughput "
+                     "per resolution and sampling mode, and search time against 1-500 hours of "
+                     "synthetic references; report default benchmarks/speed.json.")] = False,
     config: Annotated[list[str] | None, typer.Option(help="With --backends: DESCRIPTOR["
                       ":INDEX_SAMPLING[/QUERY_SAMPLING]] rows to run instead of the default "
                       "set, e.g. pdq or sscd:keyframes/fixed; repeatable.")] = None,
@@ -78,6 +81,9 @@ def bench(
     )
 
     plan = BenchPlan.quick() if quick else BenchPlan.default()
+    if speed:
+        _speed(sources, report, cache, set_ or [])
+        return
     if ablation or backends:
         _ablation(plan, seed, calibration_seed, sources, photos, no_photos, report, cache,
                   backends, config or [], set_ or [])
@@ -145,6 +151,38 @@ def _ablation(plan: "BenchPlan", seed: int, calibration_seed: int, sources: Path
                                      settings=settings, backends=rows if backends else None)
         write_json(doc, path)
     out.print((format_backends if backends else format_ablation)(doc), markup=False)
+    out.print(f"report -> {path}", markup=False)
+
+
+def _speed(sources: Path | None, report: Path | None, cache: Path | None, set_: list[str]
+           ) -> None:
+    """`--speed`: `vidtrace.evaluate.speed` with the report's provenance."""
+    from datetime import UTC, datetime
+
+    import vidtrace
+    from vidtrace.evaluate.ablation import write_json
+    from vidtrace.evaluate.bench import (
+        default_cache,
+        default_report,
+        default_sources,
+        git_commit,
+        machine_info,
+    )
+    from vidtrace.evaluate.speed import format_speed, run_speed
+
+    with user_errors():
+        path = report or default_report("speed")
+        settings = parse_settings(set_)
+        head = {"format": "vidtrace-speed", "version": 1,
+                "date": datetime.now(UTC).isoformat(timespec="seconds"),
+                "command": shlex.join(["vidtrace", *sys.argv[1:]]),
+                "vidtrace_version": vidtrace.__version__, "git_commit": git_commit(),
+                "machine": machine_info(), "settings": settings.to_dict()}
+        with _stage_bars() as tick:
+            doc = run_speed(sources or default_sources(), cache or default_cache(), settings,
+                            progress=tick)
+        write_json({**head, **doc}, path)
+    out.print(format_speed(doc), markup=False)
     out.print(f"report -> {path}", markup=False)
 
 

@@ -7,13 +7,12 @@ Three sampling modes (`SAMPLING_MODES`, the `sampling` argument of `iter_frames`
   when given, only caps their rate.
 - "scene": frames are kept on content change, judged on tiny grey thumbnails, at least one
   every `SCENE_MAX_GAP` / fps s and at most one every `SCENE_MIN_GAP` / fps s.
+The pickers live in sampling.py; this module decodes and converts what they keep.
 
 Times are seconds from the first decoded frame. Every failure is raised as `VideoError` naming
 the file; a bad mode or rate as `ConfigError`.
 """
 
-import math
-from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass
 from fractions import Fraction
@@ -22,33 +21,15 @@ from typing import TYPE_CHECKING, overload
 
 import numpy as np
 
-from vidtrace.errors import ConfigError, VideoError
-from vidtrace.settings import SAMPLING_MODES  # how `iter_frames` picks frames (docstring)
+from vidtrace.errors import VideoError
+from vidtrace.video.sampling import (
+    TIME_SLACK_S,
+    FrameSelector,
+    frame_selector,
+)
 
 if TYPE_CHECKING:
     from av import VideoFrame
-    from av.video.reformatter import VideoReformatter
-
-# Later frames may carry a timestamp a hair before the target because of rounding in the
-# container's time base; this slack avoids skipping them.
-_TIME_SLACK_S = 1e-3
-
-
-# Scene sampling compares 32x18 grey thumbnails by mean absolute difference (0-255). A thumbnail
-# pixel averages ~40x40 pixels of a 720p frame, so compression noise (a few levels per pixel)
-# averages out; what is left in a still shot is flicker and small motion. On the 20 clips of
-# ../shared/data/videos, frames 0.25 s apart in still or slow shots differ by at most ~6, and
-# the last frame of one clip and the first of another (a hard cut) by 49 (10th percentile) to 70
-# (median). 12 is twice that floor and a quarter of a typical cut: a cut passes it at once, a pan
-# of 1/80 of the width a frame within 3 frames on detailed content (a forest) and ~15 on smooth
-# content (a road); a still shot's slow drift passes it only once it has added up, since frames
-# are compared with the last kept one.
-SCENE_THRESHOLD = 12.0
-# Gaps between kept frames in sampling periods (1 / fps): changes are followed at up to 4x the
-# rate, and a still shot gets a frame every 2 periods, so no stretch goes undescribed for long.
-SCENE_MIN_GAP = 0.25
-SCENE_MAX_GAP = 2.0
-_THUMB_SIZE = (32, 18)
 
 
 @dataclass(frozen=True)
@@ -142,7 +123,7 @@ def iter_frames(
     "keyframes" mode no other frame is. A bad `sampling` or `fps` raises ConfigError at once;
     file errors raise VideoError when iterating.
     """
-    selector = _selector(sampling, fps)
+    selector = frame_selector(sampling, fps)
     return _iter_frames(path, fps, short_side, max_long_side, sampling, selector)
 
 
@@ -174,104 +155,8 @@ def _iter_frames(  # type: ignore[no-untyped-def]
         container.close()
 
 
-def _selector(sampling: str, fps: float | None) -> "_Selector":
-    """The frame picker for mode `sampling` at rate `fps`; ConfigError for a bad pair."""
-    if sampling not in SAMPLING_MODES:
-        raise ConfigError(f"unknown sampling mode {sampling!r}; choose one of "
-                          f"{', '.join(SAMPLING_MODES)}")
-    if fps is not None and not fps > 0:
-        raise ConfigError(f"sampling rate fps={fps} must be positive, or None for every frame")
-    if sampling == "keyframes":
-        return _KeyFrames(fps)
-    if sampling == "scene":
-        if fps is None:
-            raise ConfigError("scene sampling needs a rate: fps sets its gaps (a frame at least "
-                              f"every {SCENE_MAX_GAP:g}/fps s); give fps, e.g. 1.0")
-        return _SceneChange(fps)
-    return _FixedRate(fps)
-
-
-class _Selector(ABC):
-    """Decides, in time order, which decoded frames `iter_frames` yields."""
-
-    @abstractmethod
-    def keep(self, t: float, frame: "VideoFrame") -> bool:
-        """Whether the frame at `t` s (later than every frame kept so far) is kept; True means
-        it will be yielded."""
-
-
-class _FixedRate(_Selector):
-    """The first frame at or after each target time k / fps; every frame when fps is None."""
-
-    def __init__(self, fps: float | None) -> None:
-        self.fps = fps
-        self.next_target = 0.0
-
-    def keep(self, t: float, frame: "VideoFrame") -> bool:
-        if self.fps is None:
-            return True
-        if t < self.next_target - _TIME_SLACK_S:
-            return False
-        while self.next_target <= t + _TIME_SLACK_S:
-            self.next_target += 1.0 / self.fps
-        return True
-
-
-class _KeyFrames(_Selector):
-    """Every key frame, but none within 1 / fps s of the last kept one when fps is given (an
-    all-intra file is not described at its full rate)."""
-
-    def __init__(self, fps: float | None) -> None:
-        self.min_gap = 0.0 if fps is None else 1.0 / fps
-        self.last: float | None = None
-
-    def keep(self, t: float, frame: "VideoFrame") -> bool:
-        # A decoder that ignores skip_frame still hands over the other frames.
-        if not frame.key_frame:
-            return False
-        if self.last is not None and t - self.last < self.min_gap - _TIME_SLACK_S:
-            return False
-        self.last = t
-        return True
-
-
-class _SceneChange(_Selector):
-    """A frame whose thumbnail differs from the last kept one's by more than SCENE_THRESHOLD,
-    at least SCENE_MIN_GAP / fps s after it; any frame SCENE_MAX_GAP / fps s after it."""
-
-    def __init__(self, fps: float) -> None:
-        self.min_gap = SCENE_MIN_GAP / fps
-        self.max_gap = SCENE_MAX_GAP / fps
-        self.last = -math.inf
-        self.thumb: np.ndarray | None = None
-        # Its own scaler, so that the one making the RGB output is not reconfigured per frame.
-        self.reformatter: VideoReformatter | None = None
-
-    def keep(self, t: float, frame: "VideoFrame") -> bool:
-        gap = t - self.last
-        if gap < self.min_gap - _TIME_SLACK_S:
-            return False  # too soon whatever changed: skip the thumbnail
-        thumb = self._thumbnail(frame)
-        if self.thumb is not None and gap < self.max_gap - _TIME_SLACK_S:
-            change = float(np.abs(thumb - self.thumb).mean())
-            if change <= SCENE_THRESHOLD:
-                return False
-        self.last, self.thumb = t, thumb
-        return True
-
-    def _thumbnail(self, frame: "VideoFrame") -> np.ndarray:
-        """`frame` as grey int16[18, 32], each pixel the mean of its area."""
-        if self.reformatter is None:
-            from av.video.reformatter import VideoReformatter
-
-            self.reformatter = VideoReformatter()
-        small = self.reformatter.reformat(frame, width=_THUMB_SIZE[0], height=_THUMB_SIZE[1],
-                                          format="gray", interpolation="AREA")
-        return small.to_ndarray().astype(np.int16)
-
-
 def _sample(  # type: ignore[no-untyped-def]
-    container, stream, path, selector: _Selector, short_side: int, max_long_side: int,
+    container, stream, path, selector: FrameSelector, short_side: int, max_long_side: int,
     ends_by_packets: bool,
 ) -> Iterator[tuple[float, np.ndarray]]:
     origin: float | None = None
@@ -388,10 +273,10 @@ def sample_mask(times: np.ndarray, fps: float) -> np.ndarray:
     keep = np.zeros(len(times), dtype=bool)
     next_target = 0.0
     for i, t in enumerate(times.tolist()):
-        if t < next_target - _TIME_SLACK_S:
+        if t < next_target - TIME_SLACK_S:
             continue
         keep[i] = True
-        while next_target <= t + _TIME_SLACK_S:
+        while next_target <= t + TIME_SLACK_S:
             next_target += 1.0 / fps
     return keep
 

@@ -18,7 +18,8 @@ from typing import Any
 import numpy as np
 
 from vidtrace.errors import VideoError
-from vidtrace.video.decode import _TIME_SLACK_S, _open, output_size
+from vidtrace.video.decode import _open, output_size
+from vidtrace.video.sampling import TIME_SLACK_S
 
 # A target further ahead than this is reached by seeking; nearer ones by decoding forward,
 # which is cheaper than seeking back to a key frame and decoding up to the target again.
@@ -83,7 +84,7 @@ class _Cursor:
                              backward=True)
         self._frames = self._container.decode(self.stream)
         landed = self.pull()
-        if landed is not None and landed[0] < t - _TIME_SLACK_S:
+        if landed is not None and landed[0] < t - TIME_SLACK_S:
             return landed
         self._reopen()
         return self.pull()
@@ -138,9 +139,9 @@ def frames_at(
         cached: tuple[Any, np.ndarray] | None = None  # the last frame converted, and its image
         for i in sorted(range(len(times)), key=lambda j: times[j]):
             t = times[i]
-            if current[0] < t - _TIME_SLACK_S and not ended:
+            if current[0] < t - TIME_SLACK_S and not ended:
                 current, ended = _advance(cursor, current, t)
-            if current[0] < t - _TIME_SLACK_S and t >= current[0] + cursor.period - _TIME_SLACK_S:
+            if current[0] < t - TIME_SLACK_S and t >= current[0] + cursor.period - TIME_SLACK_S:
                 continue  # past the end of the video
             if cached is None or cached[0] is not current[1]:
                 cached = (current[1], cursor.image(current[1], short_side, max_long_side))
@@ -164,7 +165,7 @@ def _advance(cursor: _Cursor, current: tuple[float, Any], t: float
         if landed is None:
             raise VideoError(cursor.path, f"no frame could be decoded after seeking to {t:.2f} s")
         current = landed
-    while current[0] < t - _TIME_SLACK_S:
+    while current[0] < t - TIME_SLACK_S:
         following = cursor.pull()
         if following is None:
             return current, True
@@ -218,16 +219,16 @@ def _window(cursor: _Cursor, fps: float | None, start: float, end: float, short_
             # first one after t0 + slack whether or not it kept t0 itself.
             last = frame[0]
             if fps is not None:
-                next_target = (math.floor((last + _TIME_SLACK_S) * fps) + 1) / fps
+                next_target = (math.floor((last + TIME_SLACK_S) * fps) + 1) / fps
             frame = cursor.pull()
     while frame is not None and frame[0] <= end:
         t = frame[0]
         keep = last is None or t > last
-        if keep and fps is not None and t < next_target - _TIME_SLACK_S:
+        if keep and fps is not None and t < next_target - TIME_SLACK_S:
             keep = False
         if keep:
             if fps is not None:
-                while next_target <= t + _TIME_SLACK_S:
+                while next_target <= t + TIME_SLACK_S:
                     next_target += 1.0 / fps
             last = t
             if t >= start:

@@ -1,0 +1,43 @@
+"""The speed benchmark's parts on tiny inputs: real throughputs and search times, no targets
+(speed targets live in `vidtrace bench --speed`, never in tests)."""
+
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import CLIPS
+from vidtrace.evaluate.speed import format_speed, run_speed, search_latency, speed_videos
+
+
+@pytest.fixture(scope="module")
+def clips_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("speed-sources")
+    for name in ("mdn_flower.mp4", "mdn_friday_1940.mp4"):
+        (folder / name).symlink_to(CLIPS / name)
+    return folder
+
+
+def test_speed_report_on_a_tiny_run(clips_folder: Path, tmp_path: Path) -> None:
+    doc = run_speed(clips_folder, tmp_path, resolutions=["360p"], search_hours=[0.01],
+                    seconds=4.0)
+    video = Path(doc["videos"]["360p"])
+    assert video.is_file() and video.parent.name == "speed-4s"
+    fixed, keyframes = doc["indexing"]
+    assert (fixed["sampling"], keyframes["sampling"]) == ("fixed", "keyframes")
+    for r in (fixed, keyframes):
+        assert r["decode_speed"] > 0 and r["index_speed"] > 0
+        assert r["index_vs_decode"] == pytest.approx(r["index_speed"] / r["decode_speed"],
+                                                     rel=0.01)
+    # flower (5.1 s) joined to the target: about 5 s at 1 frame/s, key frames fewer
+    assert 4 <= fixed["frames"] <= 7 and 1 <= keyframes["frames"] < fixed["frames"]
+    (search,) = doc["search"]
+    assert search["frames"] == 36 and search["search_s"] > 0
+    assert "index/decode" in format_speed(doc)
+    # the joined videos are cached: asking again writes nothing new
+    before = video.stat().st_mtime_ns
+    assert speed_videos(clips_folder, tmp_path, ["360p"], 4.0)["360p"].stat().st_mtime_ns == before
+
+
+def test_search_latency_holds_the_frames_asked_for() -> None:
+    row = search_latency(0.5, 32, 5, repeats=1)
+    assert row["frames"] == 1800 and row["index_bytes"] == 1800 * (32 * 4 + 8)
