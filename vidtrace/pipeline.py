@@ -106,14 +106,17 @@ def training_frames(files: Sequence[Path], settings: Settings) -> np.ndarray:
     s = settings
     per_file = max(1, -(-TRAIN_FRAMES // max(1, len(files))))
     frames: list[np.ndarray] = []
+    rate = min(s.index_fps, TRAIN_FPS)
     for path in files:
         try:
-            decoded = [image for _, image in iter_frames(
-                path, min(s.index_fps, TRAIN_FPS), s.short_side, s.max_long_side)]
+            # keep every step-th sample as it is decoded: a long film is never held whole
+            step = max(1, -(-int(probe(path).duration * rate + 1) // per_file))
+            for i, (_, image) in enumerate(iter_frames(path, rate, s.short_side,
+                                                       s.max_long_side)):
+                if i % step == 0:
+                    frames.append(prepare_frame(image, s.input_size, s.crop_borders))
         except VideoError:
             continue
-        step = max(1, -(-len(decoded) // per_file))
-        frames += [prepare_frame(im, s.input_size, s.crop_borders) for im in decoded[::step]]
     if not frames:
         return np.zeros((0, s.input_size, s.input_size, 3), np.uint8)
     return np.stack(frames)
