@@ -54,13 +54,13 @@ class AddResult:
     n_frames: int
 
 
-def _with_inset_hits(hits: FrameHits, inset_hits: FrameHits, rows: np.ndarray) -> FrameHits:
-    """Hits of the whole frames and of an extra view (`inset_hits.query_frame` indexing
+def _with_view_hits(hits: FrameHits, view_hits: FrameHits, rows: np.ndarray) -> FrameHits:
+    """Hits of the whole frames and of an extra view (`view_hits.query_frame` indexing
     `rows`), as hits of the same query frames."""
-    return FrameHits(np.concatenate([hits.query_frame, rows[inset_hits.query_frame]]),
-                     np.concatenate([hits.ref_rowid, inset_hits.ref_rowid]),
-                     np.concatenate([hits.ref_frame, inset_hits.ref_frame]),
-                     np.concatenate([hits.sim, inset_hits.sim]))
+    return FrameHits(np.concatenate([hits.query_frame, rows[view_hits.query_frame]]),
+                     np.concatenate([hits.ref_rowid, view_hits.ref_rowid]),
+                     np.concatenate([hits.ref_frame, view_hits.ref_frame]),
+                     np.concatenate([hits.sim, view_hits.sim]))
 
 
 class Library:
@@ -296,14 +296,10 @@ class Library:
 
     def describe_query_views(self, path: str | Path, progress: Progress | None = None,
                              settings: Settings | None = None) -> QueryViews:
-        """The query described with its extra views: with `pip_view` on, the picture-in-picture
-        inset found in the same decode, with `mirror_view` on the mirrored frames
-        (`describe_query_views`); both off, the whole frames alone (`describe_query`). Raises
-        VideoError."""
-        s = settings or self.settings
-        if not (s.pip_view or s.canvas_view or s.mirror_view):
-            return QueryViews.of(self.describe_query(path, progress, s))
-        return describe_query_views(path, self.descriptor, s, progress)
+        """The query described with the extra views its settings turn on (`pip_view`,
+        `canvas_view`, `mirror_view`; `vidtrace.pipeline.describe_query_views`), the whole
+        frames alone when all are off. Raises VideoError."""
+        return describe_query_views(path, self.descriptor, settings or self.settings, progress)
 
     def query(self, path: str | Path, progress: Progress | None = None,
               settings: Settings | None = None) -> list[Match]:
@@ -378,7 +374,7 @@ class Library:
         hits = knn_hits(self.index, query.vectors, s.knn_k)
         for view in views.extra:
             view_hits = knn_hits(self.index, view.vectors, s.knn_k)
-            hits = _with_inset_hits(hits, view_hits, view.rows)
+            hits = _with_view_hits(hits, view_hits, view.rows)
         frames = None if query_path is None else self._frame_source(Path(query_path), s)
         return rank(s.stage1, hits, len(query), s.hit_floor, s.max_candidates,
                     rerank_top=s.rerank_top, query_times=query.times,

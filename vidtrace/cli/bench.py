@@ -157,27 +157,22 @@ def _ablation(plan: "BenchPlan", seed: int, calibration_seed: int, sources: Path
 def _speed(sources: Path | None, report: Path | None, cache: Path | None, set_: list[str]
            ) -> None:
     """`--speed`: `vidtrace.evaluate.speed` with the report's provenance."""
-    from datetime import UTC, datetime
-
-    import vidtrace
     from vidtrace.evaluate.ablation import write_json
     from vidtrace.evaluate.bench import (
         default_cache,
         default_report,
         default_sources,
         git_commit,
-        machine_info,
+        provenance,
     )
     from vidtrace.evaluate.speed import format_speed, run_speed
 
     with user_errors():
         path = report or default_report("speed")
         settings = parse_settings(set_)
-        head = {"format": "vidtrace-speed", "version": 1,
-                "date": datetime.now(UTC).isoformat(timespec="seconds"),
-                "command": shlex.join(["vidtrace", *sys.argv[1:]]),
-                "vidtrace_version": vidtrace.__version__, "git_commit": git_commit(),
-                "machine": machine_info(), "settings": settings.to_dict()}
+        command = shlex.join(["vidtrace", *sys.argv[1:]])
+        head = {**provenance("vidtrace-speed", 1, "speed", command, git_commit()),
+                "settings": settings.to_dict()}
         with _stage_bars() as tick:
             doc = run_speed(sources or default_sources(), cache or default_cache(), settings,
                             progress=tick)

@@ -320,11 +320,11 @@ def _inputs(sources: Path | None, photos: Path | None, no_photos: bool, cache: P
             Path(cache) if cache is not None else default_cache())
 
 
-def _provenance(fmt: str, version: int, plan: BenchPlan, command: str, commit: str | None
-                ) -> dict[str, Any]:
-    """The head of a report: its format and version, the plan's name, the date, the command
-    line, vidtrace's version, the git commit and the machine."""
-    return {"format": fmt, "version": version, "name": plan.name,
+def provenance(fmt: str, version: int, name: str, command: str, commit: str | None
+               ) -> dict[str, Any]:
+    """The head of a report: its format and version, its name (the plan's), the date, the
+    command line, vidtrace's version, the git commit and the machine."""
+    return {"format": fmt, "version": version, "name": name,
             "date": datetime.now(UTC).isoformat(timespec="seconds"), "command": command,
             "vidtrace_version": vidtrace.__version__, "git_commit": commit,
             "machine": machine_info()}
@@ -349,7 +349,7 @@ def run_bench(
     measured = measure(gt, Path(predictions), settings=settings, work_dir=cache,
                        progress=progress)
     return {
-        **_provenance(REPORT_FORMAT, REPORT_VERSION, plan, command, commit),
+        **provenance(REPORT_FORMAT, REPORT_VERSION, plan.name, command, commit),
         "benchmark": {"folder": str(gt.parent), "seed": seed, "plan": asdict(plan),
                       "sources": str(sources), "photos": str(photos) if photos else None,
                       "built_now": built_now, "build_s": round(build_s, 2)},
@@ -388,7 +388,7 @@ def run_ablation_bench(
         doc = run_ablation(test_gt, cal_gt, settings, progress)
     kind = "vidtrace-ablation" if backends is None else "vidtrace-backends"
     return {
-        **_provenance(kind, 1, plan, command, commit),
+        **provenance(kind, 1, plan.name, command, commit),
         "benchmark": {"plan": asdict(plan), "seed": seed, "calibration_seed": calibration_seed,
                       "sources": str(sources), "photos": str(photos) if photos else None},
         "settings": settings.to_dict(),

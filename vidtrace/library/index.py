@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
+from vidtrace.descriptors.base import bits_from_signs, has_content
 from vidtrace.library.manifest import write_atomic
 
 FRAME_BITS = 24  # up to 16.7 M frames per video: 4,660 hours at 1 frame/s
@@ -48,7 +49,7 @@ class FrameIndex:
 
     def _encode(self, vectors: np.ndarray) -> np.ndarray:
         if self.binary:
-            return np.ascontiguousarray(np.packbits(np.asarray(vectors) > 0, axis=1))
+            return np.ascontiguousarray(bits_from_signs(vectors))
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
     @property
@@ -58,7 +59,7 @@ class FrameIndex:
     def add(self, rowid: int, vectors: np.ndarray) -> None:
         ids = pack_ids(rowid, len(vectors))
         if self.binary:  # frames without content (zero vectors) match nothing: not held
-            keep = np.asarray(vectors).any(axis=1)
+            keep = has_content(vectors)
             vectors, ids = np.asarray(vectors)[keep], ids[keep]
         self._index.add_with_ids(self._encode(vectors), ids)
 
@@ -78,7 +79,7 @@ class FrameIndex:
         D, I = self._index.search(self._encode(xq), k)
         if self.binary:
             D = (1.0 - 2.0 * D.astype(np.float32) / self.dim).astype(np.float32)
-            empty = ~np.asarray(xq).any(axis=1)  # a query frame without content finds nothing
+            empty = ~has_content(xq)  # a query frame without content finds nothing
             D[empty], I[empty] = 0.0, -1
         return D, I
 
