@@ -4,7 +4,8 @@
 references, and video -> descriptors -> retrieve -> align for queries.
 """
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import closing
 from dataclasses import dataclass, replace
 from enum import StrEnum
 from pathlib import Path
@@ -17,10 +18,13 @@ from vidtrace.align.fine import fine_window, refine_fine
 from vidtrace.descriptors import Descriptor, create_descriptor
 from vidtrace.errors import ConfigError, LibraryError, VideoError
 from vidtrace.library import Catalog, FrameIndex, Manifest, VideoRecord
+from vidtrace.library.index import RETRAIN_GROWTH, build_index, index_kind, ivf_lists
 from vidtrace.library.manifest import write_atomic
 from vidtrace.pipeline import (
     Progress,
     describe_query_views,
+    describe_reference,
+    describe_references,
     describe_video,
     file_hash,
     training_frames,
@@ -29,7 +33,7 @@ from vidtrace.retrieve import FrameHits, FrameSource, knn_hits, rank
 from vidtrace.settings import DEFAULT_SETTINGS, QUERY_TIME, Metric, Settings
 from vidtrace.types import FrameSet, Match
 from vidtrace.video.borders import prepare_frame
-from vidtrace.video.decode import check_video_path, sample_mask
+from vidtrace.video.decode import check_video_path
 from vidtrace.video.views import QueryViews
 
 # The learned state of a trainable descriptor (a vocabulary), beside the catalog.
@@ -153,10 +157,9 @@ class Library:
             if d.trainable:
                 d = self._with_state(d)
             if d.version != self.manifest.descriptor_version:
-                raise LibraryError(
-                    f"{self.folder}: built with descriptor {self.manifest.descriptor_version} but "
-                    f"the installed one is {d.version}; rebuild the library with `vidtrace index`"
-                )
+                stored = self.manifest.descriptor_version
+                raise LibraryError(f"{self.folder}: built with descriptor {stored} but the "
+                                   f"installed one is {d.version}; {d.version_fix(stored)}")
             self._descriptor = d
         return self._descriptor
 
@@ -166,13 +169,34 @@ class Library:
         if self._index is None:
             gen = self.catalog.generation
             index = FrameIndex.load(self.folder, gen, self.manifest.dim, self.catalog.binary)
-            if index is None:
-                index = FrameIndex(self.manifest.dim, binary=self.catalog.binary)
-                for rec in self.catalog.videos():
-                    index.add(rec.rowid, self.catalog.frames(rec.rowid)[1])
+            if index is None or self._outgrown(index):
+                index = self._rebuild_index()
                 index.save(self.folder, gen)
             self._index = index
         return self._index
+
+    def _wanted_index(self) -> tuple[str, int]:
+        """(index kind the catalog's size asks for under the index_type setting, frames)."""
+        n = sum(rec.n_frames for rec in self.catalog.videos())
+        return index_kind(self.settings.index_type, n, self.catalog.binary), n
+
+    def _outgrown(self, index: FrameIndex) -> bool:
+        """Whether `index` is of another kind than the library's size asks for, or an ivfpq
+        index whose list count the library has outgrown (RETRAIN_GROWTH)."""
+        kind, n = self._wanted_index()
+        return index.kind != kind or (
+            kind == "ivfpq" and ivf_lists(n) >= RETRAIN_GROWTH * index.nlist)
+
+    def _rebuild_index(self) -> FrameIndex:
+        """The index of every catalog frame, of the kind `_wanted_index` names (an ivfpq one
+        is trained on a sample of the catalog first)."""
+        kind, n = self._wanted_index()
+
+        def videos() -> Iterator[tuple[int, np.ndarray]]:
+            for rec in self.catalog.videos():
+                yield rec.rowid, self.catalog.frames(rec.rowid)[1]
+
+        return build_index(self.manifest.dim, self.catalog.binary, kind, n, videos)
 
     def _with_state(self, d: Descriptor) -> Descriptor:
         """Trainable descriptor `d` with the state saved beside the catalog, if any. A state
@@ -205,7 +229,7 @@ class Library:
                                "decoded; add readable video files")
         d.fit(frames, seed=0)
         buf = io.BytesIO()
-        np.savez(buf, **d.state())
+        np.savez(buf, **d.state())  # type: ignore[arg-type]
         write_atomic(self.folder / STATE_FILE, buf.getvalue())
         self.manifest = replace(self.manifest, descriptor_version=d.version)
         self.manifest.save(self.folder)
@@ -217,35 +241,92 @@ class Library:
 
     def add(self, paths: Iterable[str | Path], ids: Iterable[str | None] | None = None,
             on_error: Callable[[Path, Exception], None] | None = None,
-            progress: Callable[[Path], Progress] | None = None) -> list[AddResult]:
+            progress: Callable[[Path], Progress] | None = None, jobs: int = 1
+            ) -> list[AddResult]:
         """Add reference videos; a file whose content is already in the library is a no-op.
 
         Each file is committed on its own, so an interrupted run keeps what it finished. With
         `on_error`, a file that fails (VideoError, LibraryError) is reported to it and skipped;
-        without, the error is raised. `progress(path)` gives a per-file seconds callback.
+        without, the error is raised. `progress(path)` gives a per-file seconds callback (with
+        `jobs` > 1 it is called once a file is done, with its duration). `jobs` > 1 describes
+        that many files at once in worker processes, the threads shared among them; the
+        library is written by this process alone.
         """
         files = [Path(p) for p in paths]
-        id_list = list(ids) if ids is not None else [None] * len(files)
+        id_list: list[str | None] = list(ids) if ids is not None else [None] * len(files)
+        if jobs < 1:
+            raise ConfigError(f"jobs must be 1 or more, got {jobs}")
         results: list[AddResult] = []
         index = self.index
         if not self.descriptor.ready:
             self._learn(files)
         try:
-            for path, video_id in zip(files, id_list, strict=True):
+            if jobs > 1 and len(files) > 1:
+                self._add_parallel(files, id_list, index, on_error, progress, jobs, results)
+            else:
+                for path, video_id in zip(files, id_list, strict=True):
+                    try:
+                        results.append(self._add_one(path, video_id, index, progress))
+                    except (VideoError, LibraryError) as e:
+                        if on_error is None:
+                            raise
+                        on_error(path, e)
+        finally:
+            if any(r.status is AddStatus.ADDED for r in results):
+                if self._outgrown(index):  # grown past IVF_MIN_FRAMES, or past its lists
+                    index = self._index = self._rebuild_index()
+                index.save(self.folder, self.catalog.generation)
+        return results
+
+    def _add_parallel(self, files: list[Path], ids: list[str | None], index: FrameIndex,
+                      on_error: Callable[[Path, Exception], None] | None,
+                      progress: Callable[[Path], Progress] | None, jobs: int,
+                      results: list[AddResult]) -> None:
+        """`add` with the describing done by `jobs` worker processes (describe_references);
+        each file is checked before and again just before it is committed, as `_add_one`
+        checks it. Results are appended in the order the files finish."""
+        todo: list[tuple[Path, str, str]] = []  # path, video id, content hash
+        for path, video_id in zip(files, ids, strict=True):
+            try:
+                checked = self._check_new(path, video_id)
+            except (VideoError, LibraryError) as e:
+                if on_error is None:
+                    raise
+                on_error(path, e)
+                continue
+            if isinstance(checked, AddResult):
+                results.append(checked)
+            else:
+                todo.append((path, *checked))
+        if not todo:
+            return
+        done = describe_references([(p, vid) for p, vid, _ in todo], self.descriptor,
+                                   self.manifest.descriptor, self.settings,
+                                   min(jobs, len(todo)))
+        with closing(done):  # raising here stops the workers at once
+            for i, outcome in done:
+                path, vid, digest = todo[i]
                 try:
-                    results.append(self._add_one(path, video_id, index, progress))
+                    if isinstance(outcome, Exception):
+                        raise outcome
+                    checked = self._check_new(path, vid, digest)  # a twin may have come first
+                    if isinstance(checked, AddResult):
+                        results.append(checked)
+                        continue
+                    results.append(self._commit(path, vid, digest, *outcome, index))
                 except (VideoError, LibraryError) as e:
                     if on_error is None:
                         raise
                     on_error(path, e)
-        finally:
-            if any(r.status is AddStatus.ADDED for r in results):
-                index.save(self.folder, self.catalog.generation)
-        return results
+                    continue
+                if progress:
+                    progress(path)(results[-1].duration)
 
-    def _add_one(self, path: Path, video_id: str | None, index: FrameIndex,
-                 progress: Callable[[Path], Progress] | None) -> AddResult:
-        digest = file_hash(check_video_path(path))
+    def _check_new(self, path: Path, video_id: str | None, digest: str | None = None
+                   ) -> AddResult | tuple[str, str]:
+        """An UNCHANGED AddResult when the content of `path` is in the library already, else
+        (video id, content hash); LibraryError when the id is taken by other content."""
+        digest = digest or file_hash(check_video_path(path))
         vid = video_id or path.stem
         same = self.catalog.find(content_hash=digest)
         if same is not None:
@@ -257,17 +338,22 @@ class Library:
                 f"{path}: id {vid!r} is already used by {taken.path} (other content); "
                 "give another id with --id, or remove the old one with `vidtrace remove`"
             )
+        return vid, digest
+
+    def _add_one(self, path: Path, video_id: str | None, index: FrameIndex,
+                 progress: Callable[[Path], Progress] | None) -> AddResult:
+        checked = self._check_new(path, video_id)
+        if isinstance(checked, AddResult):
+            return checked
+        vid, digest = checked
+        fs, fine = describe_reference(path, self.descriptor, self.settings, vid,
+                                      progress(path) if progress else None)
+        return self._commit(path, vid, digest, fs, fine, index)
+
+    def _commit(self, path: Path, vid: str, digest: str, fs: FrameSet, fine: FrameSet | None,
+                index: FrameIndex) -> AddResult:
+        """Insert a described reference into the catalog (its own transaction) and the index."""
         s = self.settings
-        fine = None
-        if s.fine_fps > 0 and s.fine_source == "library":
-            # one decode at the fine rate; the index rate is a subset of its samples
-            fine = describe_video(path, self.descriptor, s.fine_fps, s, vid,
-                                  progress(path) if progress else None, s.index_sampling)
-            keep = sample_mask(fine.times, s.index_fps)
-            fs = FrameSet(vid, fine.times[keep], fine.vectors[keep], fine.duration)
-        else:
-            fs = describe_video(path, self.descriptor, s.index_fps, s, vid,
-                                progress(path) if progress else None, s.index_sampling)
         rec = VideoRecord(0, vid, str(path.resolve()), digest, fs.duration, s.index_fps,
                           self.manifest.descriptor_version, len(fs))
         rowid = self.catalog.insert(
@@ -371,6 +457,7 @@ class Library:
         query = views.full
         if len(query) == 0 or self.index.ntotal == 0:
             return []
+        self.index.nprobe = s.nprobe
         hits = knn_hits(self.index, query.vectors, s.knn_k)
         for view in views.extra:
             view_hits = knn_hits(self.index, view.vectors, s.knn_k)
@@ -436,6 +523,8 @@ class Library:
             "settings": self.settings.to_dict(),
             "videos": len(videos),
             "frames": sum(v.n_frames for v in videos),
+            "index": {"kind": self.index.kind, "lists": self.index.nlist,
+                      "vectors": self.index.ntotal},
             "hours": hours,
             "bytes": size,
             "bytes_per_hour": size / hours if hours else 0.0,

@@ -15,6 +15,10 @@ class VideoError(VidtraceError):
         self.reason = reason
         super().__init__(f"{self.path}: {reason}")
 
+    def __reduce__(self) -> tuple[type["VideoError"], tuple[str, str]]:
+        # picklable, so an error raised in an indexing worker process reaches the caller
+        return (type(self), (self.path, self.reason))
+
 
 class LibraryError(VidtraceError):
     """A reference library is missing, damaged, or was built with other settings."""

@@ -3,17 +3,18 @@ of a file, with a query's extra views; and the reference frames a trainable desc
 from. Used by `Library` (api.py)."""
 
 import hashlib
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Generator, Iterable, Sequence
 from pathlib import Path
 
 import numpy as np
 
 from vidtrace.descriptors import Descriptor
-from vidtrace.errors import VideoError
+from vidtrace.errors import VideoError, VidtraceError
 from vidtrace.settings import Settings
 from vidtrace.types import FrameSet
 from vidtrace.video import iter_frames, probe
 from vidtrace.video.borders import prepare_frame
+from vidtrace.video.decode import sample_mask
 from vidtrace.video.prefetch import prefetch
 from vidtrace.video.views import InsetCollector, InsetView, MirrorCollector, QueryViews
 
@@ -52,6 +53,70 @@ def describe_video(path: str | Path, descriptor: Descriptor, fps: float, setting
     ), PREFETCH_BATCHES * settings.batch_size)
     return _described(frames, descriptor, settings.batch_size, video_id or Path(path).stem,
                       info.duration, fps, progress)
+
+
+def describe_reference(path: str | Path, descriptor: Descriptor, settings: Settings,
+                       video_id: str, progress: Progress | None = None
+                       ) -> tuple[FrameSet, FrameSet | None]:
+    """(frames at index_fps, frames at fine_fps or None) of reference `path`, as a library
+    stores them: with fine_fps > 0 and fine_source "library", one decode at the fine rate, the
+    index rate a subset of its samples. Raises VideoError."""
+    s = settings
+    if s.fine_fps > 0 and s.fine_source == "library":
+        fine = describe_video(path, descriptor, s.fine_fps, s, video_id, progress,
+                              s.index_sampling)
+        keep = sample_mask(fine.times, s.index_fps)
+        return FrameSet(video_id, fine.times[keep], fine.vectors[keep], fine.duration), fine
+    return describe_video(path, descriptor, s.index_fps, s, video_id, progress,
+                          s.index_sampling), None
+
+
+# ---- several references at once (`Library.add(..., jobs=N)`) -------------------------------
+
+_worker_descriptor: Descriptor | None = None
+
+
+def _start_worker(spec: str, state: dict[str, np.ndarray], threads: int) -> None:
+    global _worker_descriptor
+    from vidtrace.descriptors import create_descriptor
+
+    d = create_descriptor(spec, threads)
+    if state:
+        d.load_state(state)
+    _worker_descriptor = d
+
+
+def _describe_in_worker(path: Path, video_id: str, settings: Settings
+                        ) -> tuple[FrameSet, FrameSet | None]:
+    assert _worker_descriptor is not None, "worker started without its descriptor"
+    return describe_reference(path, _worker_descriptor, settings, video_id)
+
+
+def describe_references(
+    jobs: Sequence[tuple[Path, str]], descriptor: Descriptor, spec: str, settings: Settings,
+    workers: int,
+) -> Generator[tuple[int, tuple[FrameSet, FrameSet | None] | Exception], None, None]:
+    """Describe the (path, video id) `jobs` in `workers` processes, each with its own copy of
+    `descriptor` (made from `spec` and the state it learned) on an equal share of the threads;
+    yields (position in `jobs`, result or the VidtraceError it raised) as each finishes."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    threads = max(1, settings.thread_count // workers)
+    context = multiprocessing.get_context("spawn")  # no fork of onnxruntime's thread pools
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=context,
+                               initializer=_start_worker,
+                               initargs=(spec, descriptor.state(), threads))
+    try:
+        futures = {pool.submit(_describe_in_worker, path, vid, settings): i
+                   for i, (path, vid) in enumerate(jobs)}
+        for future in as_completed(futures):
+            try:
+                yield futures[future], future.result()
+            except VidtraceError as e:
+                yield futures[future], e
+    finally:  # a caller that stops early (an error, ^C) does not wait for the files left
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _described(frames: Iterable[tuple[float, np.ndarray]], descriptor: Descriptor,

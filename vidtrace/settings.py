@@ -23,13 +23,14 @@ FINE_SOURCES = ("library", "decode")
 # How frames are picked from a video (video/decode.py): every 1/fps s, key frames only (fps
 # caps the rate), or on content change (at least one every 2/fps s).
 SAMPLING_MODES = ("fixed", "keyframes", "scene")
+INDEX_TYPES = ("auto", "flat", "ivfpq")  # library/index.py
 
 # Settings that only change how queries are answered: they may differ from those a library was
 # built with (`Library.match(..., settings)`); every other field is fixed at creation.
 QUERY_TIME = frozenset({"query_fps", "batch_size", "threads", "knn_k", "max_candidates",
                         "hit_floor", "max_gap_s", "min_speed", "max_speed", "min_hits",
                         "match_threshold", "stage1", "stage2", "rerank_top", "pip_view",
-                        "mirror_view", "canvas_view", "query_sampling"})
+                        "mirror_view", "canvas_view", "query_sampling", "nprobe"})
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,9 @@ class Settings:
     "fixed" takes a frame every 1/fps s, "keyframes" decodes key frames only (the rate capped
     at fps), "scene" takes frames on content change (docs/sampling.md).
     The descriptor may be a fusion of backends, "sscd+sift-fv" (descriptors/fusion.py).
+    Index (`index_type`, INDEX_TYPES, docs/speed.md): "flat" searches every reference frame
+    exactly, "ivfpq" an inverted file of product-quantised codes (`nprobe` lists per search);
+    "auto" is flat up to 50,000 frames (about 14 h) and ivfpq from there.
     """
 
     descriptor: str = "sscd"
@@ -94,10 +98,12 @@ class Settings:
     mirror_view: bool = False
     index_sampling: str = "fixed"
     query_sampling: str = "fixed"
+    index_type: str = "auto"
+    nprobe: int = 64  # benchmarks/speed.json, docs/speed.md: 1.000 of copied frames at 50 h
 
     def __post_init__(self) -> None:
         positive = ("index_fps", "query_fps", "short_side", "max_long_side", "input_size",
-                    "batch_size", "knn_k",
+                    "batch_size", "knn_k", "nprobe",
                     "max_candidates", "max_gap_s", "min_speed", "max_speed", "min_hits")
         for name in positive:
             if getattr(self, name) <= 0:
@@ -121,6 +127,9 @@ class Settings:
             if getattr(self, name) not in SAMPLING_MODES:
                 raise ConfigError(f"setting {name} must be one of {', '.join(SAMPLING_MODES)}, "
                                   f"got {getattr(self, name)!r}")
+        if self.index_type not in INDEX_TYPES:
+            raise ConfigError(f"setting index_type must be one of {', '.join(INDEX_TYPES)}, "
+                              f"got {self.index_type!r}")
         if self.threads < 0:
             raise ConfigError("setting threads must be 0 (all cores) or a positive count")
 

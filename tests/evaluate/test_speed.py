@@ -18,8 +18,8 @@ def clips_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_speed_report_on_a_tiny_run(clips_folder: Path, tmp_path: Path) -> None:
-    doc = run_speed(clips_folder, tmp_path, resolutions=["360p"], search_hours=[0.01],
-                    seconds=4.0)
+    doc = run_speed(clips_folder, tmp_path, resolutions=["360p"], search_hours=[0.01, 0.1],
+                    seconds=4.0, query_hours=[0.1])
     video = Path(doc["videos"]["360p"])
     assert video.is_file() and video.parent.name == "speed-4s"
     fixed, keyframes = doc["indexing"]
@@ -30,9 +30,18 @@ def test_speed_report_on_a_tiny_run(clips_folder: Path, tmp_path: Path) -> None:
                                                      rel=0.01)
     # flower (5.1 s) joined to the target: about 5 s at 1 frame/s, key frames fewer
     assert 4 <= fixed["frames"] <= 7 and 1 <= keyframes["frames"] < fixed["frames"]
-    (search,) = doc["search"]
-    assert search["frames"] == 36 and search["search_s"] > 0
-    assert "index/decode" in format_speed(doc)
+    small, search = doc["search"]
+    assert small["frames"] == 36 and small["ivfpq_search_s"] is None  # too few to train on
+    assert search["frames"] == 360 and search["exact_search_s"] > 0
+    assert search["ivfpq_search_s"] > 0 and search["ivfpq_bytes"] < search["exact_bytes"]
+    assert 0 < search["recall_at_10"] <= 1 and search["copy_found_exact"] >= 0.9
+    # end to end: the 4 s file indexed, padded with synthetic references to 360 frames, and
+    # its edited copy found, warm and by a cold `vidtrace query` process
+    (query,) = doc["query"]
+    assert query["frames"] == 360 and query["index"] == "flat" and query["found"]
+    assert query["describe_s"] > 0 and query["match_s"] > 0 and query["cold_cli_s"] > 0
+    text = format_speed(doc)
+    assert "index/decode" in text and "too few frames for ivfpq" in text
     # the joined videos are cached: asking again writes nothing new
     before = video.stat().st_mtime_ns
     assert speed_videos(clips_folder, tmp_path, ["360p"], 4.0)["360p"].stat().st_mtime_ns == before
@@ -40,4 +49,6 @@ def test_speed_report_on_a_tiny_run(clips_folder: Path, tmp_path: Path) -> None:
 
 def test_search_latency_holds_the_frames_asked_for() -> None:
     row = search_latency(0.5, 32, 5, repeats=1)
-    assert row["frames"] == 1800 and row["index_bytes"] == 1800 * (32 * 4 + 8)
+    assert row["frames"] == 1800 and row["exact_bytes"] == 1800 * (32 * 4 + 8)
+    assert row["nlist"] == 32 and row["ivfpq_bytes"] < row["exact_bytes"]
+    assert row["copy_found_exact"] >= row["copy_found_ivfpq"] >= 0.8

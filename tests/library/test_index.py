@@ -73,3 +73,45 @@ def test_binary_index_skips_frames_without_content() -> None:
     assert unpack_ids(I)[1][0].tolist()[0] == 0 and D[0, 0] == 1.0
     assert I[1].tolist() == [-1, -1, -1]  # a query frame without content finds nothing
     assert 1 not in unpack_ids(I[0])[1].tolist() and 4 not in unpack_ids(I[0])[1].tolist()
+
+
+def test_index_kind_by_size_and_setting() -> None:
+    from vidtrace.library.index import IVF_MIN_FRAMES, IVF_MIN_TRAIN, index_kind, ivf_lists
+
+    assert index_kind("auto", IVF_MIN_FRAMES - 1) == "flat"
+    assert index_kind("auto", IVF_MIN_FRAMES) == "ivfpq"
+    assert index_kind("flat", 10 * IVF_MIN_FRAMES) == "flat"
+    assert index_kind("ivfpq", IVF_MIN_TRAIN) == "ivfpq"
+    assert index_kind("ivfpq", IVF_MIN_TRAIN - 1) == "flat"  # too little to train on
+    assert index_kind("auto", 10 * IVF_MIN_FRAMES, binary=True) == "flat"
+    assert ivf_lists(180_000) == 256 and ivf_lists(1_800_000) == 1024
+    assert ivf_lists(1_000) == 16  # sqrt would give 31; every list keeps 40 training vectors
+
+
+def test_ivfpq_finds_what_exact_search_finds(tmp_path: Path) -> None:
+    # synthetic frames shaped like SSCD's (evaluate/speed.py): an hour at 1 frame/s
+    from vidtrace.evaluate.speed import SyntheticFrames
+    from vidtrace.library.index import build_index
+
+    synth = SyntheticFrames(128, seed=1)
+    videos = synth.videos(3600, per_video=600)
+    index = build_index(128, False, "ivfpq", 3600, videos)
+    assert index.kind == "ivfpq" and index.ntotal == 3600 and index.nlist == 32
+    assert index.memory_bytes() < 3600 * 128 * 4 / 3  # codes, not vectors
+    queries, truth = synth.queries(3600, 60, per_video=600)
+    copies = truth >= 0
+    D, I = index.search(queries, 10)
+    found = (I[copies] == truth[copies, None]).any(axis=1).mean()
+    assert found >= 0.9
+    exact = FrameIndex(128)
+    for rowid, vectors in videos():
+        exact.add(rowid, vectors)
+    D_exact, I_exact = exact.search(queries, 10)
+    assert (I_exact[copies] == truth[copies, None]).any(axis=1).mean() >= found
+    assert np.abs(D[copies, 0] - D_exact[copies, 0]).mean() < 0.1  # approximate similarities
+    index.remove(3)
+    assert index.ntotal == 3000 and not (unpack_ids(index.search(queries, 10)[1])[0] == 3).any()
+    index.save(tmp_path, 2)
+    again = FrameIndex.load(tmp_path, 2, 128)
+    assert again is not None and again.kind == "ivfpq" and again.nlist == 32
+    assert np.array_equal(again.search(queries, 10)[1], index.search(queries, 10)[1])

@@ -11,6 +11,8 @@ from tests.conftest import CLIPS
 from vidtrace.api import Library
 from vidtrace.errors import LibraryError, VideoError
 from vidtrace.library.index import FrameIndex
+from vidtrace.settings import DEFAULT_SETTINGS
+from vidtrace.types import QueryTruth
 
 REFS = [CLIPS / "big_buck_bunny_0-30s.webm", CLIPS / "mdn_flower.mp4",
         CLIPS / "mdn_friday_1940.mp4"]
@@ -140,3 +142,62 @@ def test_create_refuses_a_folder_of_other_files(tmp_path: Path) -> None:
     with pytest.raises(LibraryError, match="folder with other files"):
         Library.create(tmp_path)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["holiday.mp4"]
+
+
+def test_library_switches_to_ivfpq_as_it_grows(reference_videos: dict[str, Path],
+                                               scaled_bordered_copy: QueryTruth, media_dir: Path,
+                                               tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    # the thresholds scaled down so three short references at 4 frames/s cross them
+    from vidtrace.library import index as index_module
+
+    monkeypatch.setattr(index_module, "IVF_MIN_FRAMES", 300)
+    monkeypatch.setattr(index_module, "IVF_MIN_TRAIN", 256)
+    folder = tmp_path / "lib"
+    with Library.create(folder, DEFAULT_SETTINGS.with_changes(index_fps=4.0)) as lib:
+        lib.add([reference_videos["ref_a"]])
+        assert lib.index.kind == "flat" and lib.index.ntotal < 300
+        lib.add([reference_videos["ref_b"], reference_videos["ref_c"]])
+        assert lib.index.kind == "ivfpq" and lib.index.ntotal == sum(
+            v.n_frames for v in lib.videos())
+    with Library.open(folder) as lib:
+        assert lib.index.kind == "ivfpq"  # the saved file, not a rebuild
+        matches = lib.query(media_dir / scaled_bordered_copy.query)
+        assert matches and matches[0].ref_id == "ref_a"
+        m = matches[0]
+        assert abs(m.query_start - 4.0) < 2.5 and abs(m.ref_start - 20.0) < 2.5
+        assert abs(m.ref_end - 40.0) < 2.5
+        lib.remove("ref_b")
+    with Library.open(folder) as lib:
+        assert lib.index.kind == "ivfpq" and lib.index.ntotal == sum(
+            v.n_frames for v in lib.videos())
+        assert lib.query(media_dir / scaled_bordered_copy.query)[0].ref_id == "ref_a"
+
+
+def test_parallel_add_matches_serial_add(clip_library: Path, tmp_path: Path,
+                                         text_file_as_video: Path) -> None:
+    # two worker processes describe the files; this process writes the library
+    twin = tmp_path / "flower-again.mp4"
+    shutil.copy(REFS[1], twin)  # same content under another name: a no-op, like serial add
+    errors: list[Path] = []
+    folder = tmp_path / "lib"
+    with Library.create(folder) as lib:
+        results = lib.add([*REFS, text_file_as_video, twin], jobs=2,
+                          on_error=lambda p, e: errors.append(p))
+        assert errors == [text_file_as_video]
+        statuses = sorted((r.video_id, r.status.value) for r in results)
+        assert statuses == sorted([("big_buck_bunny_0-30s", "added"), ("mdn_flower", "added"),
+                                   ("mdn_friday_1940", "added"), ("mdn_flower", "unchanged")])
+    with Library.open(folder) as par, Library.open(clip_library) as ser:
+        # committed in the order the workers finish
+        pv = sorted(par.videos(), key=lambda v: v.video_id)
+        sv = sorted(ser.videos(), key=lambda v: v.video_id)
+        assert [(v.video_id, v.content_hash, v.n_frames) for v in pv] == [
+            (v.video_id, v.content_hash, v.n_frames) for v in sv]
+        for a, b in zip(pv, sv, strict=True):
+            ta, va = par.catalog.frames(a.rowid)
+            tb, vb = ser.catalog.frames(b.rowid)
+            assert np.array_equal(ta, tb) and np.abs(va - vb).max() < 2e-2
+        assert par.index.ntotal == ser.index.ntotal
+        (m,) = par.query(CLIPS / "mdn_friday_1940.mp4")
+        assert m.ref_id == "mdn_friday_1940"

@@ -3,17 +3,61 @@
 Each vector's faiss id packs (catalog rowid, frame number): id = rowid << FRAME_BITS | frame.
 The file is named after the catalog generation it reflects (`index-<generation>.faiss`) and
 written atomically; a library whose index file is missing or stale rebuilds it from the catalog.
+
+Two kinds (INDEX_TYPES, docs/speed.md): "flat", exact search over every vector, and "ivfpq", an
+inverted file of product-quantised codes (64 bytes a frame instead of 2,048 for SSCD) that
+searches `nprobe` of its lists, for libraries of millions of frames. "auto" (the default
+setting) is flat below IVF_MIN_FRAMES frames and ivfpq from there; `index_kind` decides, and a
+library retrains its ivfpq index from the catalog when it has outgrown its list count.
+Binary descriptors always use the exact Hamming index.
 """
 
+import math
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from vidtrace.descriptors.base import bits_from_signs, has_content
 from vidtrace.library.manifest import write_atomic
+from vidtrace.settings import INDEX_TYPES
 
 FRAME_BITS = 24  # up to 16.7 M frames per video: 4,660 hours at 1 frame/s
 _FRAME_MASK = (1 << FRAME_BITS) - 1
+
+
+IVF_MIN_FRAMES = 50_000  # "auto" switches to ivfpq here: about 14 h at 1 frame/s
+IVF_MIN_TRAIN = 256  # fewer frames than this stay flat even when ivfpq is asked for (PQ
+# learns 256 centroids per sub-quantiser)
+PQ_MAX_CODES = 64  # sub-quantisers of 8 bits each: the bytes one frame's code takes
+TRAIN_PER_LIST = 40  # training vectors per inverted list (faiss asks for at least 39) ...
+TRAIN_MAX = 100_000  # ... up to this many
+RETRAIN_GROWTH = 4  # retrain when the wanted list count is this many times the trained one
+DEFAULT_NPROBE = 64  # lists an ivfpq search visits unless told (the nprobe setting)
+
+
+def index_kind(setting: str, n_frames: int, binary: bool = False) -> str:
+    """The index kind a library of `n_frames` reference frames uses under setting `setting`."""
+    if setting not in INDEX_TYPES:
+        raise ValueError(f"index type must be one of {', '.join(INDEX_TYPES)}, got {setting!r}")
+    if binary or setting == "flat" or n_frames < IVF_MIN_TRAIN:
+        return "flat"
+    if setting == "ivfpq" or n_frames >= IVF_MIN_FRAMES:
+        return "ivfpq"
+    return "flat"
+
+
+def ivf_lists(n_frames: int) -> int:
+    """Inverted lists for `n_frames`: the power of two at or below sqrt(n) (256 at 50 h, 1,024
+    at 500 h), kept small enough that every list gets TRAIN_PER_LIST training vectors."""
+    wanted = 2 ** int(math.log2(max(math.sqrt(max(n_frames, 1)), 1.0)))
+    return max(1, min(wanted, n_frames // TRAIN_PER_LIST))
+
+
+def pq_codes(dim: int) -> int:
+    """Sub-quantisers for `dim`: the largest divisor of dim up to PQ_MAX_CODES."""
+    return max(m for m in range(1, min(dim, PQ_MAX_CODES) + 1) if dim % m == 0)
 
 
 def pack_ids(rowid: int, n_frames: int) -> np.ndarray:
@@ -30,22 +74,62 @@ def unpack_ids(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 class FrameIndex:
-    """Exact search over reference frames: inner product (faiss IndexFlatIP with id map) or,
-    for binary descriptors (`binary`), Hamming distance over packed bits (IndexBinaryFlat with
-    id map). Vectors go in and similarities come out on one scale either way: a binary
-    descriptor's +-1/sqrt(dim) vectors (descriptors/base.py) are packed to bits on the way in,
-    and a Hamming distance h comes back as the similarity 1 - 2 h / dim. Zero vectors (frames
-    without content) are neither held nor searched by a binary index."""
+    """Search over reference frames: exact inner product (faiss IndexFlatIP with id map), an
+    approximate inverted file of PQ codes (`kind` "ivfpq", IndexIVFPQ with `nlist` lists; call
+    `train` before adding), or, for binary descriptors (`binary`), exact Hamming distance over
+    packed bits (IndexBinaryFlat with id map). Vectors go in and similarities come out on one
+    scale: a binary descriptor's +-1/sqrt(dim) vectors (descriptors/base.py) are packed to bits
+    on the way in, and a Hamming distance h comes back as the similarity 1 - 2 h / dim. Zero
+    vectors (frames without content) are neither held nor searched by a binary index.
+    `nprobe` is how many inverted lists an ivfpq search visits."""
 
-    def __init__(self, dim: int, binary: bool = False) -> None:
+    def __init__(self, dim: int, binary: bool = False, kind: str = "flat", nlist: int = 0
+                 ) -> None:
         import faiss
 
         if binary and dim % 8:
             raise ValueError(f"a binary index needs a multiple of 8 bits, got {dim}")
+        if kind not in ("flat", "ivfpq") or (kind == "ivfpq" and (binary or nlist < 1)):
+            raise ValueError(f"no {kind!r} index for binary={binary}, nlist={nlist}")
         self.dim = dim
         self.binary = binary
-        self._index = (faiss.IndexBinaryIDMap2(faiss.IndexBinaryFlat(dim)) if binary
-                       else faiss.IndexIDMap2(faiss.IndexFlatIP(dim)))
+        self.kind = kind
+        self.nprobe = DEFAULT_NPROBE
+        self._index: Any  # IndexBinaryIDMap2, IndexIDMap2 or IndexIVFPQ
+        if binary:
+            self._index = faiss.IndexBinaryIDMap2(faiss.IndexBinaryFlat(dim))
+        elif kind == "flat":
+            self._index = faiss.IndexIDMap2(faiss.IndexFlatIP(dim))
+        else:
+            self._index = faiss.IndexIVFPQ(faiss.IndexFlatIP(dim), dim, nlist, pq_codes(dim), 8,
+                                           faiss.METRIC_INNER_PRODUCT)
+
+    @property
+    def nlist(self) -> int:
+        """Inverted lists of an ivfpq index; 0 for a flat one."""
+        return int(self._index.nlist) if self.kind == "ivfpq" else 0
+
+    @property
+    def is_trained(self) -> bool:
+        return bool(self._index.is_trained)
+
+    def train(self, vectors: np.ndarray, seed: int = 0) -> None:
+        """Learn an ivfpq index's coarse centroids and codebooks from float32[n, dim] vectors
+        (at least nlist of them; TRAIN_PER_LIST x nlist is plenty)."""
+        if self.kind != "ivfpq":
+            return
+        x = np.ascontiguousarray(vectors, dtype=np.float32)
+        for cp in (self._index.cp, self._index.pq.cp):  # coarse and PQ k-means: seeded,
+            cp.seed = seed  # and quiet about small training sets (a small library is asked
+            cp.min_points_per_centroid = 1  # for ivfpq only on purpose)
+        self._index.train(x)
+
+    def memory_bytes(self) -> int:
+        """Bytes the index takes serialised (about what it holds in memory)."""
+        import faiss
+
+        serialize = faiss.serialize_index_binary if self.binary else faiss.serialize_index
+        return int(serialize(self._index).nbytes)
 
     def _encode(self, vectors: np.ndarray) -> np.ndarray:
         if self.binary:
@@ -76,6 +160,8 @@ class FrameIndex:
         if self.ntotal == 0:
             n = len(xq)
             return np.zeros((n, 1), np.float32), np.full((n, 1), -1, np.int64)
+        if self.kind == "ivfpq":
+            self._index.nprobe = max(1, min(self.nprobe, self.nlist))
         D, I = self._index.search(self._encode(xq), k)
         if self.binary:
             D = (1.0 - 2.0 * D.astype(np.float32) / self.dim).astype(np.float32)
@@ -105,7 +191,7 @@ class FrameIndex:
             return None
         deserialize = faiss.deserialize_index_binary if binary else faiss.deserialize_index
         try:
-            raw = deserialize(np.fromfile(path, dtype=np.uint8))
+            raw: Any = deserialize(np.fromfile(path, dtype=np.uint8))
         except RuntimeError:
             return None
         if raw.d != dim:
@@ -113,5 +199,33 @@ class FrameIndex:
         out = cls.__new__(cls)
         out.dim = dim
         out.binary = binary
-        out._index = raw  # type: ignore[assignment]  # an IndexIDMap2, as it was saved
+        out.kind = "flat" if binary or faiss.try_extract_index_ivf(raw) is None else "ivfpq"
+        out.nprobe = DEFAULT_NPROBE
+        out._index = raw  # as it was saved
         return out
+
+
+def build_index(
+    dim: int, binary: bool, kind: str, n_frames: int,
+    videos: Callable[[], Iterator[tuple[int, np.ndarray]]], seed: int = 0,
+) -> FrameIndex:
+    """A `kind` index of every (rowid, vectors) that `videos()` yields (n_frames in all). An
+    ivfpq index is first trained on an even sample of them (`videos` is then read twice)."""
+    if kind == "flat":
+        index = FrameIndex(dim, binary)
+    else:
+        nlist = ivf_lists(n_frames)
+        index = FrameIndex(dim, binary, "ivfpq", nlist)
+        want = min(n_frames, max(TRAIN_PER_LIST * nlist, 256 * 40), TRAIN_MAX)
+        step = max(1.0, n_frames / max(want, 1))
+        rng = np.random.default_rng(seed)
+        sample: list[np.ndarray] = []
+        for _, vectors in videos():
+            take = round(len(vectors) / step)
+            if take:
+                pick = np.sort(rng.choice(len(vectors), min(take, len(vectors)), replace=False))
+                sample.append(np.asarray(vectors, np.float32)[pick])
+        index.train(np.concatenate(sample), seed)
+    for rowid, vectors in videos():
+        index.add(rowid, vectors)
+    return index
