@@ -30,10 +30,18 @@ ensure_venv() {  # $1: pip extras, e.g. "dev"
         echo "creating $VENV with $("$py" --version)" >&2
         "$py" -m venv "$VENV"
     fi
-    stamp="$(cat "$ROOT/pyproject.toml" | sha256sum | cut -c1-16)-$extras"
-    if [ "$(cat "$VENV/.vidtrace-installed" 2>/dev/null)" != "$stamp" ]; then
-        echo "installing vidtrace and its pinned dependencies into $VENV ..." >&2
+    # the stamp names the pyproject.toml it installed and the extras; a venv that already has
+    # more extras (CI installs dev,train) is not reinstalled for fewer
+    local hash have e missing=""
+    hash="$(sha256sum < "$ROOT/pyproject.toml" | cut -c1-16)"
+    have="$(cat "$VENV/.vidtrace-installed" 2>/dev/null || true)"
+    for e in ${extras//,/ }; do
+        case ",${have#*-}," in *",$e,"*) ;; *) missing=1 ;; esac
+    done
+    if [ "${have%%-*}" != "$hash" ] || [ -n "$missing" ]; then
+        echo "installing vidtrace${extras:+[$extras]} and its pinned dependencies into $VENV ..." >&2
         "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -e "$spec" >&2
+        stamp="$hash-$extras"
         echo "$stamp" > "$VENV/.vidtrace-installed"
     fi
 }

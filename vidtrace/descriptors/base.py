@@ -47,6 +47,10 @@ class Descriptor(ABC):
         if arrays:
             raise ValueError(f"descriptor {self.name} keeps no state")
 
+    def version_fix(self, stored: str) -> str:
+        """What to do about a library built with descriptor version `stored`, not this one."""
+        return "rebuild the library with `vidtrace index`"
+
     @abstractmethod
     def describe(self, frames: np.ndarray) -> np.ndarray:
         """uint8[T, H, W, 3] RGB frames (one size) -> float32[T, dim] vectors."""

@@ -27,7 +27,7 @@ from vidtrace.evaluate.ablation import (
     score_row,
 )
 from vidtrace.evaluate.calibrate import TIE_F1, Calibration, calibrate_threshold
-from vidtrace.settings import Settings
+from vidtrace.settings import SAMPLING_MODES, Settings
 
 
 @dataclass(frozen=True)
@@ -44,8 +44,12 @@ class Config:
 
     @classmethod
     def parse(cls, text: str) -> "Config":
-        """"sscd", "sscd:keyframes" (both sides) or "sscd:keyframes/fixed"."""
-        descriptor, _, sampling = text.partition(":")
+        """"sscd", "sscd:keyframes" (both sides) or "sscd:keyframes/fixed"; the descriptor may
+        itself hold a colon ("learned:/x/head.npz:scene"), so only a last part made of
+        sampling modes is read as sampling."""
+        descriptor, _, sampling = text.rpartition(":")
+        if not descriptor or not all(m in SAMPLING_MODES for m in sampling.split("/")):
+            descriptor, sampling = text, ""
         index_s, _, query_s = sampling.partition("/")
         index_s = index_s or "fixed"
         return cls(descriptor, index_s, query_s or index_s)
