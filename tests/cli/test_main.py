@@ -1,6 +1,7 @@
 """The command line on real footage: JSON lines, errors, exit codes."""
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -113,3 +114,40 @@ def test_query_strategy_options_are_checked(reference_library: Path,
     assert ok.exit_code == 0
     (row,) = [json.loads(line) for line in ok.stdout.splitlines() if line.startswith("{")]
     assert row["matches"][0]["reference"] == "ref_c"
+
+
+def test_every_command_prints_its_help() -> None:
+    # help text is rendered as rich markup: a stray "[...]" once made `bench --help` crash
+    import typer.main
+
+    commands = sorted(typer.main.get_command(app).commands)  # type: ignore[attr-defined]
+    assert {"index", "query", "bench"} <= set(commands)
+    for name in commands:
+        result = runner.invoke(app, [name, "--help"], env={"COLUMNS": "200"})
+        assert result.exit_code == 0, (name, result.output)
+        assert "--help" in result.output
+    bench = runner.invoke(app, ["bench", "--help"], env={"COLUMNS": "200"})
+    assert "DESCRIPTOR[:INDEX_SAMPLING[/QUERY_SAMPLING]]" in _unwrapped(bench.output)
+    index = _unwrapped(runner.invoke(app, ["index", "--help"], env={"COLUMNS": "200"}).output)
+    assert "[default: fixed]" in index and "[default: auto]" in index
+
+
+def _unwrapped(help_text: str) -> str:
+    """Help text with rich's box borders and line wrapping folded into single spaces."""
+    return re.sub(r"[\s│]+", " ", help_text)
+
+
+def test_index_type_ivfpq_info_and_nprobe(tmp_path: Path) -> None:
+    lib = tmp_path / "lib"
+    bunny = CLIPS / "big_buck_bunny_0-30s.webm"
+    made = runner.invoke(app, ["index", str(lib), str(bunny), "--fps", "10",
+                               "--index-type", "ivfpq"])
+    assert made.exit_code == 0, made.output
+    info = runner.invoke(app, ["info", str(lib)], env={"COLUMNS": "200"})
+    assert "index: ivfpq with 7 lists, 300 vectors (index_type ivfpq)" in info.output
+    found = runner.invoke(app, ["query", str(lib), str(bunny), "--json", "--nprobe", "2"])
+    (row,) = [json.loads(line) for line in found.stdout.splitlines() if line.startswith("{")]
+    assert row["matches"][0]["reference"] == "big_buck_bunny_0-30s"
+    bad = runner.invoke(app, ["index", str(tmp_path / "other"), str(bunny),
+                              "--index-type", "hnsw"])
+    assert bad.exit_code == 1 and "index_type must be one of auto, flat, ivfpq" in bad.output

@@ -265,3 +265,13 @@ def test_backend_table_calibrates_each_row_on_the_other_split(
     (folder,) = (tmp_path / "cache").glob("tiny-seed1-*")
     assert len(list(folder.glob("ablation-library-*"))) == 2
     assert len(list(folder.glob("ablation-queries-*.npz"))) == 2
+
+
+def test_backend_config_keeps_a_learned_head_whole() -> None:
+    from vidtrace.evaluate.backends import Config
+
+    assert Config.parse("learned:/x/head.npz") == Config("learned:/x/head.npz")
+    assert Config.parse("learned:/x/head.npz:scene/fixed") == Config("learned:/x/head.npz",
+                                                                     "scene", "fixed")
+    assert Config.parse("sscd+learned:/h.npz:keyframes") == Config("sscd+learned:/h.npz",
+                                                                   "keyframes", "keyframes")

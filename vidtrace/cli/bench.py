@@ -5,33 +5,16 @@ footage, and score a predictions file against ground truth. Parsing only; the wo
 import json
 import shlex
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.progress import TaskID
 
-from vidtrace.cli.console import out, progress_bar, user_errors
+from vidtrace.cli.console import out, stage_bars, user_errors
 
 if TYPE_CHECKING:
     from vidtrace.evaluate.bench import BenchPlan
     from vidtrace.settings import Settings
-
-
-@contextmanager
-def _stage_bars() -> Iterator[Callable[[str, int, int], None]]:
-    """A progress callback (stage, done, total) drawing one bar per stage on stderr."""
-    with progress_bar() as bar:
-        tasks: dict[str, TaskID] = {}
-
-        def tick(stage: str, done: int, total: int) -> None:
-            if stage not in tasks:
-                tasks[stage] = bar.add_task(stage, total=total, rate="")
-            bar.update(tasks[stage], completed=done, total=total)
-
-        yield tick
 
 
 def bench(
@@ -66,8 +49,12 @@ def bench(
     speed: Annotated[bool, typer.Option("--speed", help="Decode-only vs indexing throughput "
                      "per resolution and sampling mode, and search time against 1-500 hours of "
                      "synthetic references; report default benchmarks/speed.json.")] = False,
-    config: Annotated[list[str] | None, typer.Option(help="With --backends: DESCRIPTOR["
-                      ":INDEX_SAMPLING[/QUERY_SAMPLING]] rows to run instead of the default "
+    learned: Annotated[bool, typer.Option("--learned", help="The learned head (docs/"
+                       "learned.md) against plain sscd on frame retrieval over held-out "
+                       "footage, with its ablations (needs the [train] extra); report default "
+                       "benchmarks/learned.json.")] = False,
+    config: Annotated[list[str] | None, typer.Option(help="With --backends: DESCRIPTOR"
+                      "\\[:INDEX_SAMPLING\\[/QUERY_SAMPLING]] rows to run instead of the default "
                       "set, e.g. pdq or sscd:keyframes/fixed; repeatable.")] = None,
 ) -> None:
     """Build (or reuse) a benchmark from real footage, index and query it, report accuracy and
@@ -84,6 +71,9 @@ def bench(
     if speed:
         _speed(sources, report, cache, set_ or [])
         return
+    if learned:
+        _learned(sources, report, cache)
+        return
     if ablation or backends:
         _ablation(plan, seed, calibration_seed, sources, photos, no_photos, report, cache,
                   backends, config or [], set_ or [])
@@ -93,7 +83,7 @@ def bench(
         pred_path = predictions or path.with_name(f"{path.stem}.predictions.jsonl")
         command = shlex.join(["vidtrace", *sys.argv[1:]])
         settings = parse_settings(set_ or [])
-        with _stage_bars() as tick:
+        with stage_bars() as tick:
             doc = run_bench(plan, seed=seed, sources=sources, photos=photos,
                             no_photos=no_photos, cache=cache, settings=settings,
                             predictions=pred_path, command=command, progress=tick)
@@ -144,7 +134,7 @@ def _ablation(plan: "BenchPlan", seed: int, calibration_seed: int, sources: Path
         kind = "backends" if backends else "ablation"
         path = report or default_report(f"{plan.name}-{kind}")
         command = shlex.join(["vidtrace", *sys.argv[1:]])
-        with _stage_bars() as tick:
+        with stage_bars() as tick:
             doc = run_ablation_bench(plan, seed=seed, calibration_seed=calibration_seed,
                                      sources=sources, photos=photos, no_photos=no_photos,
                                      cache=cache, command=command, progress=tick,
@@ -173,11 +163,37 @@ def _speed(sources: Path | None, report: Path | None, cache: Path | None, set_: 
         command = shlex.join(["vidtrace", *sys.argv[1:]])
         head = {**provenance("vidtrace-speed", 1, "speed", command, git_commit()),
                 "settings": settings.to_dict()}
-        with _stage_bars() as tick:
+        with stage_bars() as tick:
             doc = run_speed(sources or default_sources(), cache or default_cache(), settings,
                             progress=tick)
         write_json({**head, **doc}, path)
     out.print(format_speed(doc), markup=False)
+    out.print(f"report -> {path}", markup=False)
+
+
+def _learned(sources: Path | None, report: Path | None, cache: Path | None) -> None:
+    from vidtrace.evaluate.ablation import write_json
+    from vidtrace.evaluate.bench import (
+        default_cache,
+        default_report,
+        default_sources,
+        git_commit,
+        provenance,
+    )
+    from vidtrace.evaluate.learned import format_learned, run_learned
+
+    with user_errors():
+        from vidtrace.learn.train import need_torch
+
+        need_torch()
+        path = report or default_report("learned")
+        command = shlex.join(["vidtrace", *sys.argv[1:]])
+        head = provenance("vidtrace-learned", 1, "learned", command, git_commit())
+        with stage_bars() as tick:
+            doc = run_learned(sources or default_sources(), cache or default_cache(),
+                              progress=tick)
+        write_json({**head, **doc}, path)
+    out.print(format_learned(doc), markup=False)
     out.print(f"report -> {path}", markup=False)
 
 

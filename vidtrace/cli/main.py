@@ -1,4 +1,4 @@
-"""`vidtrace` commands: index, query, info, remove (and the synth/eval/bench groups)."""
+"""`vidtrace` commands: index, query, info, remove (and the synth/eval/bench/train groups)."""
 
 import json
 import time
@@ -30,18 +30,27 @@ def index(
     video_id: Annotated[str | None, typer.Option("--id", help="Reference id (one file only); "
                                                  "default: the file name without suffix.")] = None,
     descriptor: Annotated[str | None, typer.Option(
-        help=f"Descriptor backend of a new library [default: {DEFAULT_SETTINGS.descriptor}]."
+        help="Descriptor backend of a new library: a name, a fusion such as sscd+pdq, or a "
+        f"trained head learned:HEAD.npz \\[default: {DEFAULT_SETTINGS.descriptor}]."
     )] = None,
     fps: Annotated[float | None, typer.Option(
-        help=f"Frames per second sampled, new library [default: {DEFAULT_SETTINGS.index_fps}]."
+        help=f"Frames per second sampled, new library \\[default: {DEFAULT_SETTINGS.index_fps}]."
     )] = None,
     fine_fps: Annotated[float | None, typer.Option(
         help="Also store frames at this finer rate for stage 2's refinement, new library "
-        "(0: none) [default: 0]."
+        "(0: none) \\[default: 0]."
     )] = None,
     sampling: Annotated[str | None, typer.Option(
         help="Which frames to describe, new library: fixed (every 1/fps s), keyframes (key "
-        "frames only, at most fps per second) or scene (on content change) [default: fixed]."
+        "frames only, at most fps per second) or scene (on content change) \\[default: fixed]."
+    )] = None,
+    jobs: Annotated[int, typer.Option(
+        help="Describe this many files at once, in worker processes sharing the threads.",
+        min=1)] = 1,
+    index_type: Annotated[str | None, typer.Option(
+        help="Search index, new library: flat (exact), ivfpq (compressed, approximate, for "
+        "millions of frames) or auto (flat up to 50,000 frames, ivfpq from there; docs/speed.md) "
+        "\\[default: auto]."
     )] = None,
 ) -> None:
     """Add reference videos to a library (created if missing). Re-adding a file is a no-op."""
@@ -60,26 +69,37 @@ def index(
 
     start = time.perf_counter()
     with user_errors():
+        if descriptor is not None:
+            from vidtrace.descriptors.registry import canonical_descriptor
+
+            descriptor = canonical_descriptor(descriptor)
         changes = {k: v for k, v in (("descriptor", descriptor), ("index_fps", fps),
-                                     ("fine_fps", fine_fps), ("index_sampling", sampling))
+                                     ("fine_fps", fine_fps), ("index_sampling", sampling),
+                                     ("index_type", index_type))
                    if v is not None}
         lib = Library.open_or_create(library, DEFAULT_SETTINGS.with_changes(**changes))
         lib.check_settings(**changes)
         with progress_bar() as bar:
             task = bar.add_task("videos", total=len(files), rate="")
             seen: list[Path] = []
+            done_s = [0.0, 0.0]  # seconds of video in finished files, in the current one
 
             def per_file(path: Path):  # type: ignore[no-untyped-def]
                 if seen:
                     bar.advance(task)
                 seen.append(path)
+                done_s[0] += done_s[1]
+                done_s[1] = 0.0
                 bar.update(task, description=path.name[:40])
 
-                def tick(seconds: float) -> None:
-                    bar.update(task, rate=f"{seconds:.0f} s")
+                def tick(seconds: float) -> None:  # seconds into this file (jobs: its length)
+                    done_s[1] = seconds
+                    speed = sum(done_s) / max(time.perf_counter() - start, 1e-9)
+                    bar.update(task, rate=f"{speed:.1f}x real time")
                 return tick
 
-            results = lib.add(files, [video_id] * len(files), on_error=report, progress=per_file)
+            results = lib.add(files, [video_id] * len(files), on_error=report,
+                              progress=per_file, jobs=jobs)
         lib.close()
     elapsed = time.perf_counter() - start
     added = [r for r in results if r.status is AddStatus.ADDED]
@@ -98,24 +118,27 @@ def query(
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per query per line.")
                        ] = False,
     stage1: Annotated[str | None, typer.Option(
-        help="Candidate ranking: vote, bipartite or orb-rerank [default: the library's].")
+        help="Candidate ranking: vote, bipartite or orb-rerank \\[default: the library's].")
     ] = None,
     stage2: Annotated[str | None, typer.Option(
-        help="Alignment: lis, interp or hough [default: the library's].")] = None,
+        help="Alignment: lis, interp or hough \\[default: the library's].")] = None,
     threshold: Annotated[float | None, typer.Option(
-        help="Lowest score reported [default: the library's calibrated one].")] = None,
+        help="Lowest score reported \\[default: the library's calibrated one].")] = None,
     fine: Annotated[str | None, typer.Option(
         help="Refine segments at the fine rate from rows stored in the library (library), "
-        "from the reference files (decode), or not (off) [default: the library's].")] = None,
+        "from the reference files (decode), or not (off) \\[default: the library's].")] = None,
     pip_view: Annotated[bool | None, typer.Option(
         "--pip-view/--no-pip-view", help="Also describe a detected picture-in-picture inset "
-        "as a second view (docs/pip.md) [default: the library's, on].")] = None,
+        "as a second view (docs/pip.md) \\[default: the library's, on].")] = None,
     mirror_view: Annotated[bool | None, typer.Option(
         "--mirror-view/--no-mirror-view", help="Also describe every frame flipped left to "
-        "right, for mirrored copies (docs/views.md) [default: the library's, off].")] = None,
+        "right, for mirrored copies (docs/views.md) \\[default: the library's, off].")] = None,
     sampling: Annotated[str | None, typer.Option(
-        help="Which query frames to describe: fixed, keyframes or scene [default: the "
+        help="Which query frames to describe: fixed, keyframes or scene \\[default: the "
         "library's, fixed].")] = None,
+    nprobe: Annotated[int | None, typer.Option(
+        help="Inverted lists an ivfpq index searches: more finds more, slower \\[default: the "
+        "library's, 64].")] = None,
 ) -> None:
     """Find the copied segments of each query video."""
     from vidtrace.api import Library
@@ -128,7 +151,8 @@ def query(
         lib = Library.open(library)
         settings = _query_changes(lib.settings, stage1, stage2, threshold, fine)
         views = {k: v for k, v in (("pip_view", pip_view), ("mirror_view", mirror_view),
-                                   ("query_sampling", sampling)) if v is not None}
+                                   ("query_sampling", sampling), ("nprobe", nprobe))
+                 if v is not None}
         settings = settings.with_changes(**views)
         settings = lib.query_settings(settings)
         lib.descriptor  # noqa: B018 - load the model once, up front, so errors show early
@@ -249,6 +273,9 @@ def info(
     out.print(f"{summary['videos']} reference videos, {summary['hours']:.3f} h, "
               f"{summary['frames']} frames, {summary['bytes']} bytes on disk "
               f"({summary['bytes_per_hour'] / 1e6:.1f} MB per hour)")
+    ix = summary["index"]
+    out.print(f"index: {ix['kind']}" + (f" with {ix['lists']} lists" if ix["lists"] else "")
+              + f", {ix['vectors']} vectors (index_type {summary['settings']['index_type']})")
     for v in summary["references"]:
         out.print(f"  {v['id']:<30} {v['duration']:9.1f} s  {v['frames']:7d} frames  {v['path']}")
 
@@ -275,10 +302,12 @@ def main() -> None:
 def _register_groups() -> None:
     from vidtrace.cli.bench import bench, eval_command
     from vidtrace.cli.synth import synth_app
+    from vidtrace.cli.train import train
 
     app.add_typer(synth_app, name="synth")
     app.command("eval")(eval_command)
     app.command("bench")(bench)
+    app.command("train")(train)
 
 
 _register_groups()
