@@ -46,7 +46,7 @@ REPORT_FORMAT = "vidtrace-bench"
 REPORT_VERSION = 1
 _COMPLETE = "complete.json"  # written last into a cached benchmark folder
 # Part of the cache key: bump it when the transformation engine changes what it writes.
-BUILD_VERSION = 1
+BUILD_VERSION = 2  # 2: libx264 without mbtree, on one thread: byte-reproducible builds
 
 Progress = Callable[[str, int, int], None]
 """progress(stage, done, total): stages "build references", "build fillers", "build queries",

@@ -244,6 +244,11 @@ class VideoWriter:
 
     Frame k is stamped k / rate. Quality: constant `crf` (0-51, lower is better), or a target
     `bitrate_kbps` when given. The file appears under its name only when closed without error.
+    Renders are reproducible to the byte: libx264's macroblock tree (mbtree, on by default) made
+    the same frames encode to different bytes from run to run (PyAV 19.0.2's libx264: 2 of 20
+    encodes of one clip differed, on one thread too; 20 of 20 agree without it), so it is off;
+    and libx264 runs on one thread, because its output depends on the thread count, which would
+    otherwise follow the machine (docs/benchmark.md).
     """
 
     def __init__(
@@ -264,7 +269,7 @@ class VideoWriter:
         self._container = av.open(str(self._tmp), "w")
         stream = self._container.add_stream("libx264", rate=self.rate)
         stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
-        options: dict[str, object] = {"preset": preset}
+        options: dict[str, object] = {"preset": preset, "threads": "1", "x264-params": "mbtree=0"}
         if bitrate_kbps is not None:
             stream.bit_rate = int(bitrate_kbps) * 1000
         else:
