@@ -38,6 +38,15 @@ def test_query_json_lines_with_error_and_exit_status(reference_library: Path,
     assert lines[2] == {"query": str(CLIPS / "mdn_flower.mp4"), "matches": []}
 
 
+def test_errors_print_file_names_verbatim(reference_library: Path, tmp_path: Path) -> None:
+    # messages go through rich: a "[...]" in a file name must stay text, not become markup
+    odd = tmp_path / "clip [copy].mp4"
+    result = runner.invoke(app, ["query", str(reference_library), str(odd)],
+                           env={"COLUMNS": "400"})
+    assert result.exit_code == 1
+    assert f"error: {odd}: no such file; check the path" in result.output
+
+
 def test_index_reports_bad_files_and_keeps_going(tmp_path: Path, text_file_as_video: Path) -> None:
     lib = tmp_path / "lib"
     result = runner.invoke(app, ["index", str(lib), str(CLIPS / "mdn_flower.mp4"),
@@ -128,6 +137,7 @@ def test_every_command_prints_its_help() -> None:
         assert "--help" in result.output
     bench = runner.invoke(app, ["bench", "--help"], env={"COLUMNS": "200"})
     assert "DESCRIPTOR[:INDEX_SAMPLING[/QUERY_SAMPLING]]" in _unwrapped(bench.output)
+    assert "needs the [train] extra" in _unwrapped(bench.output)
     index = _unwrapped(runner.invoke(app, ["index", "--help"], env={"COLUMNS": "200"}).output)
     assert "[default: fixed]" in index and "[default: auto]" in index
 

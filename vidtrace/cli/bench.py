@@ -51,7 +51,7 @@ def bench(
                      "synthetic references; report default benchmarks/speed.json.")] = False,
     learned: Annotated[bool, typer.Option("--learned", help="The learned head (docs/"
                        "learned.md) against plain sscd on frame retrieval over held-out "
-                       "footage, with its ablations (needs the [train] extra); report default "
+                       "footage, with its ablations (needs the \\[train] extra); report default "
                        "benchmarks/learned.json.")] = False,
     config: Annotated[list[str] | None, typer.Option(help="With --backends: DESCRIPTOR"
                       "\\[:INDEX_SAMPLING\\[/QUERY_SAMPLING]] rows to run instead of the default "

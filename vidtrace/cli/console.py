@@ -28,9 +28,15 @@ VIDEO_SUFFIXES = frozenset({
 })
 
 
+def print_error(message: str) -> None:
+    """Print `error: message` on one line, the message verbatim (a "[...]" in a file name or
+    a hint is text, not rich markup)."""
+    err.print(f"[bold red]error:[/] {escape(message)}", soft_wrap=True)
+
+
 def fail(message: str, code: int = 1) -> typer.Exit:
     """Print `error: message` on one line and return the Exit to raise."""
-    err.print(f"[bold red]error:[/] {escape(message)}", soft_wrap=True)
+    print_error(message)
     return typer.Exit(code)
 
 

@@ -8,7 +8,14 @@ from typing import Annotated
 import typer
 from rich.progress import Progress, TaskID
 
-from vidtrace.cli.console import err, expand_paths, fail, out, progress_bar, user_errors
+from vidtrace.cli.console import (
+    expand_paths,
+    fail,
+    out,
+    print_error,
+    progress_bar,
+    user_errors,
+)
 from vidtrace.errors import ConfigError, VidtraceError
 from vidtrace.settings import DEFAULT_SETTINGS, Settings
 
@@ -65,7 +72,7 @@ def index(
 
     def report(path: Path, e: Exception) -> None:
         failed.append(path)
-        err.print(f"[bold red]error:[/] {e}", soft_wrap=True)
+        print_error(str(e))
 
     start = time.perf_counter()
     with user_errors():
@@ -170,7 +177,7 @@ def query(
                 if as_json:
                     print(json.dumps({"query": str(f), "error": str(e)}), flush=True)
                 else:
-                    err.print(f"[bold red]error:[/] {e}", soft_wrap=True)
+                    print_error(str(e))
                 continue
             if as_json:
                 print(json.dumps({"query": str(f), "matches": [m.to_json() for m in matches]}),
@@ -232,7 +239,7 @@ def calibrate(
                     predictions[Path(q.query).name] = lib.query(ground_truth.parent / q.query,
                                                                 settings=s)
                 except VidtraceError as e:
-                    err.print(f"[bold red]error:[/] {e}", soft_wrap=True)
+                    print_error(str(e))
                     predictions[Path(q.query).name] = None
                 bar.advance(task)
         c = calibrate_threshold(truth, predictions, max_fpr=max_fpr)
