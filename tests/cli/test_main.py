@@ -45,6 +45,10 @@ def test_errors_print_file_names_verbatim(reference_library: Path, tmp_path: Pat
                            env={"COLUMNS": "400"})
     assert result.exit_code == 1
     assert f"error: {odd}: no such file; check the path" in result.output
+    named = tmp_path / "flower [copy].mp4"
+    shutil.copy(CLIPS / "mdn_flower.mp4", named)
+    ok = runner.invoke(app, ["query", str(reference_library), str(named)], env={"COLUMNS": "400"})
+    assert ok.exit_code == 0 and f"{named}: no copied segment found" in ok.output
 
 
 def test_index_reports_bad_files_and_keeps_going(tmp_path: Path, text_file_as_video: Path) -> None:

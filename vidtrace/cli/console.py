@@ -20,7 +20,8 @@ from rich.progress import (
 from vidtrace.errors import VidtraceError
 
 err = Console(stderr=True, highlight=False, soft_wrap=True)
-out = Console(highlight=False, soft_wrap=True)
+# stdout never uses markup: it prints file names, ids and paths, where "[...]" is text
+out = Console(highlight=False, soft_wrap=True, markup=False)
 
 VIDEO_SUFFIXES = frozenset({
     ".mp4", ".m4v", ".mov", ".mkv", ".webm", ".avi", ".ogv", ".ogg", ".mpg", ".mpeg", ".ts",
@@ -67,10 +68,10 @@ def expand_paths(paths: list[Path]) -> list[Path]:
 def progress_bar() -> Progress:
     """A progress bar on stderr, so `--json` output on stdout stays clean."""
     return Progress(
-        TextColumn("{task.description}"),
+        TextColumn("{task.description}", markup=False),  # a file name: "[...]" is text
         BarColumn(),
         MofNCompleteColumn(),
-        TextColumn("{task.fields[rate]}"),
+        TextColumn("{task.fields[rate]}", markup=False),
         TimeElapsedColumn(),
         TimeRemainingColumn(),
         console=err,
