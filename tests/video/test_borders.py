@@ -53,3 +53,13 @@ def test_prepared_bordered_frame_equals_prepared_original(highway_frames: np.nda
 def test_flat_frame_is_left_whole() -> None:
     grey = np.full((100, 200, 3), 90, dtype=np.uint8)
     assert content_box(grey) == (0, 100, 0, 200)
+
+
+def test_fast_grey_is_exactly_the_channel_mean(highway_frames: np.ndarray) -> None:
+    from vidtrace.video.borders import _grey
+
+    padded = Border(left=0.1, top=0.2, color=(30, 120, 200)).apply(highway_frames[0], 0)
+    for frame in [*highway_frames, padded]:
+        assert np.array_equal(_grey(frame), frame.astype(np.float32).mean(axis=2))
+    one = highway_frames[0][..., :1]
+    assert np.array_equal(_grey(one), one.astype(np.float32).mean(axis=2))

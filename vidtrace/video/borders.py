@@ -26,6 +26,21 @@ def _flat_run(std: np.ndarray) -> int:
     return len(flat) if flat.all() else int(np.argmin(flat))
 
 
+_ONES = np.ones((1, 3), np.float32)
+
+
+def _grey(frame: np.ndarray) -> np.ndarray:
+    """float32[H, W] mean of the channels of [H, W, C] `frame`, bit for bit
+    `frame.astype(float32).mean(axis=2)` but about 6x faster for uint8 RGB: numpy reduces over
+    the short last axis slowly (a sum of three uint8 values is exact in float32 either way).
+    It saves about 6 % of a warm 60 s query (docs/speed.md)."""
+    if frame.shape[2] == 1:
+        return frame[..., 0].astype(np.float32)
+    if frame.shape[2] != 3 or frame.dtype != np.uint8:
+        return frame.astype(np.float32).mean(axis=2)
+    return cv2.transform(frame.astype(np.float32), _ONES) / np.float32(3)
+
+
 def content_box(frame: np.ndarray) -> tuple[int, int, int, int]:
     """(top, bottom, left, right) slice bounds of the non-border part of uint8[H, W, 3] frame.
 
@@ -36,7 +51,7 @@ def content_box(frame: np.ndarray) -> tuple[int, int, int, int]:
     alike. A pass that would keep less than MIN_KEEP of the frame's height or width is not
     applied, so a nearly flat frame stays whole.
     """
-    grey = frame.astype(np.float32).mean(axis=2)
+    grey = _grey(frame)
     h, w = grey.shape
     top, bottom, left, right = 0, h, 0, w
     for _ in range(MAX_PASSES):
