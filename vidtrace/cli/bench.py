@@ -5,8 +5,9 @@ footage, and score a predictions file against ground truth. Parsing only; the wo
 import json
 import shlex
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -147,31 +148,35 @@ def _ablation(plan: "BenchPlan", seed: int, calibration_seed: int, sources: Path
 def _speed(sources: Path | None, report: Path | None, cache: Path | None, set_: list[str]
            ) -> None:
     """`--speed`: `vidtrace.evaluate.speed` with the report's provenance."""
-    from vidtrace.evaluate.ablation import write_json
-    from vidtrace.evaluate.bench import (
-        default_cache,
-        default_report,
-        default_sources,
-        git_commit,
-        provenance,
-    )
     from vidtrace.evaluate.speed import format_speed, run_speed
 
     with user_errors():
-        path = report or default_report("speed")
         settings = parse_settings(set_)
-        command = shlex.join(["vidtrace", *sys.argv[1:]])
-        head = {**provenance("vidtrace-speed", 1, "speed", command, git_commit()),
-                "settings": settings.to_dict()}
-        with stage_bars() as tick:
-            doc = run_speed(sources or default_sources(), cache or default_cache(), settings,
-                            progress=tick)
-        write_json({**head, **doc}, path)
-    out.print(format_speed(doc), markup=False)
-    out.print(f"report -> {path}", markup=False)
+    _standalone_report("speed", "vidtrace-speed", sources, report, cache, format_speed,
+                       lambda src, cch, tick: run_speed(src, cch, settings, progress=tick),
+                       {"settings": settings.to_dict()})
 
 
 def _learned(sources: Path | None, report: Path | None, cache: Path | None) -> None:
+    """`--learned`: `vidtrace.evaluate.learned` with the report's provenance (needs torch)."""
+    from vidtrace.evaluate.learned import format_learned, run_learned
+    from vidtrace.learn.train import need_torch
+
+    with user_errors():
+        need_torch()
+    _standalone_report("learned", "vidtrace-learned", sources, report, cache, format_learned,
+                       lambda src, cch, tick: run_learned(src, cch, progress=tick))
+
+
+def _standalone_report(
+    name: str, report_format: str, sources: Path | None, report: Path | None,
+    cache: Path | None, format_doc: Callable[[dict[str, Any]], str],
+    run: Callable[[Path, Path, Callable[[str, int, int], None]], dict[str, Any]],
+    extra_head: dict[str, Any] | None = None,
+) -> None:
+    """Run a report that needs no built benchmark (`--speed`, `--learned`): `run(sources,
+    cache, progress)` under stage bars, its doc written after the provenance head (format
+    `report_format`, version 1) to `report` or benchmarks/NAME.json, then printed."""
     from vidtrace.evaluate.ablation import write_json
     from vidtrace.evaluate.bench import (
         default_cache,
@@ -180,20 +185,15 @@ def _learned(sources: Path | None, report: Path | None, cache: Path | None) -> N
         git_commit,
         provenance,
     )
-    from vidtrace.evaluate.learned import format_learned, run_learned
 
     with user_errors():
-        from vidtrace.learn.train import need_torch
-
-        need_torch()
-        path = report or default_report("learned")
+        path = report or default_report(name)
         command = shlex.join(["vidtrace", *sys.argv[1:]])
-        head = provenance("vidtrace-learned", 1, "learned", command, git_commit())
+        head = {**provenance(report_format, 1, name, command, git_commit()), **(extra_head or {})}
         with stage_bars() as tick:
-            doc = run_learned(sources or default_sources(), cache or default_cache(),
-                              progress=tick)
+            doc = run(sources or default_sources(), cache or default_cache(), tick)
         write_json({**head, **doc}, path)
-    out.print(format_learned(doc), markup=False)
+    out.print(format_doc(doc), markup=False)
     out.print(f"report -> {path}", markup=False)
 
 
