@@ -169,28 +169,22 @@ class Library:
         if self._index is None:
             gen = self.catalog.generation
             index = FrameIndex.load(self.folder, gen, self.manifest.dim, self.catalog.binary)
-            if index is None or self._outgrown(index):
-                index = self._rebuild_index()
-                index.save(self.folder, gen)
-            self._index = index
+            fitted = self._fitting_index(index)
+            if fitted is not index:
+                fitted.save(self.folder, gen)
+            self._index = fitted
         return self._index
 
-    def _wanted_index(self) -> tuple[str, int]:
-        """(index kind the catalog's size asks for under the index_type setting, frames)."""
+    def _fitting_index(self, index: FrameIndex | None) -> FrameIndex:
+        """`index` when it is of the kind the catalog's size asks for under the index_type
+        setting; else (or when None) a new index of every catalog frame, of that kind (an ivfpq
+        one is trained on a sample of the catalog first). An ivfpq index whose list count the
+        library has outgrown (RETRAIN_GROWTH) is rebuilt too."""
         n = sum(rec.n_frames for rec in self.catalog.videos())
-        return index_kind(self.settings.index_type, n, self.catalog.binary), n
-
-    def _outgrown(self, index: FrameIndex) -> bool:
-        """Whether `index` is of another kind than the library's size asks for, or an ivfpq
-        index whose list count the library has outgrown (RETRAIN_GROWTH)."""
-        kind, n = self._wanted_index()
-        return index.kind != kind or (
-            kind == "ivfpq" and ivf_lists(n) >= RETRAIN_GROWTH * index.nlist)
-
-    def _rebuild_index(self) -> FrameIndex:
-        """The index of every catalog frame, of the kind `_wanted_index` names (an ivfpq one
-        is trained on a sample of the catalog first)."""
-        kind, n = self._wanted_index()
+        kind = index_kind(self.settings.index_type, n, self.catalog.binary)
+        if index is not None and index.kind == kind and not (
+                kind == "ivfpq" and ivf_lists(n) >= RETRAIN_GROWTH * index.nlist):
+            return index
 
         def videos() -> Iterator[tuple[int, np.ndarray]]:
             for rec in self.catalog.videos():
@@ -273,8 +267,8 @@ class Library:
                         on_error(path, e)
         finally:
             if any(r.status is AddStatus.ADDED for r in results):
-                if self._outgrown(index):  # grown past IVF_MIN_FRAMES, or past its lists
-                    index = self._index = self._rebuild_index()
+                # rebuilt when grown past IVF_MIN_FRAMES, or past its lists
+                index = self._index = self._fitting_index(index)
                 index.save(self.folder, self.catalog.generation)
         return results
 
