@@ -1,8 +1,11 @@
 """The command line on real footage: JSON lines, errors, exit codes."""
 
 import json
+import os
 import re
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 from typer.testing import CliRunner
@@ -165,3 +168,22 @@ def test_index_type_ivfpq_info_and_nprobe(tmp_path: Path) -> None:
     bad = runner.invoke(app, ["index", str(tmp_path / "other"), str(bunny),
                               "--index-type", "hnsw"])
     assert bad.exit_code == 1 and "index_type must be one of auto, flat, ivfpq" in bad.output
+
+
+def test_query_process_leaves_scipy_unimported(reference_library: Path,
+                                               reference_videos: dict[str, Path]) -> None:
+    """A default `vidtrace query` finds its copy without importing scipy (about 0.7 s of a cold
+    call, needed only by the bipartite ranking)."""
+    code = ("import sys\n"
+            "from typer.testing import CliRunner\n"
+            "from vidtrace.cli.main import app\n"
+            "r = CliRunner().invoke(app, ['query', sys.argv[1], sys.argv[2], '--json'])\n"
+            "print(r.stdout.splitlines()[-1])\n"
+            "print('scipy' in sys.modules)\n")
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    done = subprocess.run([sys.executable, "-c", code, str(reference_library),
+                           str(reference_videos["ref_c"])], capture_output=True, text=True,
+                          env=env, check=True)
+    row, imported = done.stdout.strip().splitlines()[-2:]
+    assert json.loads(row)["matches"][0]["reference"] == "ref_c"
+    assert imported == "False"

@@ -12,7 +12,6 @@ Two ways to rank candidates from the same hits (docs/strategies.md):
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.optimize import linear_sum_assignment
 
 from vidtrace.library.index import FrameIndex, unpack_ids
 
@@ -87,6 +86,10 @@ def matching_weight(query_frame: np.ndarray, ref_frame: np.ndarray, weight: np.n
     largest weight)."""
     if len(weight) == 0:
         return 0.0
+    # Imported here: scipy.optimize takes about 0.7 s to import, a quarter of a cold `vidtrace
+    # query`, and only the non-default bipartite ranking needs it (docs/speed.md).
+    from scipy.optimize import linear_sum_assignment
+
     qs, qi = np.unique(query_frame, return_inverse=True)
     rs, ri = np.unique(ref_frame, return_inverse=True)
     W = np.zeros((len(qs), len(rs)))
