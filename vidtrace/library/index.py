@@ -216,7 +216,7 @@ def build_index(
     else:
         nlist = ivf_lists(n_frames)
         index = FrameIndex(dim, binary, "ivfpq", nlist)
-        want = min(n_frames, max(TRAIN_PER_LIST * nlist, TRAIN_PER_LIST * IVF_MIN_TRAIN), TRAIN_MAX)
+        want = min(n_frames, TRAIN_PER_LIST * max(nlist, IVF_MIN_TRAIN), TRAIN_MAX)
         step = max(1.0, n_frames / max(want, 1))
         rng = np.random.default_rng(seed)
         sample: list[np.ndarray] = []
