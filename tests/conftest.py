@@ -5,7 +5,10 @@ there, never copied into the repository). Fixtures are named after the media the
 """
 
 import logging
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import av
@@ -34,6 +37,15 @@ def shared_video(name: str) -> Path:
     if not path.exists():
         pytest.skip(f"needs ../shared/data/videos/{name} beside the checkout")
     return path
+
+
+def fresh_python(code: str, *args: str) -> str:
+    """stdout of `code` run in a new Python process (argv[1:] = `args`) that imports vidtrace
+    from this checkout: for what must hold in a process of its own, such as which modules a
+    command imports. Raises CalledProcessError when it fails."""
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    return subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True,
+                          env=env, check=True).stdout
 
 
 def remux_with_offset(src: Path, out: Path, offset_s: float) -> Path:

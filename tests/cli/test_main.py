@@ -1,16 +1,13 @@
 """The command line on real footage: JSON lines, errors, exit codes."""
 
 import json
-import os
 import re
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 from typer.testing import CliRunner
 
-from tests.conftest import CLIPS
+from tests.conftest import CLIPS, fresh_python
 from vidtrace.api import Library
 from vidtrace.cli.main import app
 from vidtrace.groundtruth import write_ground_truth
@@ -180,10 +177,7 @@ def test_query_process_leaves_scipy_unimported(reference_library: Path,
             "r = CliRunner().invoke(app, ['query', sys.argv[1], sys.argv[2], '--json'])\n"
             "print(r.stdout.splitlines()[-1])\n"
             "print('scipy' in sys.modules)\n")
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
-    done = subprocess.run([sys.executable, "-c", code, str(reference_library),
-                           str(reference_videos["ref_c"])], capture_output=True, text=True,
-                          env=env, check=True)
-    row, imported = done.stdout.strip().splitlines()[-2:]
+    stdout = fresh_python(code, str(reference_library), str(reference_videos["ref_c"]))
+    row, imported = stdout.strip().splitlines()[-2:]
     assert json.loads(row)["matches"][0]["reference"] == "ref_c"
     assert imported == "False"

@@ -1,14 +1,12 @@
 """The `learned:` backend: a numpy head on a backbone, and libraries that refuse another head."""
 
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from tests.conftest import CLIPS
+from tests.conftest import CLIPS, fresh_python
 from tests.learn.heads import random_head
 from vidtrace.api import Library
 from vidtrace.descriptors import create_descriptor
@@ -96,7 +94,4 @@ def test_inference_never_imports_torch(tmp_path: Path) -> None:
             f"d = create_descriptor('learned:{path}')\n"
             "d.describe(np.zeros((1, 224, 224, 3), np.uint8))\n"
             "print('torch' in sys.modules)\n")
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
-                          check=True)
-    assert done.stdout.strip() == "False"
+    assert fresh_python(code).strip() == "False"
