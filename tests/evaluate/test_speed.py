@@ -28,8 +28,14 @@ def test_speed_report_on_a_tiny_run(clips_folder: Path, tmp_path: Path) -> None:
         assert r["decode_speed"] > 0 and r["index_speed"] > 0
         assert r["index_vs_decode"] == pytest.approx(r["index_speed"] / r["decode_speed"],
                                                      rel=0.01)
+        # CPU time over all threads: indexing decodes and describes, so it costs more than
+        # decoding alone, and its wall time cannot beat its CPU time spread over every core
+        assert 0 < r["decode_cpu_s"] < r["index_cpu_s"]
+        assert r["index_wall_s"] >= r["index_cpu_s"] / doc["cores"] * 0.95
+        assert r["index_vs_decode"] <= r["index_vs_decode_cpu_limit"] * 1.05
     # flower (5.1 s) joined to the target: about 5 s at 1 frame/s, key frames fewer
     assert 4 <= fixed["frames"] <= 7 and 1 <= keyframes["frames"] < fixed["frames"]
+    assert doc["descriptor"]["fps"] > 0 and doc["descriptor"]["cpu_ms_per_frame"] > 0
     small, search = doc["search"]
     assert small["frames"] == 36 and small["ivfpq_search_s"] is None  # too few to train on
     assert search["frames"] == 360 and search["exact_search_s"] > 0
@@ -40,8 +46,10 @@ def test_speed_report_on_a_tiny_run(clips_folder: Path, tmp_path: Path) -> None:
     (query,) = doc["query"]
     assert query["frames"] == 360 and query["index"] == "flat" and query["found"]
     assert query["describe_s"] > 0 and query["match_s"] > 0 and query["cold_cli_s"] > 0
+    assert query["warm_cpu_s"] > 0
     text = format_speed(doc)
     assert "index/decode" in text and "too few frames for ivfpq" in text
+    assert "CPU limit" in text and "descriptor alone" in text
     # the joined videos are cached: asking again writes nothing new
     before = video.stat().st_mtime_ns
     assert speed_videos(clips_folder, tmp_path, ["360p"], 4.0)["360p"].stat().st_mtime_ns == before

@@ -272,6 +272,23 @@ def _cpu_model() -> str:
     return platform.processor() or "unknown"
 
 
+# The CPU's vector extensions that decide how fast SSCD's int8 convolutions run (with avx512_vnni
+# SSCD ran about twice as fast as without on the development machines, docs/speed.md).
+SIMD_FLAGS = ("avx2", "fma", "avx512f", "avx512bw", "avx512_vnni", "avx_vnni", "amx_int8")
+
+
+def _cpu_flags() -> list[str]:
+    """Which of SIMD_FLAGS /proc/cpuinfo lists (empty where there is none)."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("flags"):
+                have = set(line.split(":", 1)[1].split())
+                return [f for f in SIMD_FLAGS if f in have]
+    except OSError:
+        pass
+    return []
+
+
 def _ram_gb() -> float | None:
     try:
         for line in Path("/proc/meminfo").read_text().splitlines():
@@ -283,11 +300,11 @@ def _ram_gb() -> float | None:
 
 
 def machine_info() -> dict[str, Any]:
-    """CPU model, logical cores (all, and those this process may use), RAM in GiB, OS and
-    Python version."""
+    """CPU model and vector extensions (SIMD_FLAGS), logical cores (all, and those this process
+    may use), RAM in GiB, OS and Python version."""
     usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
-    return {"cpu": _cpu_model(), "cores": os.cpu_count(), "usable_cores": usable,
-            "ram_gb": _ram_gb(), "os": platform.platform(),
+    return {"cpu": _cpu_model(), "cpu_flags": _cpu_flags(), "cores": os.cpu_count(),
+            "usable_cores": usable, "ram_gb": _ram_gb(), "os": platform.platform(),
             "python": platform.python_version()}
 
 

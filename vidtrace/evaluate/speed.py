@@ -5,14 +5,20 @@
    a key frame every 250 frames and at scene cuts), cached. For each file and sampling mode
    ("fixed" at 1 frame/s, "keyframes"): the decode-only throughput (`iter_frames` alone, frames
    converted to the descriptor's input size as indexing does) and the indexing throughput (a
-   fresh library's `add`), both in seconds of video per second, and their ratio.
-2. Search alone against libraries of 1, 50 and 500 reference hours of synthetic vectors (random
-   unit vectors at 1 frame/s, the descriptor's dimension; exact inner-product search, what the
-   library uses): the time for the k nearest neighbours of a 60 s query's 120 frames, and the
-   index's memory.
+   fresh library's `add`), both in seconds of video per second, and their ratio; with the CPU
+   time each took (all threads), and the ratio the CPU allows: indexing cannot take less wall
+   time than its CPU time spread over every usable core.
+2. The descriptor alone on batches of frames of its input size: frames per second, and CPU
+   milliseconds per frame.
+3. Search alone against libraries of 1, 50 and 500 reference hours of synthetic frames shaped
+   like SSCD's (`SyntheticFrames`) at 1 frame/s, exact (flat) and ivfpq: the time for the k
+   nearest neighbours of a 60 s query's 120 frames, each index's memory, recall@10.
+4. A real decoded 60 s query end to end at 1 and 50 hours (`query_latency`), warm and cold,
+   with its CPU time.
 Peak resident memory of the process is reported at the end.
 """
 
+import os
 import resource
 import tempfile
 import time
@@ -62,29 +68,66 @@ def speed_videos(sources: Path, cache: Path, resolutions: Sequence[str] = tuple(
     return out
 
 
+def cpu_seconds() -> float:
+    """CPU time this process has used so far, user and system, all threads."""
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
+def usable_cores() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (
+        os.cpu_count() or 1)
+
+
 def decode_throughput(path: Path, settings: Settings, sampling: str) -> dict[str, float]:
     """Decode-only: every sampled frame decoded and converted to the input size; seconds of
-    video per second, and the number of frames."""
+    video per second, the number of frames, the wall and CPU seconds."""
     from vidtrace.video import iter_frames, probe
 
-    start = time.perf_counter()
+    cpu, start = cpu_seconds(), time.perf_counter()
     n = sum(1 for _ in iter_frames(path, settings.index_fps, settings.short_side,
                                    settings.max_long_side, sampling=sampling))
     elapsed = time.perf_counter() - start
-    return {"speed": probe(path).duration / elapsed, "frames": n, "seconds": elapsed}
+    return {"speed": probe(path).duration / elapsed, "frames": n, "seconds": elapsed,
+            "cpu_s": cpu_seconds() - cpu}
 
 
 def index_throughput(path: Path, settings: Settings, work: Path) -> dict[str, float]:
-    """A fresh library in `work` indexing `path` (model loaded first, not timed)."""
+    """A fresh library in `work` indexing `path` (model loaded first, not timed): as
+    `decode_throughput`."""
     from vidtrace.api import Library
 
     with tempfile.TemporaryDirectory(dir=work) as tmp, \
             Library.create(Path(tmp) / "lib", settings) as lib:
         _ = lib.descriptor
-        start = time.perf_counter()
+        cpu, start = cpu_seconds(), time.perf_counter()
         (result,) = lib.add([path])
         elapsed = time.perf_counter() - start
-    return {"speed": result.duration / elapsed, "frames": result.n_frames, "seconds": elapsed}
+        used = cpu_seconds() - cpu
+    return {"speed": result.duration / elapsed, "frames": result.n_frames, "seconds": elapsed,
+            "cpu_s": used}
+
+
+DESCRIBE_BATCHES = 4
+
+
+def descriptor_speed(settings: Settings, batches: int = DESCRIBE_BATCHES, seed: int = 0
+                     ) -> dict[str, float]:
+    """The descriptor alone on `batches` batches of random frames of its input size (after
+    one untimed batch): frames per second, and CPU milliseconds per frame (all threads)."""
+    from vidtrace.descriptors import create_descriptor
+
+    d = create_descriptor(settings.descriptor, settings.thread_count)
+    size, b = settings.input_size, settings.batch_size
+    frames = np.random.default_rng(seed).integers(0, 256, (b, size, size, 3), dtype=np.uint8)
+    d.describe(frames)
+    cpu, start = cpu_seconds(), time.perf_counter()
+    for _ in range(batches):
+        d.describe(frames)
+    elapsed = time.perf_counter() - start
+    n = batches * b
+    return {"fps": n / elapsed, "cpu_ms_per_frame": 1000 * (cpu_seconds() - cpu) / n,
+            "threads": settings.thread_count}
 
 
 # Synthetic reference frames shaped like SSCD's (measured on the development footage's 1,760
@@ -235,9 +278,9 @@ def query_latency(hours: float, reference: Path, query: Path, settings: Settings
     synthetic reference videos (SyntheticFrames, inserted straight into the catalog) up to
     `hours` of reference frames, its index rebuilt as `vidtrace` would (ivfpq from
     IVF_MIN_FRAMES under the default "auto"). `query` is searched `repeats` times warm (library
-    open, model loaded, after one untimed query): the describe and match seconds of each, the
-    peak memory the queries added over the open library, then once by a cold `vidtrace query`
-    process."""
+    open, model loaded, after one untimed query): the describe and match seconds of each and
+    the CPU seconds (all threads) of the whole query, the peak memory the queries added over
+    the open library, then once by a cold `vidtrace query` process."""
     import statistics
     import subprocess
     import sys
@@ -263,14 +306,15 @@ def query_latency(hours: float, reference: Path, query: Path, settings: Settings
         lib.query(query)  # warm-up: model loaded, caches filled
         base_kb = _rss_kb("VmRSS")
         peak_ok = _reset_peak_rss()
-        describe, match, found = [], [], []
+        describe, match, found, cpu = [], [], [], []
         for _ in range(repeats):
-            start = time.perf_counter()
+            cpu_start, start = cpu_seconds(), time.perf_counter()
             views = lib.describe_query_views(query)
             mid = time.perf_counter()
             matches = lib.match(views, query_path=query)
             describe.append(mid - start)
             match.append(time.perf_counter() - mid)
+            cpu.append(cpu_seconds() - cpu_start)
             found.append(bool(matches) and matches[0].ref_id == reference.stem)
         added_kb = _rss_kb("VmHWM") - base_kb if peak_ok else None
         frames, kind = index.ntotal, index.kind
@@ -282,6 +326,7 @@ def query_latency(hours: float, reference: Path, query: Path, settings: Settings
     return {"hours": hours, "frames": frames, "index": kind, "index_build_s": build_s,
             "describe_s": statistics.mean(describe), "match_s": statistics.mean(match),
             "warm_mean_s": statistics.mean(total), "warm_max_s": total[-1],
+            "warm_cpu_s": statistics.mean(cpu),
             "cold_cli_s": cold_s, "found": all(found),
             "query_peak_added_mb": None if added_kb is None else added_kb / 1024,
             "library_mb": sum(f.stat().st_size for f in folder.iterdir()) / 1e6}
@@ -309,6 +354,7 @@ def run_speed(sources: Path, cache: Path, settings: Settings = DEFAULT_SETTINGS,
     from vidtrace.descriptors import create_descriptor
 
     videos = speed_videos(sources, cache, resolutions, seconds)
+    cores = usable_cores()
     rows = []
     steps = len(videos) * 2
     for i, (name, path) in enumerate(videos.items()):
@@ -316,13 +362,22 @@ def run_speed(sources: Path, cache: Path, settings: Settings = DEFAULT_SETTINGS,
             s = settings.with_changes(index_sampling=sampling)
             decode = decode_throughput(path, s, sampling)
             index = index_throughput(path, s, Path(cache))
+            # indexing needs at least its CPU time spread over every core
+            limit = decode["seconds"] * cores / index["cpu_s"]
             rows.append({"resolution": name, "sampling": sampling,
                          "decode_speed": round(decode["speed"], 2),
                          "index_speed": round(index["speed"], 2),
                          "index_vs_decode": round(index["speed"] / decode["speed"], 3),
-                         "frames": index["frames"]})
+                         "frames": index["frames"],
+                         "decode_cpu_s": round(decode["cpu_s"], 3),
+                         "decode_wall_s": round(decode["seconds"], 3),
+                         "index_cpu_s": round(index["cpu_s"], 3),
+                         "index_wall_s": round(index["seconds"], 3),
+                         "index_vs_decode_cpu_limit": round(limit, 3)})
             if progress:
                 progress("decode and index", 2 * i + j + 1, steps)
+    descriptor = {k: round(v, 3) if isinstance(v, float) else v
+                  for k, v in descriptor_speed(settings).items()}
     dim = create_descriptor(settings.descriptor, settings.thread_count).dim
     search = []
     for i, hours in enumerate(search_hours):
@@ -343,7 +398,8 @@ def run_speed(sources: Path, cache: Path, settings: Settings = DEFAULT_SETTINGS,
             if progress:
                 progress("query", i + 1, len(query_hours))
     return {"videos": {k: str(v) for k, v in videos.items()}, "source_s": seconds,
-            "indexing": rows, "search": search, "query": queries,
+            "cores": cores, "indexing": rows, "descriptor": descriptor, "search": search,
+            "query": queries,
             "peak_rss_mb": round(max(peak_kb, resource.getrusage(
                 resource.RUSAGE_SELF).ru_maxrss) / 1024, 1)}
 
@@ -351,10 +407,16 @@ def run_speed(sources: Path, cache: Path, settings: Settings = DEFAULT_SETTINGS,
 def format_speed(doc: dict[str, Any]) -> str:
     """The speed report as text tables."""
     lines = [f"{'resolution':<10} {'sampling':<9} {'decode x':>8} {'index x':>8} "
-             f"{'index/decode':>12} {'frames':>6}"]
+             f"{'index/decode':>12} {'frames':>6} {'decode cpu s':>12} {'index cpu s':>11} "
+             f"{'CPU limit':>9}"]
     for r in doc["indexing"]:
         lines.append(f"{r['resolution']:<10} {r['sampling']:<9} {r['decode_speed']:>8.1f} "
-                     f"{r['index_speed']:>8.1f} {r['index_vs_decode']:>12.2f} {r['frames']:>6}")
+                     f"{r['index_speed']:>8.1f} {r['index_vs_decode']:>12.2f} {r['frames']:>6} "
+                     f"{r['decode_cpu_s']:>12.2f} {r['index_cpu_s']:>11.2f} "
+                     f"{r['index_vs_decode_cpu_limit']:>9.2f}")
+    d = doc["descriptor"]
+    lines += ["", f"descriptor alone: {d['fps']:.0f} frames/s on {d['threads']} threads, "
+              f"{d['cpu_ms_per_frame']:.1f} CPU ms a frame; {doc['cores']} usable cores"]
     lines += ["", f"{'ref hours':>9} {'frames':>9} {'exact ms':>9} {'exact MB':>9} "
               f"{'ivfpq ms':>9} {'ivfpq MB':>9} {'build s':>8} {'recall@10':>9} "
               f"{'copy@10 exact/ivfpq':>19}"]
@@ -370,12 +432,13 @@ def format_speed(doc: dict[str, Any]) -> str:
             f"{r['ivfpq_build_s']:>8.1f} {r['recall_at_10']:>9.3f} "
             f"{r['copy_found_exact']:>9.3f}/{r['copy_found_ivfpq']:.3f}")
     lines += ["", f"{'ref hours':>9} {'index':>6} {'describe s':>10} {'match s':>8} "
-              f"{'warm s':>7} {'max s':>6} {'cold CLI s':>10} {'query +MB':>9} {'found':>5}"]
+              f"{'warm s':>7} {'max s':>6} {'warm cpu s':>10} {'cold CLI s':>10} "
+              f"{'query +MB':>9} {'found':>5}"]
     for r in doc.get("query", []):
         added = r["query_peak_added_mb"]
         lines.append(f"{r['hours']:>9g} {r['index']:>6} {r['describe_s']:>10.2f} "
                      f"{r['match_s']:>8.3f} {r['warm_mean_s']:>7.2f} {r['warm_max_s']:>6.2f} "
-                     f"{r['cold_cli_s']:>10.2f} {'-' if added is None else f'{added:.0f}':>9} "
-                     f"{r['found']!s:>5}")
+                     f"{r['warm_cpu_s']:>10.2f} {r['cold_cli_s']:>10.2f} "
+                     f"{'-' if added is None else f'{added:.0f}':>9} {r['found']!s:>5}")
     lines.append(f"\npeak RSS {doc['peak_rss_mb']:.0f} MB")
     return "\n".join(lines) + "\n"
