@@ -272,8 +272,9 @@ def _cpu_model() -> str:
     return platform.processor() or "unknown"
 
 
-# The CPU's vector extensions that decide how fast SSCD's int8 convolutions run (with avx512_vnni
-# SSCD ran about twice as fast as without on the development machines, docs/speed.md).
+# CPU vector extensions that onnxruntime's int8 kernels can use: SSCD alone ran at 164 frames/s
+# on a development machine with avx512_vnni and at 72 on earlier ones whose flags were not
+# recorded (docs/speed.md), so reports name them.
 SIMD_FLAGS = ("avx2", "fma", "avx512f", "avx512bw", "avx512_vnni", "avx_vnni", "amx_int8")
 
 
