@@ -33,6 +33,12 @@ QUERY_TIME = frozenset({"query_fps", "batch_size", "threads", "knn_k", "max_cand
                         "mirror_view", "canvas_view", "query_sampling", "nprobe"})
 
 
+def usable_cores() -> int:
+    """The cores this process may run on."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (
+        os.cpu_count() or 1)
+
+
 @dataclass(frozen=True)
 class Settings:
     """Defaults for decoding, describing, retrieving and aligning.
@@ -136,10 +142,7 @@ class Settings:
     @property
     def thread_count(self) -> int:
         """Threads to use: `threads`, or every core the process may run on when it is 0."""
-        if self.threads:
-            return self.threads
-        return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (
-            os.cpu_count() or 1)
+        return self.threads or usable_cores()
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -18,18 +18,20 @@
 Peak resident memory of the process is reported at the end.
 """
 
-import os
 import resource
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from vidtrace.errors import ConfigError
-from vidtrace.settings import DEFAULT_SETTINGS, Settings
+from vidtrace.settings import DEFAULT_SETTINGS, Settings, usable_cores
+
+if TYPE_CHECKING:
+    from vidtrace.descriptors import Descriptor
 
 RESOLUTIONS: dict[str, tuple[int, int]] = {"360p": (640, 360), "720p": (1280, 720),
                                            "1080p": (1920, 1080)}
@@ -74,12 +76,6 @@ def cpu_seconds() -> float:
     return r.ru_utime + r.ru_stime
 
 
-def usable_cores() -> int:
-    """The cores this process may run on."""
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (
-        os.cpu_count() or 1)
-
-
 def decode_throughput(path: Path, settings: Settings, sampling: str) -> dict[str, float]:
     """Decode-only: every sampled frame decoded and converted to the input size; seconds of
     video per second, the number of frames, the wall and CPU seconds."""
@@ -112,13 +108,11 @@ def index_throughput(path: Path, settings: Settings, work: Path) -> dict[str, fl
 DESCRIBE_BATCHES = 4
 
 
-def descriptor_speed(settings: Settings, batches: int = DESCRIBE_BATCHES, seed: int = 0
-                     ) -> dict[str, float]:
-    """The descriptor alone on `batches` batches of random frames of its input size (after
-    one untimed batch): frames per second, and CPU milliseconds per frame (all threads)."""
-    from vidtrace.descriptors import create_descriptor
-
-    d = create_descriptor(settings.descriptor, settings.thread_count)
+def descriptor_speed(d: "Descriptor", settings: Settings, batches: int = DESCRIBE_BATCHES,
+                     seed: int = 0) -> dict[str, float]:
+    """Descriptor `d` alone (made from `settings`) on `batches` batches of random frames of its
+    input size (after one untimed batch): frames per second, and CPU milliseconds per frame
+    (all threads)."""
     size, b = settings.input_size, settings.batch_size
     frames = np.random.default_rng(seed).integers(0, 256, (b, size, size, 3), dtype=np.uint8)
     d.describe(frames)
@@ -377,9 +371,11 @@ def run_speed(sources: Path, cache: Path, settings: Settings = DEFAULT_SETTINGS,
                          "index_vs_decode_cpu_limit": round(limit, 3)})
             if progress:
                 progress("decode and index", 2 * i + j + 1, steps)
+    d = create_descriptor(settings.descriptor, settings.thread_count)
     descriptor = {k: round(v, 3) if isinstance(v, float) else v
-                  for k, v in descriptor_speed(settings).items()}
-    dim = create_descriptor(settings.descriptor, settings.thread_count).dim
+                  for k, v in descriptor_speed(d, settings).items()}
+    dim = d.dim
+    del d  # the search and query sections load their own
     search = []
     for i, hours in enumerate(search_hours):
         row = search_latency(hours, dim, settings.knn_k, settings.nprobe)
