@@ -5,12 +5,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from vidtrace.align import STAGE2_METHODS
 from vidtrace.api import Library
 from vidtrace.errors import ConfigError
-from vidtrace.retrieve import STAGE1_METHODS
-from vidtrace.settings import DEFAULT_SETTINGS
-from vidtrace.types import FrameSet, QueryTruth
+from vidtrace.settings import DEFAULT_LIBRARY, FineMode, Stage1, Stage2
+from vidtrace.types import QueryTruth
+from vidtrace.video.views import QueryViews
 
 
 def test_scaled_bordered_reencoded_copy_found_within_2s(
@@ -27,7 +26,7 @@ def test_scaled_bordered_reencoded_copy_found_within_2s(
     assert abs(m.query_end - truth.query_end) <= 2.0
     assert abs(m.ref_start - truth.ref_start) <= 2.0
     assert abs(m.ref_end - truth.ref_end) <= 2.0
-    assert m.score >= lib.settings.match_threshold
+    assert m.score >= lib.query_defaults.match_threshold
 
 
 def test_footage_not_in_library_matches_nothing(reference_library: Path,
@@ -47,20 +46,20 @@ def test_reference_itself_matches_whole(reference_library: Path,
 
 @pytest.fixture(scope="session")
 def described_copy(reference_library: Path, scaled_bordered_copy: QueryTruth,
-                   media_dir: Path) -> FrameSet:
+                   media_dir: Path) -> QueryViews:
     with Library.open(reference_library) as lib:
         return lib.describe_query(media_dir / scaled_bordered_copy.query)
 
 
-@pytest.mark.parametrize("stage2", list(STAGE2_METHODS))
-@pytest.mark.parametrize("stage1", list(STAGE1_METHODS))
+@pytest.mark.parametrize("stage2", list(Stage2))
+@pytest.mark.parametrize("stage1", list(Stage1))
 def test_every_strategy_finds_the_copy_within_3s(
     stage1: str, stage2: str, reference_library: Path, scaled_bordered_copy: QueryTruth,
-    described_copy: FrameSet, media_dir: Path,
+    described_copy: QueryViews, media_dir: Path,
 ) -> None:
     (truth,) = scaled_bordered_copy.segments
     with Library.open(reference_library) as lib:
-        s = lib.settings.with_changes(stage1=stage1, stage2=stage2)
+        s = lib.query_defaults.with_changes(stage1=stage1, stage2=stage2)
         matches = lib.match(described_copy, s, query_path=media_dir / scaled_bordered_copy.query)
     assert [m.ref_id for m in matches] == ["ref_a"]
     m = matches[0]
@@ -74,12 +73,13 @@ def test_fine_rate_rows_from_library_or_decoding(
     tmp_path: Path,
 ) -> None:
     (truth,) = scaled_bordered_copy.segments
-    settings = DEFAULT_SETTINGS.with_changes(fine_fps=4.0, fine_source="library")
+    settings = DEFAULT_LIBRARY.with_changes(fine_fps=4.0)
     with Library.create(tmp_path / "fine", settings) as lib:
+        assert lib.query_defaults.fine is FineMode.LIBRARY  # rows stored: used by default
         lib.add([reference_videos["ref_a"]])
         (rec,) = lib.videos()
-        coarse_times, coarse_vectors = lib.catalog.frames(rec.rowid)
-        fine = lib.catalog.fine_frames(rec.rowid)
+        coarse_times, coarse_vectors = lib.store.frames(rec.key)
+        fine = lib.store.fine_frames(rec.key)
         assert fine is not None
         fine_times, fine_vectors = fine
         # 4 rows per second, and the index rate's rows are among them
@@ -89,8 +89,8 @@ def test_fine_rate_rows_from_library_or_decoding(
         same = np.isin(fine_times, coarse_times)
         assert np.array_equal(fine_vectors[same], coarse_vectors)
         query = lib.describe_query(media_dir / scaled_bordered_copy.query)
-        found = {src: lib.match(query, settings.with_changes(fine_source=src))
-                 for src in ("library", "decode")}
+        found = {src: lib.match(query, lib.query_defaults.with_changes(
+            fine=src, fine_decode_fps=4.0)) for src in ("library", "decode")}
     for matches in found.values():
         assert [m.ref_id for m in matches] == ["ref_a"]
         assert abs(matches[0].ref_start - truth.ref_start) <= 2.0
@@ -102,7 +102,8 @@ def test_fine_rate_rows_from_library_or_decoding(
 
 def test_library_without_fine_rows_refuses_them(reference_library: Path) -> None:
     with Library.open(reference_library) as lib:
-        with pytest.raises(ConfigError, match="fine_fps"):
-            lib.query_settings(lib.settings.with_changes(fine_fps=5.0))
+        assert lib.query_defaults.fine is FineMode.OFF
+        with pytest.raises(ConfigError, match=r"built without fine-rate rows.*--fine decode"):
+            lib.sources(lib.query_defaults.with_changes(fine="library"), None)
         # decoding at query time needs no stored rows
-        lib.query_settings(lib.settings.with_changes(fine_fps=5.0, fine_source="decode"))
+        assert lib.sources(lib.query_defaults.with_changes(fine="decode"), None).fine

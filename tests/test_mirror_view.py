@@ -1,4 +1,4 @@
-"""The mirrored view (`Settings.mirror_view`, `MirrorCollector` in vidtrace/video/views.py) end
+"""The mirrored view (`QuerySettings.mirror_view`, `MirrorCollector` in vidtrace/video/views.py) end
 to end on real footage: a left-right flipped copy is matched by the flipped description of its
 frames, and unrelated footage still matches nothing."""
 
@@ -26,18 +26,19 @@ def test_mirror_view_describes_the_flipped_frames(reference_library: Path,
                                                   media_dir: Path) -> None:
     path = media_dir / mirrored_copy.query
     with Library.open(reference_library) as lib:
-        s = lib.settings.with_changes(mirror_view=True, pip_view=False)
-        views = lib.describe_query_views(path, settings=s)
+        s = lib.query_defaults.with_changes(mirror_view=True, pip_view=False)
+        views = lib.describe_query(path, settings=s)
         assert views.mirror is not None
         assert views.mirror.rows.tolist() == list(range(len(views.full)))
-        frames = [prepare_frame(f, s.input_size) for _, f in
-                  iter_frames(path, s.query_fps, s.short_side, s.max_long_side)]
+        lib_s = lib.settings
+        frames = [prepare_frame(f, lib_s.input_size) for _, f in
+                  iter_frames(path, s.query_fps, lib_s.short_side, lib_s.max_long_side)]
         flipped = lib.descriptor.describe(np.stack([f[:, ::-1] for f in frames]))
         assert np.allclose(views.mirror.vectors, flipped, atol=1e-5)
         # the flipped view undoes the edit: it is closer to the reference than the frames
         # (only a little for SSCD, which was trained with flips and is nearly invariant)
         rec = next(v for v in lib.videos() if v.video_id == "ref_c")
-        _, ref_vectors = lib.catalog.frames(rec.rowid)
+        _, ref_vectors = lib.store.frames(rec.key)
         plain = (views.full.vectors @ ref_vectors.T).max(axis=1)
         mirrored = (views.mirror.vectors @ ref_vectors.T).max(axis=1)
         assert np.median(mirrored - plain) > 0.01, (plain, mirrored)
@@ -55,5 +56,5 @@ def test_mirror_view_describes_the_flipped_frames(reference_library: Path,
 def test_unrelated_query_matches_nothing_with_the_mirror(reference_library: Path,
                                                          unrelated_query: Path) -> None:
     with Library.open(reference_library) as lib:
-        s = lib.settings.with_changes(mirror_view=True)
+        s = lib.query_defaults.with_changes(mirror_view=True)
         assert lib.query(unrelated_query, settings=s) == []

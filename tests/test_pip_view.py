@@ -1,6 +1,6 @@
-"""The picture-in-picture view (`Settings.pip_view`, vidtrace/video/views.py) end to end on real
-footage: a copy shown as a small inset is found with its boundaries only with the view on, and
-ordinary queries give exactly what they give with it off."""
+"""The picture-in-picture view (`QuerySettings.pip_view`, vidtrace/video/views.py) end to end
+on real footage: a copy shown as a small inset is found with its boundaries only with the view
+on, and ordinary queries give exactly what they give with it off."""
 
 from pathlib import Path
 
@@ -34,8 +34,8 @@ def test_inset_copy_found_within_3s_only_with_the_view(
     reference_library: Path, pip_copy: QueryTruth, media_dir: Path
 ) -> None:
     with Library.open(reference_library) as lib:
-        on = lib.settings.with_changes(pip_view=True)
-        views = lib.describe_query_views(media_dir / pip_copy.query, settings=on)
+        on = lib.query_defaults.with_changes(pip_view=True)
+        views = lib.describe_query(media_dir / pip_copy.query, settings=on)
         assert [w.inset is not None for w in views.inset.windows] == [True, True]
         # every frame has an inset vector; the box is in the top right quarter
         assert views.inset.rows.tolist() == list(range(len(views.full)))
@@ -44,7 +44,7 @@ def test_inset_copy_found_within_3s_only_with_the_view(
         assert inset.x0 > inset.frame_w / 2 and inset.y1 < inset.frame_h / 2
         with_view = lib.match(views, on)
         # the whole frames alone (what pip_view off describes) mostly see the host
-        without = lib.match(views.full, lib.settings)
+        without = lib.match(views.full, on)
     assert len(with_view) == 1 and _within(with_view[0], pip_copy, 3.0), with_view
     assert with_view[0].score >= 0.7
     assert not any(_within(m, pip_copy, 3.0) for m in without), without
@@ -55,14 +55,15 @@ def test_ordinary_query_unchanged_by_the_view(
 ) -> None:
     path = media_dir / scaled_bordered_copy.query
     with Library.open(reference_library) as lib:
-        on = lib.settings.with_changes(pip_view=True)
-        full = lib.describe_query(path)
-        views = lib.describe_query_views(path, settings=on)
+        on = lib.query_defaults.with_changes(pip_view=True)
+        off = on.with_changes(pip_view=False, canvas_view=False)
+        full = lib.describe_query(path, settings=off).full
+        views = lib.describe_query(path, settings=on)
         assert len(views.inset) == 0 and len(views.inset.windows) == 3
         assert np.array_equal(views.full.times, full.times)
         assert np.array_equal(views.full.vectors, full.vectors)
         assert views.full.duration == full.duration
-        expected = lib.match(full, lib.settings)
+        expected = lib.match(full, on)
         assert [m.ref_id for m in expected] == ["ref_a"]
         assert lib.match(views, on) == expected
 
@@ -70,7 +71,8 @@ def test_ordinary_query_unchanged_by_the_view(
 def test_unrelated_query_still_matches_nothing(reference_library: Path,
                                                unrelated_query: Path) -> None:
     with Library.open(reference_library) as lib:
-        assert lib.query(unrelated_query, settings=lib.settings.with_changes(pip_view=True)) == []
+        on = lib.query_defaults.with_changes(pip_view=True)
+        assert lib.query(unrelated_query, settings=on) == []
 
 
 def _views() -> QueryViews:
@@ -113,13 +115,13 @@ def test_blurred_canvas_is_described_as_the_inset(reference_library: Path,
                                                   canvas_copy: QueryTruth,
                                                   media_dir: Path) -> None:
     with Library.open(reference_library) as lib:
-        s = lib.settings.with_changes(pip_view=False, canvas_view=True)
-        views = lib.describe_query_views(media_dir / canvas_copy.query, settings=s)
+        s = lib.query_defaults.with_changes(pip_view=False, canvas_view=True)
+        views = lib.describe_query(media_dir / canvas_copy.query, settings=s)
         found = [w.inset for w in views.inset.windows]
         assert found and all(i is not None for i in found)
         assert views.inset.rows.tolist() == list(range(len(views.full)))
         rec = next(v for v in lib.videos() if v.video_id == "ref_a")
-        _, ref_vectors = lib.catalog.frames(rec.rowid)
+        _, ref_vectors = lib.store.frames(rec.key)
         plain = (views.full.vectors @ ref_vectors.T).max(axis=1)
         cropped = (views.inset.vectors @ ref_vectors.T).max(axis=1)
         # the crop drops the smear: every frame comes closer to the reference

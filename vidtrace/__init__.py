@@ -1,7 +1,7 @@
 """vidtrace: find which parts of a video are copies of which parts of which reference videos.
 
 Importing the package needs numpy only; heavy libraries load inside the stage that needs them.
-The public API is `Library` (see `vidtrace.library`) and the records in `vidtrace.types`.
+The public API is `vidtrace.api.Library` and the records in `vidtrace.types`.
 """
 
 from vidtrace.errors import ConfigError, LibraryError, VideoError, VidtraceError

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from vidtrace.errors import VidtraceError
+from vidtrace.fsutil import write_atomic
 from vidtrace.types import CopySegment, Match, QueryTruth
 
 GT_FORMAT = "vidtrace-groundtruth"
@@ -33,7 +34,7 @@ def segment_to_json(seg: CopySegment) -> dict[str, Any]:
 
 
 def write_ground_truth(path: str | Path, queries: list[QueryTruth]) -> None:
-    """Write `queries` as a ground-truth file (atomically: temp file then rename)."""
+    """Write `queries` as a ground-truth file (atomically, fsynced: vidtrace.fsutil)."""
     doc = {
         "format": GT_FORMAT,
         "version": GT_VERSION,
@@ -47,10 +48,7 @@ def write_ground_truth(path: str | Path, queries: list[QueryTruth]) -> None:
             for q in queries
         ],
     }
-    p = Path(path)
-    tmp = p.with_name(p.name + ".tmp")
-    tmp.write_text(json.dumps(doc, indent=1))
-    tmp.replace(p)
+    write_atomic(Path(path), json.dumps(doc, indent=1).encode())
 
 
 def read_ground_truth(path: str | Path) -> list[QueryTruth]:

@@ -1,13 +1,22 @@
-"""Every default of vidtrace in one frozen dataclass, shared by CLI, service and library.
+"""Every default of vidtrace, in three frozen dataclasses shared by the CLI, the service, the
+library manifest and the benchmark.
 
-A library records the settings it was built with in its manifest; the fields that change what is
-stored (descriptor, sampling, frame size) must match when it is reopened.
+- `LibrarySettings` are fixed when a library is created and kept in its manifest: what is
+  stored depends on them (descriptor, sampling, frame size, index kind, fine-rate rows).
+- `QuerySettings` say how one run answers queries (query sampling, retrieval, alignment,
+  threshold, views). A library keeps its own defaults for them (a calibrated threshold); a
+  run may change any of them.
+- `Resources` are this process's threads and batch size; they change no result.
+
+Choices are Enums; every value is checked once, when the dataclass is made (type, finite,
+range), and a bad one raises ConfigError naming the setting. No default lives elsewhere.
 """
 
+import math
 import os
 from dataclasses import asdict, dataclass, fields, replace
 from enum import StrEnum
-from typing import Any
+from typing import Any, Self
 
 from vidtrace.errors import ConfigError
 
@@ -19,18 +28,46 @@ class Metric(StrEnum):
     HAMMING = "hamming"
 
 
-FINE_SOURCES = ("library", "decode")
-# How frames are picked from a video (video/decode.py): every 1/fps s, key frames only (fps
-# caps the rate), or on content change (at least one every 2/fps s).
-SAMPLING_MODES = ("fixed", "keyframes", "scene")
-INDEX_TYPES = ("auto", "flat", "ivfpq")  # library/index.py
+class Sampling(StrEnum):
+    """Which frames of a video are described (video/decode.py): one every 1/fps s, the key
+    frames only (fps caps the rate), or on content change (at least one every 2/fps s)."""
 
-# Settings that only change how queries are answered: they may differ from those a library was
-# built with (`Library.match(..., settings)`); every other field is fixed at creation.
-QUERY_TIME = frozenset({"query_fps", "batch_size", "threads", "knn_k", "max_candidates",
-                        "hit_floor", "max_gap_s", "min_speed", "max_speed", "min_hits",
-                        "match_threshold", "stage1", "stage2", "rerank_top", "pip_view",
-                        "mirror_view", "canvas_view", "query_sampling", "nprobe"})
+    FIXED = "fixed"
+    KEYFRAMES = "keyframes"
+    SCENE = "scene"
+
+
+class IndexType(StrEnum):
+    """The search index (library/index.py, docs/speed.md): exact, IVF-PQ, or chosen by size."""
+
+    AUTO = "auto"
+    FLAT = "flat"
+    IVFPQ = "ivfpq"
+
+
+class Stage1(StrEnum):
+    """Candidate ranking (retrieve/, docs/strategies.md)."""
+
+    VOTE = "vote"
+    BIPARTITE = "bipartite"
+    ORB_RERANK = "orb-rerank"
+
+
+class Stage2(StrEnum):
+    """Temporal alignment (align/, docs/strategies.md)."""
+
+    LIS = "lis"
+    INTERP = "interp"
+    HOUGH = "hough"
+
+
+class FineMode(StrEnum):
+    """Fine-rate refinement of segments (align/fine.py): off, on the rows a library stores at
+    its `fine_fps`, or on reference frames decoded at query time at the query's `fine_fps`."""
+
+    OFF = "off"
+    LIBRARY = "library"
+    DECODE = "decode"
 
 
 def usable_cores() -> int:
@@ -39,125 +76,267 @@ def usable_cores() -> int:
         os.cpu_count() or 1)
 
 
-@dataclass(frozen=True)
-class Settings:
-    """Defaults for decoding, describing, retrieving and aligning.
+# (lowest, highest) allowed for each number; None: unbounded on that side. Ints are whole.
+_RANGES: dict[str, tuple[float | None, float | None]] = {
+    "index_fps": (1e-3, 120.0), "query_fps": (1e-3, 120.0), "fine_fps": (0.0, 120.0),
+    "fine_decode_fps": (1e-3, 120.0),
+    "short_side": (16, 4320), "max_long_side": (16, 8192), "input_size": (16, 1024),
+    "batch_size": (1, 4096), "threads": (0, 1024), "knn_k": (1, 1000), "nprobe": (1, 65536),
+    "max_candidates": (1, 10_000), "rerank_top": (1, 100), "min_hits": (1, 10_000),
+    "hit_floor": (-1.0, 1.0), "match_threshold": (0.0, 1.0), "max_gap_s": (1e-3, 3600.0),
+    "min_speed": (0.05, 20.0), "max_speed": (0.05, 20.0),
+}
 
-    Frame sampling: `index_fps` frames per second for references, `query_fps` for queries.
-    Frames are resized on decode so the short side is `short_side` pixels, the long side at most
-    `max_long_side` (aspect kept); then uniform borders are cropped (`crop_borders`) and the
-    frame is resized to the descriptor's `input_size` x `input_size` (docs/preprocessing.md).
-    Retrieval: `knn_k` nearest reference frames per query frame; the best `max_candidates`
-    reference videos are aligned.
-    Alignment: hits below `hit_floor` cosine similarity are ignored; a chain of hits may skip at
-    most `max_gap_s` seconds of query; the speed ratio reference/query lies in
-    [`min_speed`, `max_speed`]; a segment needs `min_hits` matched frames and a score of at least
-    `match_threshold` (see docs/align.md for how the score is made).
-    Strategies (docs/strategies.md): `stage1` ranks candidate references ("vote", "bipartite" or
-    "orb-rerank", which verifies the best `rerank_top` candidates of "vote" geometrically);
-    `stage2` aligns each candidate ("lis", "interp" or "hough"). With `fine_fps` > 0 the
-    segments found are refined against reference vectors at that rate, stored in the library at
-    index time (`fine_source` "library") or decoded from the reference file at query time
-    ("decode").
-    Extra view (docs/pip.md): with `pip_view` on, each 10 s window of a query is searched for a
-    picture-in-picture inset in the same decode, and the frames of a window with one are also
-    described cropped to the inset; a query frame then matches a reference frame by the better
-    of its two views. On by default (it raised F1@3s on both benchmark splits with no false
-    positive added); it costs about 1.4 ms of detection per query frame, and one more
-    descriptor pass per frame of a window with an inset. With `canvas_view` on, a window with
-    no inset is searched for a picture centred on a blurred canvas, described the same way
-    (docs/views.md). With `mirror_view` on, every query frame is also described flipped left to
-    right, for mirrored copies (docs/views.md).
-    Sampling (`index_sampling` for references, `query_sampling` for queries, SAMPLING_MODES):
-    "fixed" takes a frame every 1/fps s, "keyframes" decodes key frames only (the rate capped
-    at fps), "scene" takes frames on content change (docs/sampling.md).
-    The descriptor may be a fusion of backends, "sscd+sift-fv" (descriptors/fusion.py).
-    Index (`index_type`, INDEX_TYPES, docs/speed.md): "flat" searches every reference frame
-    exactly, "ivfpq" an inverted file of product-quantised codes (`nprobe` lists per search);
-    "auto" is flat up to 50,000 frames (about 14 h) and ivfpq from there.
+
+class _Checked:
+    """Validation shared by the settings dataclasses: numbers typed, finite and in range
+    (`_RANGES`), Enums made from their values, booleans real booleans."""
+
+    def __post_init__(self) -> None:
+        for f in fields(self):  # type: ignore[arg-type]
+            value = getattr(self, f.name)
+            kind = f.type
+            if isinstance(kind, type) and issubclass(kind, StrEnum):
+                try:
+                    object.__setattr__(self, f.name, kind(value))
+                except ValueError:
+                    choices = ", ".join(m.value for m in kind)
+                    raise ConfigError(f"setting {f.name} must be one of {choices}, got "
+                                      f"{value!r}") from None
+            elif kind is bool:
+                if not isinstance(value, bool):
+                    raise ConfigError(f"setting {f.name} must be true or false, got {value!r}")
+            elif kind in (int, float):
+                object.__setattr__(self, f.name, _number(f.name, value, kind))
+            elif kind is str and (not isinstance(value, str) or not value.strip()):
+                raise ConfigError(f"setting {f.name} must be a non-empty text, got {value!r}")
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON values (Enums as their text)."""
+        items = asdict(self).items()  # type: ignore[call-overload]
+        return {k: (v.value if isinstance(v, StrEnum) else v) for k, v in items}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], where: str = "settings") -> Self:
+        """Settings from a stored dict: unknown keys (from newer versions) are ignored, a
+        missing key takes its default, a wrong value is a ConfigError naming `where`."""
+        if not isinstance(data, dict):
+            raise ConfigError(f"{where}: expected an object of settings, got {data!r}")
+        known = {f.name for f in fields(cls)}  # type: ignore[arg-type]
+        try:
+            return cls(**{k: v for k, v in data.items() if k in known})
+        except ConfigError as e:
+            raise ConfigError(f"{where}: {e}") from None
+
+    def with_changes(self, **changes: Any) -> Self:
+        unknown = set(changes) - {f.name for f in fields(self)}  # type: ignore[arg-type]
+        if unknown:
+            raise ConfigError(f"unknown setting(s): {', '.join(sorted(unknown))}")
+        return replace(self, **changes)  # type: ignore[type-var]
+
+
+def _number(name: str, value: object, kind: type) -> int | float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ConfigError(f"setting {name} must be a number, got {value!r}")
+    if not math.isfinite(value):
+        raise ConfigError(f"setting {name} must be a finite number, got {value!r}")
+    if kind is int:
+        if value != int(value):
+            raise ConfigError(f"setting {name} must be a whole number, got {value!r}")
+        value = int(value)
+    else:
+        value = float(value)
+    lo, hi = _RANGES.get(name, (None, None))
+    if (lo is not None and value < lo) or (hi is not None and value > hi):
+        raise ConfigError(f"setting {name} must lie in [{lo:g}, {hi:g}], got {value!r}")
+    return value
+
+
+@dataclass(frozen=True)
+class LibrarySettings(_Checked):
+    """What a library stores, fixed when it is created (kept in its manifest).
+
+    `descriptor`: the backend (descriptors/registry.py: a name, a fusion "sscd+sift-fv", or a
+    trained head "learned:PATH.npz"). References are sampled at `index_fps` frames per second
+    with `index_sampling`. Frames are resized on decode so the short side is `short_side`
+    pixels, the long side at most `max_long_side` (aspect kept); uniform borders are cropped
+    (`crop_borders`) and the frame is resized to `input_size` x `input_size`
+    (docs/preprocessing.md); queries are prepared the same way. `index_type` chooses the search
+    index (IndexType). With `fine_fps` > 0 every reference is also stored at that finer rate,
+    for stage 2's fine refinement (FineMode.LIBRARY).
     """
 
     descriptor: str = "sscd"
     index_fps: float = 1.0
-    query_fps: float = 2.0
+    index_sampling: Sampling = Sampling.FIXED
     short_side: int = 288
     max_long_side: int = 512
     input_size: int = 224
     crop_borders: bool = True
-    batch_size: int = 16
-    threads: int = 0
+    index_type: IndexType = IndexType.AUTO
+    fine_fps: float = 0.0
+
+    def refuse_changes(self, wanted: dict[str, object], where: str) -> None:
+        """ConfigError when a setting in `wanted` differs from this one: a library keeps the
+        settings it was created with."""
+        asked = LibrarySettings(**{**self.to_dict(), **wanted}).to_dict()
+        for key, value in self.to_dict().items():
+            if key in wanted and asked[key] != value:
+                raise ConfigError(f"{where}: was built with {key} = {value!r}, not "
+                                  f"{asked[key]!r}; settings apply to new libraries only "
+                                  "(index into another folder)")
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.max_long_side < self.short_side:
+            raise ConfigError("setting max_long_side must be at least short_side")
+        if 0 < self.fine_fps < self.index_fps:
+            raise ConfigError(f"setting fine_fps ({self.fine_fps:g}) must be 0 (none) or at "
+                              f"least index_fps ({self.index_fps:g})")
+
+
+@dataclass(frozen=True)
+class QuerySettings(_Checked):
+    """How queries are answered; a library keeps defaults for them, a run may change any.
+
+    Queries are sampled at `query_fps` with `query_sampling`. Retrieval (stage 1): the `knn_k`
+    nearest reference frames of each query frame (an ivfpq index visits `nprobe` lists); hits
+    below `hit_floor` cosine similarity are ignored; `stage1` ranks the references
+    ("orb-rerank" checks the best `rerank_top` of "vote" geometrically) and the best
+    `max_candidates` are aligned. Alignment (stage 2, `stage2`): a chain of hits may skip at
+    most `max_gap_s` seconds of query; the speed ratio reference/query lies in [`min_speed`,
+    `max_speed`]; a segment needs `min_hits` matched frames and a score of at least
+    `match_threshold` (docs/align.md). `fine` refines segments at a finer reference rate
+    (FineMode; `fine_decode_fps` is the rate decoded at query time). Views (docs/pip.md, views.md):
+    with `pip_view` a picture-in-picture inset found in 10 s windows is described as a second
+    view of its frames; with `canvas_view`, else the picture inside a blurred canvas; with
+    `mirror_view` every frame flipped left to right. A query frame then matches a reference
+    frame by the best of its views. The pip view raised F1@3s on both benchmark splits with no
+    false positive added; it costs about 1.4 ms of detection per query frame and one more
+    descriptor pass per frame of a window with an inset.
+    """
+
+    query_fps: float = 2.0
+    query_sampling: Sampling = Sampling.FIXED
     knn_k: int = 10
-    max_candidates: int = 8
+    nprobe: int = 64  # benchmarks/speed.json, docs/speed.md: 1.000 of copied frames at 50 h
     hit_floor: float = 0.3
+    stage1: Stage1 = Stage1.VOTE
+    rerank_top: int = 3
+    max_candidates: int = 8
+    stage2: Stage2 = Stage2.HOUGH
     max_gap_s: float = 6.0
     min_speed: float = 0.5
     max_speed: float = 2.0
     min_hits: int = 3
     match_threshold: float = 0.42  # calibrated: benchmarks/default-ablation.json
-    stage1: str = "vote"
-    stage2: str = "hough"
-    rerank_top: int = 3
-    fine_fps: float = 0.0
-    fine_source: str = "library"
+    fine: FineMode = FineMode.OFF
+    fine_decode_fps: float = 5.0
     pip_view: bool = True
     canvas_view: bool = True
     mirror_view: bool = False
-    index_sampling: str = "fixed"
-    query_sampling: str = "fixed"
-    index_type: str = "auto"
-    nprobe: int = 64  # benchmarks/speed.json, docs/speed.md: 1.000 of copied frames at 50 h
 
     def __post_init__(self) -> None:
-        positive = ("index_fps", "query_fps", "short_side", "max_long_side", "input_size",
-                    "batch_size", "knn_k", "nprobe",
-                    "max_candidates", "max_gap_s", "min_speed", "max_speed", "min_hits")
-        for name in positive:
-            if getattr(self, name) <= 0:
-                raise ConfigError(f"setting {name} must be positive, got {getattr(self, name)}")
-        if self.max_long_side < self.short_side:
-            raise ConfigError("setting max_long_side must be at least short_side")
+        super().__post_init__()
         if self.min_speed > self.max_speed:
             raise ConfigError("setting min_speed must not exceed max_speed")
-        if self.rerank_top <= 0:
-            raise ConfigError(f"setting rerank_top must be positive, got {self.rerank_top}")
-        if self.fine_fps < 0:
-            raise ConfigError("setting fine_fps must be 0 (off) or a positive rate")
-        if self.fine_source not in FINE_SOURCES:
-            raise ConfigError(f"setting fine_source must be one of {', '.join(FINE_SOURCES)}, "
-                              f"got {self.fine_source!r}")
-        for name in ("pip_view", "canvas_view", "mirror_view", "crop_borders"):
-            if not isinstance(getattr(self, name), bool):
-                raise ConfigError(f"setting {name} must be true or false, got "
-                                  f"{getattr(self, name)!r}")
-        for name in ("index_sampling", "query_sampling"):
-            if getattr(self, name) not in SAMPLING_MODES:
-                raise ConfigError(f"setting {name} must be one of {', '.join(SAMPLING_MODES)}, "
-                                  f"got {getattr(self, name)!r}")
-        if self.index_type not in INDEX_TYPES:
-            raise ConfigError(f"setting index_type must be one of {', '.join(INDEX_TYPES)}, "
-                              f"got {self.index_type!r}")
-        if self.threads < 0:
-            raise ConfigError("setting threads must be 0 (all cores) or a positive count")
+        if self.fine_decode_fps <= 0:
+            raise ConfigError("setting fine_decode_fps must be a positive rate")
+
+    @property
+    def views(self) -> bool:
+        """Whether any extra view of the query frames is described."""
+        return self.pip_view or self.canvas_view or self.mirror_view
+
+
+@dataclass(frozen=True)
+class Resources(_Checked):
+    """This process's share of the machine: `threads` for the descriptor (0: every core it may
+    run on) and `batch_size` frames described at once. Results do not depend on them."""
+
+    threads: int = 0
+    batch_size: int = 16
 
     @property
     def thread_count(self) -> int:
         """Threads to use: `threads`, or every core the process may run on when it is 0."""
         return self.threads or usable_cores()
 
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+
+DEFAULT_LIBRARY = LibrarySettings()
+DEFAULT_QUERY = QuerySettings()
+DEFAULT_RESOURCES = Resources()
+
+SETTINGS_CLASSES: tuple[type[_Checked], ...] = (LibrarySettings, QuerySettings, Resources)
+
+
+def setting_names() -> dict[str, type[_Checked]]:
+    """Every setting's name and the dataclass it belongs to."""
+    out: dict[str, type[_Checked]] = {}
+    for cls in reversed(SETTINGS_CLASSES):
+        out |= {f.name: cls for f in fields(cls)}  # type: ignore[arg-type]
+    return out
+
+
+def split_changes(changes: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any],
+                                                     dict[str, Any]]:
+    """Flat {name: value} changes (as `vidtrace bench --set` takes them) split into library,
+    query and resource changes (no name belongs to two); ConfigError for an unknown name."""
+    owner = setting_names()
+    unknown = sorted(set(changes) - set(owner))
+    if unknown:
+        raise ConfigError(f"unknown setting(s): {', '.join(unknown)}; known: "
+                          f"{', '.join(sorted(owner))}")
+    parts: dict[type[_Checked], dict[str, Any]] = {c: {} for c in SETTINGS_CLASSES}
+    for name, value in changes.items():
+        parts[owner[name]][name] = value
+    return parts[LibrarySettings], parts[QuerySettings], parts[Resources]
+
+
+def parse_assignments(items: list[str]) -> dict[str, Any]:
+    """KEY=VALUE texts (`vidtrace bench --set`) as {name: value}, each value read as its
+    setting's type (true/false/on/off/1/0 for booleans); ConfigError naming a bad item."""
+    owner = setting_names()
+    out: dict[str, Any] = {}
+    for item in items:
+        key, sep, text = item.partition("=")
+        if not sep or key not in owner:
+            raise ConfigError(f"--set {item!r}: give KEY=VALUE with KEY one of "
+                              f"{', '.join(sorted(owner))}")
+        kind = next(f.type for f in fields(owner[key]) if f.name == key)  # type: ignore[arg-type]
+        if kind is bool:
+            if text.lower() not in ("true", "false", "1", "0", "on", "off"):
+                raise ConfigError(f"--set {item!r}: {text!r} is not true or false")
+            out[key] = text.lower() in ("true", "1", "on")
+            continue
+        try:
+            out[key] = kind(text)  # type: ignore[operator]
+        except ValueError as e:
+            name = getattr(kind, "__name__", str(kind))
+            raise ConfigError(f"--set {item!r}: {text!r} is not a valid {name}") from e
+    return out
+
+
+@dataclass(frozen=True)
+class RunSettings:
+    """All three kinds of settings of one run, as the benchmark harness changes them by name
+    (`with_changes`); `to_dict` gives them flat, as reports record them."""
+
+    library: LibrarySettings = DEFAULT_LIBRARY
+    query: QuerySettings = DEFAULT_QUERY
+    resources: Resources = DEFAULT_RESOURCES
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "Settings":
-        """Settings from a stored dict; unknown keys (from newer versions) are ignored."""
-        known = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in data.items() if k in known})
+    def of(cls, **changes: Any) -> "RunSettings":
+        return DEFAULT_RUN.with_changes(**changes)
 
-    def with_changes(self, **changes: Any) -> "Settings":
-        unknown = set(changes) - {f.name for f in fields(self)}
-        if unknown:
-            raise ConfigError(f"unknown setting(s): {', '.join(sorted(unknown))}")
-        return replace(self, **changes)
+    def with_changes(self, **changes: Any) -> "RunSettings":
+        lib, query, res = split_changes(changes)
+        return RunSettings(self.library.with_changes(**lib), self.query.with_changes(**query),
+                           self.resources.with_changes(**res))
+
+    def to_dict(self) -> dict[str, Any]:
+        return self.resources.to_dict() | self.query.to_dict() | self.library.to_dict()
 
 
-DEFAULT_SETTINGS = Settings()
+DEFAULT_RUN = RunSettings()

@@ -1,4 +1,5 @@
-"""Records shared by every pipeline stage: frame vectors, candidate references, matched segments.
+"""Records shared by every pipeline stage: frame vectors, stored references, k-NN hits,
+candidate references, matched segments, ground truth.
 
 Times are float seconds from the start of the video. Vectors are float32 arrays of shape (T, d).
 """
@@ -42,17 +43,70 @@ class FrameSet:
 
 
 @dataclass(frozen=True)
-class Candidate:
-    """A reference video that stage 1 found worth aligning, with its retrieval score."""
+class Reference:
+    """A stored reference video, without its frames: `key` is the store's integer handle for
+    it (a catalog row), `video_id` the name users give it, `content_hash` the sha256 of the
+    file's bytes, `duration` its decoded length in seconds, `fps` the rate its frames were
+    sampled at, `descriptor` the descriptor version that described them."""
 
-    ref_id: str
+    key: int
+    video_id: str
+    path: str
+    content_hash: str
+    duration: float
+    fps: float
+    descriptor: str
+    n_frames: int
+
+
+@dataclass(frozen=True)
+class FrameHits:
+    """Flat arrays of k-NN hits: query frame index int64[n], reference key int64[n] (a
+    store's `Reference.key`), reference frame index int64[n], similarity float32[n]."""
+
+    query_frame: np.ndarray
+    ref_key: np.ndarray
+    ref_frame: np.ndarray
+    sim: np.ndarray
+
+    def __post_init__(self) -> None:
+        n = len(self.sim)
+        if any(a.shape != (n,) for a in (self.query_frame, self.ref_key, self.ref_frame)):
+            raise ValueError("FrameHits needs four flat arrays of one length")
+
+    def __len__(self) -> int:
+        return len(self.sim)
+
+    def select(self, mask: np.ndarray) -> "FrameHits":
+        return FrameHits(self.query_frame[mask], self.ref_key[mask], self.ref_frame[mask],
+                         self.sim[mask])
+
+    @classmethod
+    def concat(cls, parts: "list[FrameHits]") -> "FrameHits":
+        return cls(*(np.concatenate([getattr(p, name) for p in parts])
+                     for name in ("query_frame", "ref_key", "ref_frame", "sim")))
+
+    @classmethod
+    def empty(cls) -> "FrameHits":
+        none = np.zeros(0, np.int64)
+        return cls(none, none, none, np.zeros(0, np.float32))
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A reference video that stage 1 found worth aligning: its store key, its retrieval
+    score, and its id once the store has named it."""
+
+    ref_key: int
     score: float
+    ref_id: str = ""
 
 
 @dataclass(frozen=True)
 class Match:
     """One copied segment: query [query_start, query_end] is a copy of reference
-    [ref_start, ref_end] of video `ref_id`. Seconds; score in [0, 1], higher is surer."""
+    [ref_start, ref_end] of video `ref_id`. Seconds; score in [0, 1], higher is surer.
+    `evidence` names what supports it ("video"; "audio" once sound is matched too)."""
 
     ref_id: str
     query_start: float
@@ -60,10 +114,17 @@ class Match:
     ref_start: float
     ref_end: float
     score: float
+    evidence: tuple[str, ...] = ("video",)
 
     def __post_init__(self) -> None:
         if not (self.query_end >= self.query_start and self.ref_end >= self.ref_start):
             raise ValueError(f"Match with an end before its start: {self}")
+
+    @property
+    def speed(self) -> float:
+        """Reference seconds per query second along the segment (1.0 for a point)."""
+        span = self.query_end - self.query_start
+        return (self.ref_end - self.ref_start) / span if span > 0 else 1.0
 
     def to_json(self) -> dict[str, object]:
         """The JSON form the CLI prints: reference id, four boundaries, score."""

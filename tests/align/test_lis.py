@@ -1,68 +1,10 @@
-"""The weighted LIS alignment on hand-made similarity matrices with known answers."""
+"""The weighted LIS alignment's own parts on hand-made inputs with known answers (the cases
+every stage-2 method passes are in test_methods.py)."""
 
 import numpy as np
-import pytest
 
-from vidtrace.align.lis import AlignParams, align_pair, best_chain, similarity_hits
-
-Q_FPS, R_FPS = 2.0, 1.0
-PARAMS = AlignParams(query_period_s=1 / Q_FPS, ref_period_s=1 / R_FPS)
-
-
-def noise(rng: np.random.Generator, tq: int, tr: int) -> np.ndarray:
-    """Background similarities like those of unrelated frames: mean 0.1, sd 0.08."""
-    return rng.normal(0.1, 0.08, (tq, tr)).astype(np.float32)
-
-
-def plant(S: np.ndarray, q_times: np.ndarray, q0: float, q1: float, r0: float, speed: float,
-          rng: np.random.Generator) -> None:
-    """Make query times in [q0, q1) similar (about 0.75) to reference time r0 + speed (t - q0)."""
-    for i, t in enumerate(q_times):
-        if q0 <= t < q1:
-            j = round((r0 + (t - q0) * speed) * R_FPS)
-            S[i, j] = 0.75 + rng.normal(0, 0.05)
-
-
-def grid(q_len: float, r_len: float) -> tuple[np.ndarray, np.ndarray]:
-    return np.arange(int(q_len * Q_FPS)) / Q_FPS, np.arange(int(r_len * R_FPS)) / R_FPS
-
-
-@pytest.mark.parametrize("speed", [1.0, 1.2, 0.8, 1.5, 2.0, 0.5])
-def test_planted_segment_found_with_its_boundaries(speed: float) -> None:
-    rng = np.random.default_rng(1)
-    qt, rt = grid(40, 300)
-    S = noise(rng, len(qt), len(rt))
-    plant(S, qt, 8.0, 28.0, 150.0, speed, rng)
-    segs = align_pair(qt, rt, S, PARAMS, 40.0, 300.0)
-    assert len(segs) == 1
-    g = segs[0]
-    assert abs(g.query_start - 8.0) <= 0.5 and abs(g.query_end - 28.0) <= 0.5
-    assert abs(g.ref_start - 150.0) <= 1.0
-    assert abs(g.ref_end - (150.0 + 20.0 * speed)) <= 1.0
-    assert abs(g.speed - speed) < 0.05
-    assert g.score > 0.6
-
-
-def test_two_segments_from_one_reference_in_either_order() -> None:
-    rng = np.random.default_rng(2)
-    qt, rt = grid(60, 300)
-    S = noise(rng, len(qt), len(rt))
-    plant(S, qt, 5.0, 20.0, 200.0, 1.0, rng)  # later reference part first
-    plant(S, qt, 30.0, 55.0, 40.0, 1.0, rng)
-    segs = sorted(align_pair(qt, rt, S, PARAMS, 60.0, 300.0), key=lambda g: g.query_start)
-    assert len(segs) == 2
-    assert abs(segs[0].query_start - 5) <= 0.5 and abs(segs[0].ref_start - 200) <= 1
-    assert abs(segs[1].query_start - 30) <= 0.5 and abs(segs[1].ref_end - 65) <= 1
-
-
-def test_scattered_outliers_do_not_extend_a_segment() -> None:
-    rng = np.random.default_rng(4)
-    qt, rt = grid(40, 300)
-    S = noise(rng, len(qt), len(rt))
-    plant(S, qt, 10.0, 25.0, 100.0, 1.0, rng)
-    S[2, 90] = S[36, 140] = 0.9  # strong but temporally isolated hits
-    (g,) = align_pair(qt, rt, S, PARAMS, 40.0, 300.0)
-    assert abs(g.query_start - 10) <= 0.5 and abs(g.query_end - 25) <= 0.5
+from tests.align.planted import PARAMS, grid, noise, plant
+from vidtrace.align.lis import align_pair, best_chain, similarity_hits
 
 
 def test_best_chain_prefers_heavier_consistent_path() -> None:

@@ -106,22 +106,22 @@ def test_calibrate_stores_a_threshold_between_copies_and_others(
     assert result.exit_code == 0, result.output
     assert "F1@3s 1.000" in result.output and "negative FPR 0.000" in result.output
     with Library.open(lib) as opened:
-        stored = opened.settings.match_threshold
-        s = opened.settings.with_changes(match_threshold=float("-inf"))
-        copy = opened.query(media_dir / scaled_bordered_copy.query, settings=s)
-        other = opened.query(unrelated_query, settings=s)
+        stored = opened.query_defaults.match_threshold
+        copy = opened.query(media_dir / scaled_bordered_copy.query, threshold=0.0)
+        other = opened.query(unrelated_query, threshold=0.0)
     # the stored threshold keeps the copy's match and drops every match of the unrelated query
     assert copy[0].score >= stored
     assert all(m.score < stored for m in other)
-    assert json.loads((lib / "manifest.json").read_text())["settings"]["match_threshold"] == stored
+    assert json.loads((lib / "manifest.json").read_text())["query"]["match_threshold"] == stored
 
 
 def test_query_strategy_options_are_checked(reference_library: Path,
                                             reference_videos: dict[str, Path]) -> None:
     bad = runner.invoke(app, ["query", str(reference_library), str(reference_videos["ref_c"]),
-                              "--stage2", "dtw"])
+                              "--stage2", "dtw"], env={"COLUMNS": "200"})
     assert bad.exit_code != 0
-    assert "--stage2 must be one of lis, interp, hough, not 'dtw'" in bad.output
+    assert ("Invalid value for '--stage2': Value error, 'dtw' is not one of 'lis', 'interp', "
+            "'hough'") in _unwrapped(bad.output)
     ok = runner.invoke(app, ["query", str(reference_library), str(reference_videos["ref_c"]),
                              "--json", "--stage1", "bipartite", "--stage2", "hough"])
     assert ok.exit_code == 0
@@ -163,8 +163,9 @@ def test_index_type_ivfpq_info_and_nprobe(tmp_path: Path) -> None:
     (row,) = [json.loads(line) for line in found.stdout.splitlines() if line.startswith("{")]
     assert row["matches"][0]["reference"] == "big_buck_bunny_0-30s"
     bad = runner.invoke(app, ["index", str(tmp_path / "other"), str(bunny),
-                              "--index-type", "hnsw"])
-    assert bad.exit_code == 1 and "index_type must be one of auto, flat, ivfpq" in bad.output
+                              "--index-type", "hnsw"], env={"COLUMNS": "200"})
+    assert bad.exit_code == 2 and "'hnsw' is not one of 'auto', 'flat', 'ivfpq'" in (
+        _unwrapped(bad.output))
 
 
 def test_query_process_leaves_scipy_unimported(reference_library: Path,

@@ -7,7 +7,7 @@ import pytest
 from typer.testing import CliRunner
 
 from vidtrace.cli.main import app
-from vidtrace.learn.head import Head
+from vidtrace.descriptors.head import Head
 from vidtrace.learn.pairs import PairSet
 
 runner = CliRunner()

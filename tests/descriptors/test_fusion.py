@@ -5,11 +5,11 @@ import numpy as np
 import pytest
 
 from tests.conftest import CLIPS
+from tests.media import decode_frames
 from vidtrace.descriptors import create_descriptor
 from vidtrace.descriptors.fusion import parse_fusion
 from vidtrace.errors import ConfigError
 from vidtrace.video.borders import prepare_frame
-from vidtrace.video.decode import decode_frames
 
 
 def test_parse_weights_and_errors() -> None:

@@ -8,14 +8,14 @@ import pytest
 
 from tests.conftest import CLIPS, fresh_python
 from tests.learn.heads import random_head
+from tests.media import decode_frames
 from vidtrace.api import Library
 from vidtrace.descriptors import create_descriptor
+from vidtrace.descriptors.head import Head, HeadConfig
 from vidtrace.descriptors.registry import canonical_descriptor
 from vidtrace.errors import ConfigError, LibraryError
-from vidtrace.learn.head import Head, HeadConfig
-from vidtrace.settings import DEFAULT_SETTINGS
+from vidtrace.settings import DEFAULT_LIBRARY, Resources
 from vidtrace.video.borders import prepare_frame
-from vidtrace.video.decode import decode_frames
 
 
 def test_describes_backbone_vectors_through_the_head(tmp_path: Path) -> None:
@@ -59,15 +59,15 @@ def test_library_refuses_another_head(tmp_path: Path) -> None:
     path = random_head(0).save(tmp_path / "head.npz")
     spec = f"learned:{path}"
     folder = tmp_path / "lib"
-    settings = DEFAULT_SETTINGS.with_changes(descriptor=spec, threads=1)
-    with Library.create(folder, settings) as lib:
+    settings = DEFAULT_LIBRARY.with_changes(descriptor=spec)
+    with Library.create(folder, settings, Resources(threads=1)) as lib:
         [added] = lib.add([CLIPS / "mdn_flower.mp4"])
         assert added.n_frames == 5 and lib.manifest.dim == 64
     # another spec for this library: settings are fixed at creation
     other = random_head(1).save(tmp_path / "other.npz")
     with Library.open(folder) as lib, pytest.raises(
             ConfigError, match="settings apply to new libraries only"):
-        lib.check_settings(descriptor=f"learned:{other}")
+        lib.settings.refuse_changes({"descriptor": f"learned:{other}"}, str(folder))
     # the head file replaced by another head
     os.replace(other, path)
     with Library.open(folder) as lib, pytest.raises(

@@ -7,11 +7,11 @@ import pdqhash
 import pytest
 
 from tests.conftest import CLIPS
+from tests.media import decode_frames
 from vidtrace.descriptors import create_descriptor
 from vidtrace.descriptors.base import bits_from_signs
 from vidtrace.settings import Metric
 from vidtrace.video.borders import prepare_frame
-from vidtrace.video.decode import decode_frames
 
 
 @pytest.fixture(scope="module")

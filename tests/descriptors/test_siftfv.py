@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from tests.conftest import CLIPS
+from tests.media import decode_frames
 from vidtrace.descriptors import siftfv
 from vidtrace.descriptors.base import Descriptor, bits_from_signs, signs_from_bits
 from vidtrace.descriptors.siftfv import (
@@ -23,7 +24,6 @@ from vidtrace.descriptors.siftfv import (
 from vidtrace.errors import ConfigError
 from vidtrace.settings import Metric
 from vidtrace.video.borders import prepare_frame
-from vidtrace.video.decode import decode_frames
 
 BACKENDS: list[type[SiftFVDescriptor]] = [SiftFVDescriptor, SiftFVBinaryDescriptor]
 

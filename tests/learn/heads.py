@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from vidtrace.learn.head import Head, HeadConfig
+from vidtrace.descriptors.head import Head, HeadConfig
 
 
 def random_head(seed: int, input_dim: int = 512, k: int = 3, dim: int = 64, aux: bool = True,

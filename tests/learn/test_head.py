@@ -6,8 +6,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from vidtrace.descriptors.head import Head, HeadConfig
 from vidtrace.errors import ConfigError
-from vidtrace.learn.head import Head, HeadConfig
 
 from .heads import random_head
 

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from vidtrace.learn.head import HeadConfig
+from vidtrace.descriptors.head import HeadConfig
 
 pytest.importorskip("torch")
 

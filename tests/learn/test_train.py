@@ -4,7 +4,7 @@ right."""
 import numpy as np
 import pytest
 
-from vidtrace.learn.head import HeadConfig
+from vidtrace.descriptors.head import HeadConfig
 from vidtrace.learn.pairs import PairSet
 from vidtrace.learn.train import TrainConfig, batches, evaluate_frames
 

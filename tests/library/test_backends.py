@@ -9,9 +9,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from vidtrace.api import STATE_FILE, Library
+from vidtrace.api import Library
 from vidtrace.errors import LibraryError
-from vidtrace.settings import DEFAULT_SETTINGS
+from vidtrace.library.folder import STATE_FILE
+from vidtrace.settings import DEFAULT_LIBRARY
 from vidtrace.types import Match, QueryTruth
 
 
@@ -27,7 +28,7 @@ def _found(matches: list[Match], truth: QueryTruth, tolerance_s: float) -> bool:
 def pdq_library(reference_videos: dict[str, Path], tmp_path_factory: pytest.TempPathFactory
                 ) -> Path:
     folder = tmp_path_factory.mktemp("pdq") / "lib"
-    with Library.create(folder, DEFAULT_SETTINGS.with_changes(descriptor="pdq")) as lib:
+    with Library.create(folder, DEFAULT_LIBRARY.with_changes(descriptor="pdq")) as lib:
         lib.add(sorted(reference_videos.values()))
     return folder
 
@@ -35,25 +36,25 @@ def pdq_library(reference_videos: dict[str, Path], tmp_path_factory: pytest.Temp
 def test_pdq_library_stores_bits_and_finds_the_copy(
         pdq_library: Path, scaled_bordered_copy: QueryTruth, media_dir: Path) -> None:
     with Library.open(pdq_library) as lib:
-        assert lib.manifest.metric == "hamming" and lib.index.binary
+        assert lib.manifest.metric == "hamming" and lib.store.index.binary
         rec = next(v for v in lib.videos() if v.video_id == "ref_a")
-        _, vectors = lib.catalog.frames(rec.rowid)
+        _, vectors = lib.store.frames(rec.key)
         assert vectors.shape == (rec.n_frames, 256)
         # rows are +-1/16 bits, or the zero vector of a featureless frame (the dark opening)
         content = vectors.any(axis=1)
         assert np.allclose(np.abs(vectors[content]), 1 / 16) and content.mean() > 0.8
         # 32 bytes of packed bits and a content flag per frame, not 512 of float16
-        blob = lib.catalog._db.execute("SELECT length(vectors) FROM videos WHERE rowid = ?",
-                                       (rec.rowid,)).fetchone()[0]
+        blob = lib.store.catalog._db.execute("SELECT length(vectors) FROM videos WHERE rowid = ?",
+                                       (rec.key,)).fetchone()[0]
         assert blob == 33 * rec.n_frames
         # the reference's own frames find themselves at similarity 1 through the binary index;
         # featureless ones find nothing
         rows = np.flatnonzero(content)[:5]
-        D, own = lib.index.search(vectors[rows], 1)
-        assert own.ravel().tolist() == [(rec.rowid << 24) | int(i) for i in rows]
+        D, own = lib.store.index.search(vectors[rows], 1)
+        assert own.ravel().tolist() == [(rec.key << 24) | int(i) for i in rows]
         assert np.allclose(D, 1.0)
         if not content.all():
-            _, none = lib.index.search(vectors[~content][:1], 1)
+            _, none = lib.store.index.search(vectors[~content][:1], 1)
             assert none.ravel().tolist() == [-1]
         matches = lib.query(media_dir / scaled_bordered_copy.query)
     # PDQ is weaker than SSCD under this edit chain: it finds the copy's start on both sides
@@ -69,7 +70,7 @@ def test_pdq_library_stores_bits_and_finds_the_copy(
 def test_fused_library_finds_the_copy(reference_videos: dict[str, Path], tmp_path: Path,
                                       scaled_bordered_copy: QueryTruth, media_dir: Path
                                       ) -> None:
-    settings = DEFAULT_SETTINGS.with_changes(descriptor="sscd-fast+pdq")
+    settings = DEFAULT_LIBRARY.with_changes(descriptor="sscd-fast+pdq")
     with Library.create(tmp_path / "lib", settings) as lib:
         lib.add([reference_videos["ref_a"], reference_videos["ref_c"]])
     with Library.open(tmp_path / "lib") as lib:
@@ -84,7 +85,7 @@ def siftfv_library(reference_videos: dict[str, Path], tmp_path_factory: pytest.T
                    ) -> Path:
     """ref_a and ref_c indexed with sift-fv-bin, its vocabulary learned from them."""
     folder = tmp_path_factory.mktemp("siftfv") / "lib"
-    with Library.create(folder, DEFAULT_SETTINGS.with_changes(descriptor="sift-fv-bin")) as lib:
+    with Library.create(folder, DEFAULT_LIBRARY.with_changes(descriptor="sift-fv-bin")) as lib:
         assert lib.manifest.descriptor_version.endswith("/untrained")
         lib.add([reference_videos["ref_a"], reference_videos["ref_c"]])
     return folder
@@ -96,7 +97,7 @@ def test_vocabulary_is_learned_saved_and_checked(siftfv_library: Path, tmp_path:
         assert version.startswith("sift-fv-bin/1/") and not version.endswith("untrained")
         assert (siftfv_library / STATE_FILE).is_file()
         assert lib.descriptor.ready and lib.descriptor.version == version
-        assert lib.manifest.metric == "hamming" and lib.index.binary
+        assert lib.manifest.metric == "hamming" and lib.store.index.binary
     # another vocabulary in place of the saved one is refused, naming the fix
     copy = tmp_path / "lib"
     shutil.copytree(siftfv_library, copy)
@@ -115,7 +116,7 @@ def test_vocabulary_library_finds_the_copy(siftfv_library: Path,
     with Library.open(siftfv_library) as lib:
         # binarised Fisher vectors score copies 0.2-0.4 (sscd: 0.5-0.9), so this backend needs
         # its own hit floor and threshold (`vidtrace bench --backends` calibrates both)
-        s = lib.settings.with_changes(hit_floor=0.1, match_threshold=0.2)
+        s = lib.query_defaults.with_changes(hit_floor=0.1, match_threshold=0.2)
         matches = lib.query(media_dir / scaled_bordered_copy.query, settings=s)
         assert lib.query(unrelated_query, settings=s) == []
     (t,) = scaled_bordered_copy.segments
@@ -130,7 +131,7 @@ def test_interrupted_first_add_learns_again(reference_videos: dict[str, Path],
     """A crash after the vocabulary was saved but before the manifest named it leaves a state
     file the manifest does not know; with no reference in the catalog yet, it is discarded."""
     folder = tmp_path / "lib"
-    settings = DEFAULT_SETTINGS.with_changes(descriptor="sift-fv")
+    settings = DEFAULT_LIBRARY.with_changes(descriptor="sift-fv")
     with Library.create(folder, settings) as lib:
 
         def crash(self: object, folder: Path) -> None:
@@ -143,7 +144,8 @@ def test_interrupted_first_add_learns_again(reference_videos: dict[str, Path],
     assert (folder / STATE_FILE).is_file()
     with Library.open(folder) as lib:
         assert lib.manifest.descriptor_version.endswith("/untrained")
-        assert not lib.descriptor.ready and not (folder / STATE_FILE).exists()
+        # reading never writes: the stale state stays until the next add learns a new one
+        assert not lib.descriptor.ready and (folder / STATE_FILE).is_file()
         results = lib.add([reference_videos["ref_c"]])
         assert [r.video_id for r in results] == ["ref_c"]
         assert lib.descriptor.ready and (folder / STATE_FILE).is_file()

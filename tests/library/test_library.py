@@ -11,7 +11,7 @@ from tests.conftest import CLIPS
 from vidtrace.api import Library
 from vidtrace.errors import LibraryError, VideoError
 from vidtrace.library.index import FrameIndex
-from vidtrace.settings import DEFAULT_SETTINGS
+from vidtrace.settings import DEFAULT_LIBRARY
 from vidtrace.types import QueryTruth
 
 REFS = [CLIPS / "big_buck_bunny_0-30s.webm", CLIPS / "mdn_flower.mp4",
@@ -35,7 +35,8 @@ def library_copy(clip_library: Path, tmp_path: Path) -> Path:
 
 def state(folder: Path) -> tuple[list[tuple[str, str, int]], int]:
     with Library.open(folder) as lib:
-        return [(v.video_id, v.content_hash, v.n_frames) for v in lib.videos()], lib.index.ntotal
+        videos = [(v.video_id, v.content_hash, v.n_frames) for v in lib.videos()]
+        return videos, lib.store.index.ntotal
 
 
 def test_round_trip_add_reopen_query_remove(library_copy: Path) -> None:
@@ -50,7 +51,7 @@ def test_round_trip_add_reopen_query_remove(library_copy: Path) -> None:
         lib.remove("mdn_friday_1940")
     with Library.open(library_copy) as lib:
         assert [v.video_id for v in lib.videos()] == ["big_buck_bunny_0-30s", "mdn_flower"]
-        assert lib.index.ntotal == 35
+        assert lib.store.index.ntotal == 35
         assert lib.query(CLIPS / "mdn_friday_1940.mp4") == []
 
 
@@ -98,7 +99,7 @@ def test_crash_while_describing_keeps_previous_library(library_copy: Path,
 
 def test_crash_before_index_write_is_repaired_on_open(library_copy: Path,
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
-    def crash(self: object, folder: Path, generation: int) -> None:
+    def crash(self: object, folder: Path, generation: int) -> str:
         raise KeyboardInterrupt
 
     monkeypatch.setattr(FrameIndex, "save", crash)
@@ -107,7 +108,7 @@ def test_crash_before_index_write_is_repaired_on_open(library_copy: Path,
     monkeypatch.undo()
     # the catalog committed the video; the stale index file is detected and rebuilt
     with Library.open(library_copy) as lib:
-        assert lib.index.ntotal == 42 + 3
+        assert lib.store.index.ntotal == 42 + 3
         (m,) = lib.query(CLIPS / "mdn_stream_of_water.webm")
         assert m.ref_id == "mdn_stream_of_water"
 
@@ -154,14 +155,14 @@ def test_library_switches_to_ivfpq_as_it_grows(reference_videos: dict[str, Path]
     monkeypatch.setattr(index_module, "IVF_MIN_FRAMES", 300)
     monkeypatch.setattr(index_module, "IVF_MIN_TRAIN", 256)
     folder = tmp_path / "lib"
-    with Library.create(folder, DEFAULT_SETTINGS.with_changes(index_fps=4.0)) as lib:
+    with Library.create(folder, DEFAULT_LIBRARY.with_changes(index_fps=4.0)) as lib:
         lib.add([reference_videos["ref_a"]])
-        assert lib.index.kind == "flat" and lib.index.ntotal < 300
+        assert lib.store.index.kind == "flat" and lib.store.index.ntotal < 300
         lib.add([reference_videos["ref_b"], reference_videos["ref_c"]])
-        assert lib.index.kind == "ivfpq" and lib.index.ntotal == sum(
+        assert lib.store.index.kind == "ivfpq" and lib.store.index.ntotal == sum(
             v.n_frames for v in lib.videos())
     with Library.open(folder) as lib:
-        assert lib.index.kind == "ivfpq"  # the saved file, not a rebuild
+        assert lib.store.index.kind == "ivfpq"  # the saved file, not a rebuild
         matches = lib.query(media_dir / scaled_bordered_copy.query)
         assert matches and matches[0].ref_id == "ref_a"
         m = matches[0]
@@ -169,7 +170,7 @@ def test_library_switches_to_ivfpq_as_it_grows(reference_videos: dict[str, Path]
         assert abs(m.ref_end - 40.0) < 2.5
         lib.remove("ref_b")
     with Library.open(folder) as lib:
-        assert lib.index.kind == "ivfpq" and lib.index.ntotal == sum(
+        assert lib.store.index.kind == "ivfpq" and lib.store.index.ntotal == sum(
             v.n_frames for v in lib.videos())
         assert lib.query(media_dir / scaled_bordered_copy.query)[0].ref_id == "ref_a"
 
@@ -195,9 +196,9 @@ def test_parallel_add_matches_serial_add(clip_library: Path, tmp_path: Path,
         assert [(v.video_id, v.content_hash, v.n_frames) for v in pv] == [
             (v.video_id, v.content_hash, v.n_frames) for v in sv]
         for a, b in zip(pv, sv, strict=True):
-            ta, va = par.catalog.frames(a.rowid)
-            tb, vb = ser.catalog.frames(b.rowid)
+            ta, va = par.store.frames(a.key)
+            tb, vb = ser.store.frames(b.key)
             assert np.array_equal(ta, tb) and np.abs(va - vb).max() < 2e-2
-        assert par.index.ntotal == ser.index.ntotal
+        assert par.store.index.ntotal == ser.store.index.ntotal
         (m,) = par.query(CLIPS / "mdn_friday_1940.mp4")
         assert m.ref_id == "mdn_friday_1940"

@@ -6,10 +6,23 @@ import numpy as np
 import pytest
 
 from vidtrace.errors import ConfigError
-from vidtrace.retrieve import FrameHits, matching_weight, rank, rerank_geometric
+from vidtrace.retrieve import RankInput, matching_weight, ranker, rerank_geometric
 from vidtrace.retrieve.rerank import strongest_pairs
+from vidtrace.types import FrameHits
 
 FLOOR = 0.3
+
+
+def rank(method: str, hits: FrameHits, n_query_frames: int, floor: float, top: int
+         ) -> list[tuple[int, float]]:
+    """(key, score) of the candidates of the stage-1 strategy `method` (with pixels that are
+    never there, for orb-rerank)."""
+    def no_frames(key: int | None, times: Sequence[float]) -> list[np.ndarray | None]:
+        return [None] * len(times)
+
+    found = ranker(method, floor, top, 3, lambda key: np.arange(100.0)).rank(
+        RankInput(hits, np.arange(n_query_frames) / 2.0, no_frames))
+    return [(c.ref_key, c.score) for c in found]
 
 
 def hits_of(rows: Sequence[tuple[int, int, int, float]]) -> FrameHits:
@@ -125,3 +138,10 @@ def test_geometric_rerank_reorders_checked_candidates_only() -> None:
 def test_unknown_method_is_a_config_error() -> None:
     with pytest.raises(ConfigError, match="stage-1"):
         rank("nope", hits_of([]), 1, FLOOR, 1)
+
+
+def test_orb_rerank_without_pixels_refuses_instead_of_voting() -> None:
+    hits = hits_of(copy_hits(1, 0, 10, 0, 0.8))
+    orb = ranker("orb-rerank", FLOOR, 3, 3, lambda key: np.arange(100.0))
+    with pytest.raises(ConfigError, match=r"orb-rerank.*needs the query's video file"):
+        orb.rank(RankInput(hits, np.arange(10) / 2.0))

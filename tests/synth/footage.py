@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from vidtrace.video.decode import decode_frames
+from tests.media import decode_frames
 
 DATA = Path(os.environ.get("VIDTRACE_TEST_DATA", Path(__file__).resolve().parents[3] / "shared"
                            / "data"))

@@ -11,9 +11,10 @@ import pytest
 from vidtrace.errors import ConfigError
 from vidtrace.groundtruth import read_ground_truth
 from vidtrace.synth import BenchmarkSpec, build_benchmark, edit_from_json
-from vidtrace.synth.benchmark import VIDEO_SUFFIXES, assign_roles, list_files
+from vidtrace.synth.benchmark import assign_roles
 from vidtrace.synth.videoio import source_info
 from vidtrace.types import QueryTruth
+from vidtrace.video.files import VIDEO_SUFFIXES, list_files
 
 from .footage import DATA, data_file, decode_all
 

@@ -23,7 +23,7 @@ from vidtrace.synth import (
     render_copy,
 )
 from vidtrace.types import CopySegment
-from vidtrace.video.decode import probe
+from vidtrace.video import probe
 
 from .footage import decode_all, frame_at, mse
 

@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 
 from tests.conftest import CLIPS
+from tests.media import decode_frames
 from vidtrace.synth import Border, Canvas
-from vidtrace.video import decode_frames
 from vidtrace.video.borders import content_box, prepare_frame
 
 

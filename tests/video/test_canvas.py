@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 
 from tests.conftest import CLIPS, shared_video
+from tests.media import decode_frames
 from vidtrace.synth import CopyPiece, compose_query
 from vidtrace.synth.geometry import Canvas, CanvasFill
 from vidtrace.video.canvas import detect_canvas
-from vidtrace.video.decode import decode_frames
 
 
 def _frames(path: Path, seconds: float = 10.0) -> list[np.ndarray]:

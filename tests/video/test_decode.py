@@ -7,8 +7,9 @@ import numpy as np
 import pytest
 
 from tests.conftest import CLIPS, remux_with_offset
+from tests.media import decode_frames
 from vidtrace.errors import VideoError
-from vidtrace.video import decode_frames, probe
+from vidtrace.video import probe
 from vidtrace.video.decode import output_size
 
 HIGHWAY = CLIPS / "udacity_highway_lanes.mp4"

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from tests.conftest import CLIPS, shared_video
+from tests.media import decode_frames
 from vidtrace.synth import (
     Border,
     Canvas,
@@ -26,7 +27,7 @@ from vidtrace.synth import (
     compose_query,
 )
 from vidtrace.synth.geometry import fit_inside
-from vidtrace.video import decode_frames, probe
+from vidtrace.video import probe
 from vidtrace.video.pip import (
     Inset,
     InsetWindow,

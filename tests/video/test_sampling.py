@@ -13,9 +13,10 @@ import numpy as np
 import pytest
 
 from tests.conftest import CLIPS, remux_with_offset
+from tests.media import decode_frames
 from vidtrace.errors import ConfigError, VideoError
-from vidtrace.settings import SAMPLING_MODES
-from vidtrace.video.decode import decode_frames, iter_frames
+from vidtrace.settings import Sampling
+from vidtrace.video.decode import iter_frames
 from vidtrace.video.sampling import SCENE_MAX_GAP, SCENE_MIN_GAP
 from vidtrace.video.seek import frames_at
 
@@ -98,7 +99,7 @@ def _mse(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def test_modes_are_exported() -> None:
-    assert SAMPLING_MODES == ("fixed", "keyframes", "scene")
+    assert [m.value for m in Sampling] == ["fixed", "keyframes", "scene"]
 
 
 def test_keyframes_of_a_known_gop(media: dict[str, Path]) -> None:
@@ -191,8 +192,10 @@ def test_scene_gaps_scale_with_the_rate(media: dict[str, Path]) -> None:
     [
         ("dense", 1.0, "unknown sampling mode 'dense'; choose one of fixed, keyframes, scene"),
         ("scene", None, "scene sampling needs a rate"),
-        ("keyframes", 0.0, "fps=0.0 must be positive"),
-        ("scene", -1.0, "fps=-1.0 must be positive"),
+        ("keyframes", 0.0, "fps=0.0 must be a positive finite rate"),
+        ("scene", -1.0, "fps=-1.0 must be a positive finite rate"),
+        ("fixed", float("inf"), "fps=inf must be a positive finite rate"),
+        ("fixed", float("nan"), "fps=nan must be a positive finite rate"),
     ],
 )
 def test_bad_settings_raise_config_error_at_the_call(sampling: str, fps: float | None,

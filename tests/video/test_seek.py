@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 from tests.conftest import CLIPS, remux_with_offset
+from tests.media import decode_frames
 from vidtrace.errors import VideoError
 from vidtrace.video import seek
-from vidtrace.video.decode import decode_frames
 from vidtrace.video.seek import frames_at, iter_window
 
 BUNNY = CLIPS / "big_buck_bunny_0-30s.webm"

@@ -19,12 +19,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from vidtrace.align.refine import line_similarity, refine_ends, refine_line
-from vidtrace.settings import DEFAULT_SETTINGS, Settings
+from vidtrace.settings import DEFAULT_QUERY, QuerySettings
 
 
 @dataclass(frozen=True)
 class AlignParams:
-    """Alignment settings; defaults come from vidtrace.settings.Settings (see its docstring).
+    """Alignment settings; defaults come from vidtrace.settings.QuerySettings (its docstring).
 
     query_period_s / ref_period_s: the sampling periods of query and reference frames; top: how
     many reference frames per query frame become hits; max_segments: per reference."""
@@ -32,18 +32,19 @@ class AlignParams:
     query_period_s: float
     ref_period_s: float
     top: int = 5
-    floor: float = DEFAULT_SETTINGS.hit_floor
-    max_gap_s: float = DEFAULT_SETTINGS.max_gap_s
-    min_speed: float = DEFAULT_SETTINGS.min_speed
-    max_speed: float = DEFAULT_SETTINGS.max_speed
-    min_hits: int = DEFAULT_SETTINGS.min_hits
-    threshold: float = DEFAULT_SETTINGS.match_threshold
+    floor: float = DEFAULT_QUERY.hit_floor
+    max_gap_s: float = DEFAULT_QUERY.max_gap_s
+    min_speed: float = DEFAULT_QUERY.min_speed
+    max_speed: float = DEFAULT_QUERY.max_speed
+    min_hits: int = DEFAULT_QUERY.min_hits
+    threshold: float = DEFAULT_QUERY.match_threshold
     max_segments: int = 8
     split_gap_s: float = 1.5
 
     @classmethod
-    def from_settings(cls, s: Settings) -> "AlignParams":
-        return cls(query_period_s=1.0 / s.query_fps, ref_period_s=1.0 / s.index_fps,
+    def from_settings(cls, s: QuerySettings, index_fps: float) -> "AlignParams":
+        """The parameters of query settings `s` against references sampled at `index_fps`."""
+        return cls(query_period_s=1.0 / s.query_fps, ref_period_s=1.0 / index_fps,
                    floor=s.hit_floor, max_gap_s=s.max_gap_s, min_speed=s.min_speed,
                    max_speed=s.max_speed, min_hits=s.min_hits, threshold=s.match_threshold)
 

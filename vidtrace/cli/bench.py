@@ -1,6 +1,6 @@
 """`vidtrace bench` and `vidtrace eval`: measure the detector on a benchmark built from real
 footage, and score a predictions file against ground truth. Parsing only; the work is done by
-`vidtrace.evaluate.bench` and `vidtrace.evaluate.report`."""
+`vidtrace.bench` and `vidtrace.evaluate.report`."""
 
 import json
 import shlex
@@ -14,8 +14,8 @@ import typer
 from vidtrace.cli.console import out, stage_bars, user_errors
 
 if TYPE_CHECKING:
-    from vidtrace.evaluate.bench import BenchPlan
-    from vidtrace.settings import Settings
+    from vidtrace.bench.default import BenchPlan
+    from vidtrace.settings import RunSettings
 
 
 def bench(
@@ -60,13 +60,8 @@ def bench(
 ) -> None:
     """Build (or reuse) a benchmark from real footage, index and query it, report accuracy and
     speed."""
-    from vidtrace.evaluate.bench import (
-        BenchPlan,
-        default_report,
-        format_bench,
-        run_bench,
-        write_report,
-    )
+    from vidtrace.bench.default import BenchPlan, format_bench, run_bench
+    from vidtrace.bench.provenance import default_report, write_report
 
     plan = BenchPlan.quick() if quick else BenchPlan.default()
     if speed:
@@ -93,41 +88,21 @@ def bench(
     out.print(f"report -> {path}; predictions -> {pred_path}", markup=False)
 
 
-def parse_settings(items: list[str]) -> "Settings":
-    """DEFAULT_SETTINGS with KEY=VALUE changes (values typed like the defaults)."""
-    from dataclasses import fields
+def parse_settings(items: list[str]) -> "RunSettings":
+    """The default settings with --set KEY=VALUE changes (vidtrace.settings)."""
+    from vidtrace.settings import DEFAULT_RUN, parse_assignments
 
-    from vidtrace.errors import ConfigError
-    from vidtrace.settings import DEFAULT_SETTINGS, Settings
-
-    known = sorted(f.name for f in fields(Settings))
-    changes: dict[str, object] = {}
-    for item in items:
-        key, sep, text = item.partition("=")
-        if not sep or key not in known:
-            raise ConfigError(f"--set {item!r}: give KEY=VALUE with KEY one of "
-                              f"{', '.join(known)}")
-        current = getattr(DEFAULT_SETTINGS, key)
-        try:
-            if isinstance(current, bool):
-                if text.lower() not in ("true", "false", "1", "0", "on", "off"):
-                    raise ValueError(text)
-                changes[key] = text.lower() in ("true", "1", "on")
-            else:
-                changes[key] = type(current)(text)
-        except ValueError as e:
-            raise ConfigError(f"--set {item!r}: {text!r} is not a valid "
-                              f"{type(current).__name__}") from e
-    return DEFAULT_SETTINGS.with_changes(**changes)
+    return DEFAULT_RUN.with_changes(**parse_assignments(items))
 
 
 def _ablation(plan: "BenchPlan", seed: int, calibration_seed: int, sources: Path | None,
               photos: Path | None, no_photos: bool, report: Path | None, cache: Path | None,
               backends: bool, configs: list[str], set_: list[str]) -> None:
     """`--ablation`, or `--backends` with `configs` (default: the standard set)."""
-    from vidtrace.evaluate.ablation import format_ablation, write_json
-    from vidtrace.evaluate.backends import DEFAULT_CONFIGS, Config, format_backends
-    from vidtrace.evaluate.bench import default_report, run_ablation_bench
+    from vidtrace.bench.ablation import format_ablation
+    from vidtrace.bench.backends import DEFAULT_CONFIGS, Config, format_backends
+    from vidtrace.bench.default import run_ablation_bench
+    from vidtrace.bench.provenance import default_report, write_report
 
     with user_errors():
         rows = [Config.parse(c) for c in configs] or list(DEFAULT_CONFIGS)
@@ -140,15 +115,15 @@ def _ablation(plan: "BenchPlan", seed: int, calibration_seed: int, sources: Path
                                      sources=sources, photos=photos, no_photos=no_photos,
                                      cache=cache, command=command, progress=tick,
                                      settings=settings, backends=rows if backends else None)
-        write_json(doc, path)
+        write_report(doc, path)
     out.print((format_backends if backends else format_ablation)(doc), markup=False)
     out.print(f"report -> {path}", markup=False)
 
 
 def _speed(sources: Path | None, report: Path | None, cache: Path | None, set_: list[str]
            ) -> None:
-    """`--speed`: `vidtrace.evaluate.speed` with the report's provenance."""
-    from vidtrace.evaluate.speed import format_speed, run_speed
+    """`--speed`: `vidtrace.bench.speed` with the report's provenance."""
+    from vidtrace.bench.speed import format_speed, run_speed
 
     with user_errors():
         settings = parse_settings(set_)
@@ -158,8 +133,8 @@ def _speed(sources: Path | None, report: Path | None, cache: Path | None, set_: 
 
 
 def _learned(sources: Path | None, report: Path | None, cache: Path | None) -> None:
-    """`--learned`: `vidtrace.evaluate.learned` with the report's provenance (needs torch)."""
-    from vidtrace.evaluate.learned import format_learned, run_learned
+    """`--learned`: `vidtrace.bench.learned` with the report's provenance (needs torch)."""
+    from vidtrace.bench.learned import format_learned, run_learned
     from vidtrace.learn.train import need_torch
 
     with user_errors():
@@ -177,13 +152,13 @@ def _standalone_report(
     """Run a report that needs no built benchmark (`--speed`, `--learned`): `run(sources,
     cache, progress)` under stage bars, its doc written after the provenance head (format
     `report_format`, version 1) to `report` or benchmarks/NAME.json, then printed."""
-    from vidtrace.evaluate.ablation import write_json
-    from vidtrace.evaluate.bench import (
+    from vidtrace.bench.provenance import (
         default_cache,
         default_report,
         default_sources,
         git_commit,
         provenance,
+        write_report,
     )
 
     with user_errors():
@@ -192,7 +167,7 @@ def _standalone_report(
         head = {**provenance(report_format, 1, name, command, git_commit()), **(extra_head or {})}
         with stage_bars() as tick:
             doc = run(sources or default_sources(), cache or default_cache(), tick)
-        write_json({**head, **doc}, path)
+        write_report({**head, **doc}, path)
     out.print(format_doc(doc), markup=False)
     out.print(f"report -> {path}", markup=False)
 

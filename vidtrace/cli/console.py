@@ -18,16 +18,11 @@ from rich.progress import (
 )
 
 from vidtrace.errors import VidtraceError
+from vidtrace.video.files import expand_video_paths
 
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 # stdout never uses markup: it prints file names, ids and paths, where "[...]" is text
 out = Console(highlight=False, soft_wrap=True, markup=False)
-
-VIDEO_SUFFIXES = frozenset({
-    ".mp4", ".m4v", ".mov", ".mkv", ".webm", ".avi", ".ogv", ".ogg", ".mpg", ".mpeg", ".ts",
-    ".mts", ".m2ts", ".flv", ".wmv", ".3gp", ".y4m",
-})
-
 
 def print_error(message: str) -> None:
     """Print `error: message` on one line, the message verbatim (a "[...]" in a file name or
@@ -53,16 +48,8 @@ def user_errors() -> Iterator[None]:
 
 
 def expand_paths(paths: list[Path]) -> list[Path]:
-    """Files as given; folders replaced by the video files below them (sorted). A missing path
-    is kept so the caller reports it as an error for that file."""
-    found: list[Path] = []
-    for p in paths:
-        if p.is_dir():
-            found.extend(sorted(f for f in p.rglob("*")
-                                if f.is_file() and f.suffix.lower() in VIDEO_SUFFIXES))
-        else:
-            found.append(p)
-    return found
+    """Files as given, folders replaced by the video files below them (video/files.py)."""
+    return expand_video_paths(paths)
 
 
 def progress_bar() -> Progress:

@@ -1,6 +1,7 @@
 """`vidtrace` commands: index, query, info, remove (and the synth/eval/bench/train groups)."""
 
 import json
+import math
 import time
 from pathlib import Path
 from typing import Annotated
@@ -9,6 +10,7 @@ import typer
 from rich.progress import Progress, TaskID
 
 from vidtrace.cli.console import (
+    err,
     expand_paths,
     fail,
     out,
@@ -16,10 +18,16 @@ from vidtrace.cli.console import (
     progress_bar,
     user_errors,
 )
-from vidtrace.errors import ConfigError, VidtraceError
-from vidtrace.settings import DEFAULT_SETTINGS, Settings
-
-FINE_DEFAULT_FPS = 5.0  # --fine decode on a library built without a fine rate
+from vidtrace.errors import VidtraceError
+from vidtrace.settings import (
+    DEFAULT_LIBRARY,
+    DEFAULT_QUERY,
+    FineMode,
+    IndexType,
+    Sampling,
+    Stage1,
+    Stage2,
+)
 
 app = typer.Typer(
     add_completion=False,
@@ -28,6 +36,9 @@ app = typer.Typer(
 )
 
 LibArg = Annotated[Path, typer.Argument(help="Library folder.")]
+WaitOpt = Annotated[float, typer.Option(
+    help="Seconds to wait for another process writing to the library (0: fail at once).",
+    min=0.0)]
 
 
 @app.command()
@@ -38,26 +49,28 @@ def index(
                                                  "default: the file name without suffix.")] = None,
     descriptor: Annotated[str | None, typer.Option(
         help="Descriptor backend of a new library: a name, a fusion such as sscd+pdq, or a "
-        f"trained head learned:HEAD.npz \\[default: {DEFAULT_SETTINGS.descriptor}]."
+        f"trained head learned:HEAD.npz \\[default: {DEFAULT_LIBRARY.descriptor}]."
     )] = None,
     fps: Annotated[float | None, typer.Option(
-        help=f"Frames per second sampled, new library \\[default: {DEFAULT_SETTINGS.index_fps}]."
+        help=f"Frames per second sampled, new library \\[default: {DEFAULT_LIBRARY.index_fps}]."
     )] = None,
     fine_fps: Annotated[float | None, typer.Option(
         help="Also store frames at this finer rate for stage 2's refinement, new library "
-        "(0: none) \\[default: 0]."
+        f"(0: none) \\[default: {DEFAULT_LIBRARY.fine_fps:g}]."
     )] = None,
-    sampling: Annotated[str | None, typer.Option(
+    sampling: Annotated[Sampling | None, typer.Option(
         help="Which frames to describe, new library: fixed (every 1/fps s), keyframes (key "
-        "frames only, at most fps per second) or scene (on content change) \\[default: fixed]."
+        "frames only, at most fps per second) or scene (on content change) "
+        f"\\[default: {DEFAULT_LIBRARY.index_sampling}]."
     )] = None,
+    wait: WaitOpt = 0.0,
     jobs: Annotated[int, typer.Option(
         help="Describe this many files at once, in worker processes sharing the threads.",
         min=1)] = 1,
-    index_type: Annotated[str | None, typer.Option(
+    index_type: Annotated[IndexType | None, typer.Option(
         help="Search index, new library: flat (exact), ivfpq (compressed, approximate, for "
         "millions of frames) or auto (flat up to 50,000 frames, ivfpq from there; docs/speed.md) "
-        "\\[default: auto]."
+        f"\\[default: {DEFAULT_LIBRARY.index_type}]."
     )] = None,
 ) -> None:
     """Add reference videos to a library (created if missing). Re-adding a file is a no-op."""
@@ -84,8 +97,8 @@ def index(
                                      ("fine_fps", fine_fps), ("index_sampling", sampling),
                                      ("index_type", index_type))
                    if v is not None}
-        lib = Library.open_or_create(library, DEFAULT_SETTINGS.with_changes(**changes))
-        lib.check_settings(**changes)
+        lib = Library.open_or_create(library, DEFAULT_LIBRARY.with_changes(**changes))
+        lib.settings.refuse_changes(changes, str(library))
         with progress_bar() as bar:
             task = bar.add_task("videos", total=len(files), rate="")
             seen: list[Path] = []
@@ -105,7 +118,8 @@ def index(
                     bar.update(task, rate=f"{speed:.1f}x real time")
                 return tick
 
-            results = lib.add(files, [video_id] * len(files), on_error=report,
+            results = lib.add(files, [video_id] * len(files), on_error=report, wait=wait,
+                              on_wait=lambda message: err.print(message, markup=False),
                               progress=per_file, jobs=jobs)
         lib.close()
     elapsed = time.perf_counter() - start
@@ -124,14 +138,15 @@ def query(
     paths: Annotated[list[Path], typer.Argument(help="Query video files or folders.")],
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per query per line.")
                        ] = False,
-    stage1: Annotated[str | None, typer.Option(
-        help="Candidate ranking: vote, bipartite or orb-rerank \\[default: the library's].")
-    ] = None,
-    stage2: Annotated[str | None, typer.Option(
-        help="Alignment: lis, interp or hough \\[default: the library's].")] = None,
+    stage1: Annotated[Stage1 | None, typer.Option(
+        help="Candidate ranking: vote, bipartite or orb-rerank \\[default: the library's, "
+        f"{DEFAULT_QUERY.stage1}].")] = None,
+    stage2: Annotated[Stage2 | None, typer.Option(
+        help="Alignment: lis, interp or hough \\[default: the library's, "
+        f"{DEFAULT_QUERY.stage2}].")] = None,
     threshold: Annotated[float | None, typer.Option(
         help="Lowest score reported \\[default: the library's calibrated one].")] = None,
-    fine: Annotated[str | None, typer.Option(
+    fine: Annotated[FineMode | None, typer.Option(
         help="Refine segments at the fine rate from rows stored in the library (library), "
         "from the reference files (decode), or not (off) \\[default: the library's].")] = None,
     pip_view: Annotated[bool | None, typer.Option(
@@ -140,12 +155,12 @@ def query(
     mirror_view: Annotated[bool | None, typer.Option(
         "--mirror-view/--no-mirror-view", help="Also describe every frame flipped left to "
         "right, for mirrored copies (docs/views.md) \\[default: the library's, off].")] = None,
-    sampling: Annotated[str | None, typer.Option(
+    sampling: Annotated[Sampling | None, typer.Option(
         help="Which query frames to describe: fixed, keyframes or scene \\[default: the "
-        "library's, fixed].")] = None,
+        f"library's, {DEFAULT_QUERY.query_sampling}].")] = None,
     nprobe: Annotated[int | None, typer.Option(
         help="Inverted lists an ivfpq index searches: more finds more, slower \\[default: the "
-        "library's, 64].")] = None,
+        f"library's, {DEFAULT_QUERY.nprobe}].")] = None,
 ) -> None:
     """Find the copied segments of each query video."""
     from vidtrace.api import Library
@@ -156,12 +171,12 @@ def query(
     errors = 0
     with user_errors():
         lib = Library.open(library)
-        settings = _query_changes(lib.settings, stage1, stage2, threshold, fine)
-        views = {k: v for k, v in (("pip_view", pip_view), ("mirror_view", mirror_view),
-                                   ("query_sampling", sampling), ("nprobe", nprobe))
-                 if v is not None}
-        settings = settings.with_changes(**views)
-        settings = lib.query_settings(settings)
+        changes = {k: v for k, v in (
+            ("stage1", stage1), ("stage2", stage2), ("match_threshold", threshold),
+            ("fine", fine), ("pip_view", pip_view), ("mirror_view", mirror_view),
+            ("query_sampling", sampling), ("nprobe", nprobe)) if v is not None}
+        settings = lib.query_defaults.with_changes(**changes)
+        lib.sources(settings, None)  # a fine mode the library cannot serve fails here, once
         lib.descriptor  # noqa: B018 - load the model once, up front, so errors show early
         for f in files:
             try:
@@ -171,7 +186,7 @@ def query(
                     def tick(seconds: float, bar: Progress = bar, task: TaskID = task) -> None:
                         bar.update(task, rate=f"{seconds:.0f} s")
 
-                    matches = lib.query(f, progress=tick, settings=settings)
+                    matches = lib.query(f, settings, progress=tick)
             except VidtraceError as e:
                 errors += 1
                 if as_json:
@@ -187,29 +202,6 @@ def query(
         lib.close()
     if errors:
         raise typer.Exit(1)
-
-
-def _query_changes(stored: Settings, stage1: str | None, stage2: str | None,
-                   threshold: float | None, fine: str | None) -> Settings:
-    """The library's settings with the query options given on the command line."""
-    from vidtrace.align import STAGE2_METHODS
-    from vidtrace.retrieve import STAGE1_METHODS
-
-    if stage1 is not None and stage1 not in STAGE1_METHODS:
-        raise ConfigError(f"--stage1 must be one of {', '.join(STAGE1_METHODS)}, not {stage1!r}")
-    if stage2 is not None and stage2 not in STAGE2_METHODS:
-        raise ConfigError(f"--stage2 must be one of {', '.join(STAGE2_METHODS)}, not {stage2!r}")
-    changes: dict[str, object] = {k: v for k, v in (
-        ("stage1", stage1), ("stage2", stage2), ("match_threshold", threshold)) if v is not None}
-    if fine == "off":
-        changes["fine_fps"] = 0.0
-    elif fine in ("library", "decode"):
-        changes["fine_source"] = fine
-        if stored.fine_fps == 0:
-            changes["fine_fps"] = FINE_DEFAULT_FPS
-    elif fine is not None:
-        raise ConfigError(f"--fine must be library, decode or off, not {fine!r}")
-    return stored.with_changes(**changes)
 
 
 @app.command()
@@ -230,20 +222,19 @@ def calibrate(
     with user_errors():
         truth = read_ground_truth(ground_truth)
         lib = Library.open(library)
-        s = lib.settings.with_changes(match_threshold=float("-inf"))
         predictions: dict[str, list[Match] | None] = {}
         with progress_bar() as bar:
             task = bar.add_task("queries", total=len(truth), rate="")
             for q in truth:
                 try:
                     predictions[Path(q.query).name] = lib.query(ground_truth.parent / q.query,
-                                                                settings=s)
+                                                                threshold=-math.inf)
                 except VidtraceError as e:
                     print_error(str(e))
                     predictions[Path(q.query).name] = None
                 bar.advance(task)
         c = calibrate_threshold(truth, predictions, max_fpr=max_fpr)
-        old = lib.settings.match_threshold
+        old = lib.query_defaults.match_threshold
         lib.store_query_settings(match_threshold=c.threshold)
         lib.close()
     out.print(f"threshold {old:.2f} -> {c.threshold:.2f} (F1@3s {c.f1:.3f}, negative FPR "
@@ -291,13 +282,14 @@ def info(
 def remove(
     library: LibArg,
     video_id: Annotated[str, typer.Argument(help="Reference id to remove.")],
+    wait: WaitOpt = 0.0,
 ) -> None:
     """Remove one reference video from a library."""
     from vidtrace.api import Library
 
     with user_errors():
         lib = Library.open(library)
-        rec = lib.remove(video_id)
+        rec = lib.remove(video_id, wait)
         lib.close()
     out.print(f"removed {rec.video_id} ({rec.duration:.1f} s, {rec.path})")
 

@@ -9,8 +9,7 @@ import typer
 from rich.markup import escape
 
 from vidtrace.cli.console import err, expand_paths, fail, out, stage_bars, user_errors
-
-PHOTO_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".webp", ".bmp"})
+from vidtrace.video.files import PHOTO_SUFFIXES, list_files
 
 
 class Part(StrEnum):
@@ -48,7 +47,7 @@ def train(
 ) -> None:
     """Train the learned head (docs/learned.md) on pairs made from FOLDER by the transformation
     engine, save it, and score frame retrieval on held-back pairs."""
-    from vidtrace.learn.head import HeadConfig
+    from vidtrace.descriptors.head import HeadConfig
     from vidtrace.learn.pairs import PairSet, PairSpec, make_pairs, split_footage
     from vidtrace.learn.train import TrainConfig, evaluate_frames, need_torch, train_head
 
@@ -67,8 +66,7 @@ def train(
                 files = split_footage(files)[0]
             if len(files) < 2:
                 raise fail(f"{folder}: needs at least two video files in the {part} part")
-            pictures = sorted(f for f in photos.rglob("*") if f.suffix.lower()
-                              in PHOTO_SUFFIXES) if photos is not None else []
+            pictures = list_files(photos, PHOTO_SUFFIXES) if photos is not None else []
             with stage_bars() as tick:
                 data = make_pairs(files, PairSpec(n_pairs=pairs, seed=seed),
                                   photos=pictures, backbone=backbone, progress=tick,

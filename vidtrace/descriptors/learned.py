@@ -4,7 +4,7 @@ The head file names its backbone (`HeadConfig.backbone`, e.g. "sscd"); frames ar
 the backbone and its vectors mapped by `Head.apply`, numpy only (torch is never imported). The
 version joins the backbone's version and the head's digest, so a library built with one head
 refuses another, and a head trained on another version of the backbone is refused outright.
-The head module lives in the learn stage (vidtrace/learn/head.py) beside the code that trains it.
+The head itself is descriptors/head.py; learn/ trains it.
 """
 
 from collections.abc import Callable
@@ -34,7 +34,7 @@ class LearnedDescriptor(Descriptor):
 
     def __init__(self, spec: str, create: Callable[[str, int], Descriptor],
                  threads: int = 1) -> None:
-        from vidtrace.learn.head import Head
+        from vidtrace.descriptors.head import Head
 
         super().__init__(threads)
         self.spec = spec

@@ -3,9 +3,9 @@
 Metrics: the CCF BDCI 2019 competition F1 at a boundary tolerance (`competition`), top-k
 retrieval accuracy and the false-positive rate on negatives (`competition`), VCSL segment-level
 precision/recall/F1 (`segments`), the VSC 2022 matching-track segment micro AP (`vsc`), and the
-report that gathers them overall and per edit kind (`report`). Pure numpy; no video is decoded.
-The development benchmark runner (`vidtrace.evaluate.bench`, behind `vidtrace bench`) drives the
-whole pipeline and is imported on its own, so importing this package stays light.
+report that gathers them overall and per edit kind (`report`). Pure numpy; no video is decoded
+and nothing of the API is imported: the benchmark harness that drives the pipeline is its own
+room above it (`vidtrace.bench`).
 """
 
 from vidtrace.evaluate.competition import (

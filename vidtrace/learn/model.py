@@ -29,7 +29,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from vidtrace.learn.head import Head, HeadConfig
+from vidtrace.descriptors.head import Head, HeadConfig
 
 NCE_TEMPERATURE = 0.07
 BANK_SIZE = 2048

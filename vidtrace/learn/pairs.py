@@ -27,8 +27,8 @@ import numpy as np
 
 from vidtrace.descriptors import Descriptor, create_descriptor
 from vidtrace.errors import ConfigError, VidtraceError
-from vidtrace.library.manifest import write_atomic
-from vidtrace.settings import DEFAULT_SETTINGS, Metric, Settings
+from vidtrace.fsutil import write_atomic
+from vidtrace.settings import DEFAULT_RUN, Metric, RunSettings
 from vidtrace.synth import Edit, EditKind, EditPool, random_edit, random_panzoom, render_copy
 from vidtrace.synth.panzoom import render_panzoom
 from vidtrace.synth.videoio import source_info
@@ -176,15 +176,15 @@ class PairSpec:
 
 def make_pairs(
     files: Sequence[Path], spec: PairSpec = PairSpec(), *, photos: Sequence[Path] = (),
-    backbone: str | Descriptor = "sscd", settings: Settings = DEFAULT_SETTINGS,
+    backbone: str | Descriptor = "sscd", settings: RunSettings = DEFAULT_RUN,
     progress: Progress | None = None, on_error: OnError | None = None,
 ) -> PairSet:
     """Pairs from reference `files` (and pan/zoom footage made from up to MAX_PHOTOS `photos`),
     described by `backbone` (a name or a descriptor), frames prepared with `settings`
     (short_side, max_long_side, input_size, crop_borders, batch_size). Deterministic for
     `spec.seed`. Files that cannot be used are given to `on_error` and skipped."""
-    d = create_descriptor(backbone, settings.thread_count) if isinstance(backbone, str) \
-        else backbone
+    d = (create_descriptor(backbone, settings.resources.thread_count)
+         if isinstance(backbone, str) else backbone)
     name = backbone if isinstance(backbone, str) else d.name
     if d.trainable or d.metric != Metric.INNER_PRODUCT:
         raise ConfigError(f"backbone {name}: a head is trained on the inner-product vectors of "
@@ -261,7 +261,7 @@ def _chain(kind: EditKind, spec: PairSpec, rng: np.random.Generator, pool: EditP
 
 def _segment(source: tuple[Path, str, float], sources: list[tuple[Path, str, float]],
              kind: EditKind, spec: PairSpec, rng: np.random.Generator, index: int, work: Path,
-             d: Descriptor, settings: Settings) -> dict[str, Any] | None:
+             d: Descriptor, settings: RunSettings) -> dict[str, Any] | None:
     """Render one edited segment of `source` (pip backgrounds from the other `sources`) and
     describe its pairs; None when it gave no pair."""
     path, video_id, duration = source
@@ -270,7 +270,7 @@ def _segment(source: tuple[Path, str, float], sources: list[tuple[Path, str, flo
     pool = EditPool(backgrounds=[(p, s) for p, _, s in sources if p != path])
     edits = _chain(kind, spec, rng, pool)
     copy = work / f"copy-{index}.mp4"
-    s = settings
+    s, batch = settings.library, settings.resources.batch_size
     truth = render_copy(path, copy, start=start, end=start + length, edits=edits,
                         seed=int(rng.integers(1, 2**31)), short_side=spec.render_short_side)
     seg = truth.segments[0]
@@ -290,8 +290,8 @@ def _segment(source: tuple[Path, str, float], sources: list[tuple[Path, str, flo
     keep = [i for i, _ in found]
     frames = np.stack([prepare_frame(a, s.input_size, s.crop_borders) for _, a in found]
                       + [copy_frames[i] for i in keep])
-    vectors = np.concatenate([d.describe(frames[i:i + s.batch_size])
-                              for i in range(0, len(frames), s.batch_size)])
+    vectors = np.concatenate([d.describe(frames[i:i + batch])
+                              for i in range(0, len(frames), batch)])
     a, c = vectors[:len(keep)], vectors[len(keep):]
     content = a.any(axis=1) & c.any(axis=1)
     return {"anchors": a[content], "copies": c[content],

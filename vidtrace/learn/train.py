@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from vidtrace.descriptors.head import Head, HeadConfig
 from vidtrace.errors import ConfigError
-from vidtrace.learn.head import Head, HeadConfig
 from vidtrace.learn.pairs import PairSet
 
 if TYPE_CHECKING:

@@ -1,7 +1,12 @@
-"""Stage 3 of the pipeline: the reference library folder (manifest, catalog, faiss index)."""
+"""Stage 3 of the pipeline: the store, everything persistent about a reference library.
 
-from vidtrace.library.catalog import Catalog, VideoRecord
-from vidtrace.library.index import FrameIndex
+`store` defines the store protocol (what matching and the API may ask); `folder` is the embedded
+default backend (manifest, SQLite catalog, faiss index, write lock); `ingest` adds reference
+files to any store.
+"""
+
+from vidtrace.library.folder import FolderStore
 from vidtrace.library.manifest import FORMAT_VERSION, Manifest
+from vidtrace.library.store import ReadStore, Store
 
-__all__ = ["FORMAT_VERSION", "Catalog", "FrameIndex", "Manifest", "VideoRecord"]
+__all__ = ["FORMAT_VERSION", "FolderStore", "Manifest", "ReadStore", "Store"]

@@ -1,29 +1,41 @@
-"""The SQLite catalog: the library's source of truth.
+"""The SQLite catalog: the library's source of truth (stage 3, library).
 
 One row per reference video: its id, source path, content hash, duration, sampling rate,
 descriptor, and its frame rows as two blobs (times float64[T], vectors float16[T, d], or for a
-binary descriptor packed bits and a content flag, uint8[T, d / 8 + 1]). A library
-with a fine rate (`Settings.fine_fps`, stage 2 at a finer sampling) also keeps each video's
-fine-rate rows in `fine_frames`, written in the same transaction. Every change is one
-transaction that also bumps `generation`, so a crash leaves the previous state.
-The faiss index is a cache derived from these rows (see index.py).
+binary descriptor packed bits and a content flag, uint8[T, d / 8 + 1]), with a sha256 over both
+blobs that is checked whenever they are read. A library with a fine rate
+(`LibrarySettings.fine_fps`) also keeps each video's fine-rate rows in `fine_frames`, written
+in the same transaction, checksummed the same way. Every change is one transaction that also
+bumps `generation`, so a crash leaves the previous state. `meta` also holds the library's id
+(checked against the manifest) and what the last saved index file was (index.py).
+
+The catalog runs in WAL mode: readers see the last committed state while a writer works.
+Reading never writes: a library in a read-only folder is opened read-only (immutable when
+SQLite could not otherwise open it there). Every SQLite failure is a LibraryError that names
+the file and the fix.
 """
 
+import hashlib
+import os
 import sqlite3
-from dataclasses import dataclass
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import numpy as np
 
 from vidtrace.descriptors.base import bits_from_signs, has_content, signs_from_bits
 from vidtrace.errors import LibraryError
+from vidtrace.types import Reference
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 CATALOG_FILE = "catalog.sqlite"
+BUSY_TIMEOUT_S = 30.0  # a reader waits this long for a writer's commit (WAL: rarely at all)
 
 _SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS videos (
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE videos (
     rowid INTEGER PRIMARY KEY AUTOINCREMENT,
     video_id TEXT NOT NULL UNIQUE,
     path TEXT NOT NULL,
@@ -34,97 +46,176 @@ CREATE TABLE IF NOT EXISTS videos (
     n_frames INTEGER NOT NULL,
     added_at TEXT NOT NULL DEFAULT (datetime('now')),
     times BLOB NOT NULL,
-    vectors BLOB NOT NULL
+    vectors BLOB NOT NULL,
+    checksum TEXT NOT NULL
 );
-CREATE TABLE IF NOT EXISTS fine_frames (
+CREATE TABLE fine_frames (
     video_rowid INTEGER PRIMARY KEY REFERENCES videos(rowid) ON DELETE CASCADE,
     fps REAL NOT NULL,
     n_frames INTEGER NOT NULL,
     times BLOB NOT NULL,
-    vectors BLOB NOT NULL
+    vectors BLOB NOT NULL,
+    checksum TEXT NOT NULL
 );
 """
-
-
-@dataclass(frozen=True)
-class VideoRecord:
-    """A catalog row without its frame blobs."""
-
-    rowid: int
-    video_id: str
-    path: str
-    content_hash: str
-    duration: float
-    fps: float
-    descriptor: str
-    n_frames: int
-
 
 _COLUMNS = "rowid, video_id, path, content_hash, duration, fps, descriptor, n_frames"
 
 
-class Catalog:
-    """The catalog of the library in `folder`; `binary`: vectors are a binary descriptor's
-    +-1/sqrt(d) components, stored as packed bits (descriptors/base.py)."""
+def blob_checksum(times: bytes, vectors: bytes) -> str:
+    """sha256 (hex) of a frame row's two blobs."""
+    return hashlib.sha256(len(times).to_bytes(8, "little") + times + vectors).hexdigest()
 
-    def __init__(self, folder: Path, binary: bool = False) -> None:
+
+def _damaged(path: Path, e: Exception) -> LibraryError:
+    reason = str(e)
+    if "full" in reason:
+        return LibraryError(f"{path}: the disk is full ({reason}); free some space and run "
+                            "again (the library keeps its last committed state)")
+    if "readonly" in reason or "read-only" in reason:
+        return LibraryError(f"{path}: cannot be written ({reason}); make the library folder "
+                            "writable, or only query it")
+    return LibraryError(f"{path}: damaged catalog ({reason}); run `vidtrace check` on the "
+                        "library, then `vidtrace repair` or rebuild it from the reference files")
+
+
+class Catalog:
+    """The catalog of the library in `folder`. `binary`: vectors are a binary descriptor's
+    +-1/sqrt(d) components, stored as packed bits (descriptors/base.py). Open an existing one
+    with `Catalog(folder)`; make a new one with `Catalog.create` (LibraryError when the file is
+    missing: a library without its catalog is damaged, never empty). `readonly`: open it so
+    nothing is written (a reader)."""
+
+    def __init__(self, folder: Path, binary: bool = False, readonly: bool = False) -> None:
         self.path = folder / CATALOG_FILE
         self.binary = binary
+        self.readonly = readonly
+        self._lock = threading.RLock()  # one connection, used from the service's threads too
+        if not self.path.is_file():
+            raise LibraryError(f"{self.path}: the library's catalog is missing; restore it from "
+                               "a backup or rebuild the library with `vidtrace index`")
         try:
-            self._db = sqlite3.connect(self.path, isolation_level=None)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=FULL")
-            self._db.executescript(_SCHEMA)
+            self._db = self._connect(folder, readonly)
             version = self._meta("schema_version")
         except sqlite3.DatabaseError as e:
-            raise LibraryError(f"{self.path}: damaged catalog ({e}); rebuild the library") from e
-        if version is None:
-            self._db.execute("INSERT INTO meta VALUES ('schema_version', ?)", (SCHEMA_VERSION,))
-            self._db.execute("INSERT INTO meta VALUES ('generation', 0)")
-        elif int(version) != SCHEMA_VERSION:
+            raise _damaged(self.path, e) from e
+        if version is None or int(version) != SCHEMA_VERSION:
+            self._db.close()
             raise LibraryError(
                 f"{self.path}: catalog schema {version} is not supported (this vidtrace reads "
-                f"{SCHEMA_VERSION}); rebuild the library"
-            )
+                f"{SCHEMA_VERSION}); rebuild the library with `vidtrace index` into a new folder")
+
+    def _connect(self, folder: Path, readonly: bool) -> sqlite3.Connection:
+        uri = self.path.resolve().as_uri()
+        if readonly:
+            wal = self.path.with_name(self.path.name + "-wal")
+            # In a folder this process cannot write, SQLite cannot make the WAL index (-shm):
+            # open the file as immutable unless a WAL left by a writer must be read.
+            wal_empty = not wal.exists() or wal.stat().st_size == 0
+            immutable = not os.access(folder, os.W_OK) and wal_empty
+            uri += "?immutable=1" if immutable else "?mode=ro"
+        db = sqlite3.connect(uri, uri=True, isolation_level=None, timeout=BUSY_TIMEOUT_S,
+                             check_same_thread=False)
+        if not readonly:
+            db.execute("PRAGMA synchronous=FULL")
+        return db
+
+    @classmethod
+    def create(cls, folder: Path, library_id: str, binary: bool = False) -> "Catalog":
+        """A new, empty catalog in `folder` (which must not hold one)."""
+        path = folder / CATALOG_FILE
+        try:
+            db = sqlite3.connect(path, isolation_level=None)
+            db.execute("PRAGMA journal_mode=WAL")
+            db.executescript(_SCHEMA)
+            db.executemany("INSERT INTO meta VALUES (?, ?)",
+                           [("schema_version", str(SCHEMA_VERSION)), ("generation", "0"),
+                            ("library_id", library_id)])
+            db.close()
+        except sqlite3.DatabaseError as e:
+            raise _damaged(path, e) from e
+        return cls(folder, binary)
+
+    # ---- reading -------------------------------------------------------------------------
+
+    def _query(self, sql: str, args: tuple[object, ...] = ()) -> list[tuple]:  # type: ignore[type-arg]
+        try:
+            with self._lock:
+                return self._db.execute(sql, args).fetchall()
+        except sqlite3.DatabaseError as e:
+            raise _damaged(self.path, e) from e
 
     def _meta(self, key: str) -> str | None:
-        row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
-        return None if row is None else str(row[0])
+        with self._lock:
+            rows = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchall()
+        return None if not rows else str(rows[0][0])
+
+    def meta(self, key: str) -> str | None:
+        try:
+            return self._meta(key)
+        except sqlite3.DatabaseError as e:
+            raise _damaged(self.path, e) from e
 
     @property
     def generation(self) -> int:
-        return int(self._meta("generation") or 0)
+        return int(self.meta("generation") or 0)
+
+    @property
+    def library_id(self) -> str | None:
+        return self.meta("library_id")
+
+    def checkpoint(self) -> None:
+        """Fold the write-ahead log into the database file (a writer, when it is done), so a
+        reader that cannot write the folder finds everything in the file itself."""
+        with self._lock, suppress(sqlite3.DatabaseError):
+            self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
 
     def close(self) -> None:
         self._db.close()
 
-    def videos(self) -> list[VideoRecord]:
-        rows = self._db.execute(f"SELECT {_COLUMNS} FROM videos ORDER BY rowid").fetchall()
-        return [VideoRecord(*r) for r in rows]
+    def videos(self) -> list[Reference]:
+        rows = self._query(f"SELECT {_COLUMNS} FROM videos ORDER BY rowid")
+        return [Reference(*r) for r in rows]
 
     def find(self, *, video_id: str | None = None, content_hash: str | None = None
-             ) -> VideoRecord | None:
+             ) -> Reference | None:
         key, value = ("video_id", video_id) if video_id is not None else (
             "content_hash", content_hash)
-        row = self._db.execute(
-            f"SELECT {_COLUMNS} FROM videos WHERE {key} = ?", (value,)).fetchone()
-        return None if row is None else VideoRecord(*row)
+        rows = self._query(f"SELECT {_COLUMNS} FROM videos WHERE {key} = ?", (value,))
+        return Reference(*rows[0]) if rows else None
 
-    def record(self, rowid: int) -> VideoRecord:
+    def record(self, rowid: int) -> Reference:
         """The video with catalog row `rowid` (LibraryError when there is none)."""
-        row = self._db.execute(f"SELECT {_COLUMNS} FROM videos WHERE rowid = ?",
-                               (rowid,)).fetchone()
-        if row is None:
-            raise LibraryError(f"{self.path}: no video with row {rowid}; rebuild the index")
-        return VideoRecord(*row)
+        rows = self._query(f"SELECT {_COLUMNS} FROM videos WHERE rowid = ?", (rowid,))
+        if not rows:
+            raise LibraryError(f"{self.path}: no video with row {rowid}; the index does not "
+                               "match the catalog: run `vidtrace repair` on the library")
+        return Reference(*rows[0])
 
     def frames(self, rowid: int) -> tuple[np.ndarray, np.ndarray]:
-        """(times float64[T], vectors float32[T, d]) of the video with catalog row `rowid`."""
-        row = self._db.execute(
-            "SELECT times, vectors, n_frames FROM videos WHERE rowid = ?", (rowid,)).fetchone()
-        if row is None:
+        """(times float64[T], vectors float32[T, d]) of the video with catalog row `rowid`,
+        checked against their checksum."""
+        rows = self._query("SELECT times, vectors, n_frames, checksum, video_id FROM videos "
+                           "WHERE rowid = ?", (rowid,))
+        if not rows:
             raise LibraryError(f"{self.path}: no video with row {rowid}")
-        return np.frombuffer(row[0], dtype=np.float64).copy(), self._vectors(row[1], row[2])
+        return self._rows(*rows[0])
+
+    def fine_frames(self, rowid: int) -> tuple[np.ndarray, np.ndarray] | None:
+        """(times float64[T], vectors float32[T, d]) of the video's fine-rate rows, or None
+        when the library keeps none for it."""
+        rows = self._query(
+            "SELECT f.times, f.vectors, f.n_frames, f.checksum, v.video_id FROM fine_frames f "
+            "JOIN videos v ON v.rowid = f.video_rowid WHERE f.video_rowid = ?", (rowid,))
+        return self._rows(*rows[0]) if rows else None
+
+    def _rows(self, times: bytes, vectors: bytes, n: int, checksum: str, video_id: str
+              ) -> tuple[np.ndarray, np.ndarray]:
+        if blob_checksum(times, vectors) != checksum:
+            raise LibraryError(f"{self.path}: the stored frames of reference {video_id!r} are "
+                               "damaged (checksum mismatch); run `vidtrace repair` on the "
+                               "library and add that file again")
+        return np.frombuffer(times, dtype=np.float64).copy(), self._vectors(vectors, n)
 
     def _vectors(self, blob: bytes, n: int) -> np.ndarray:
         if not self.binary:
@@ -142,64 +233,98 @@ class Catalog:
             return np.concatenate([bits_from_signs(vectors), flag], axis=1).tobytes()
         return np.asarray(vectors, np.float16).tobytes()
 
-    def fine_frames(self, rowid: int) -> tuple[np.ndarray, np.ndarray] | None:
-        """(times float64[T], vectors float32[T, d]) of the video's fine-rate rows, or None
-        when the library keeps none for it."""
-        row = self._db.execute(
-            "SELECT times, vectors, n_frames FROM fine_frames WHERE video_rowid = ?", (rowid,)
-        ).fetchone()
-        if row is None:
-            return None
-        return np.frombuffer(row[0], dtype=np.float64).copy(), self._vectors(row[1], row[2])
+    def stored_vectors(self, vectors: np.ndarray) -> np.ndarray:
+        """`vectors` as the catalog gives them back (float16 or bits), float32."""
+        return self._vectors(self._blob(vectors), len(vectors))
 
-    def insert(self, rec: VideoRecord, times: np.ndarray, vectors: np.ndarray,
+    def checksums(self) -> Iterator[tuple[str, str, bool]]:
+        """(video id, table, checksum holds) of every stored frame row: `vidtrace check`."""
+        for table, join in (("videos", "videos v"),
+                            ("fine_frames", "fine_frames f JOIN videos v ON "
+                             "v.rowid = f.video_rowid")):
+            alias = "v" if table == "videos" else "f"
+            for video_id, times, vectors, checksum in self._query(
+                    f"SELECT v.video_id, {alias}.times, {alias}.vectors, {alias}.checksum "
+                    f"FROM {join}"):
+                yield video_id, table, blob_checksum(times, vectors) == checksum
+
+    # ---- writing (a writer holds the library's lock, library/lock.py) ---------------------
+
+    def insert(self, ref: Reference, times: np.ndarray, vectors: np.ndarray,
                fine: tuple[float, np.ndarray, np.ndarray] | None = None) -> int:
         """Insert one video in its own transaction, with its fine-rate rows
         (fps, times, vectors) when given; returns its rowid."""
-        with self._transaction():
+        t_blob, v_blob = np.asarray(times, np.float64).tobytes(), self._blob(vectors)
+        with self.transaction():
             cur = self._db.execute(
                 "INSERT INTO videos (video_id, path, content_hash, duration, fps, descriptor,"
-                " n_frames, times, vectors) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (rec.video_id, rec.path, rec.content_hash, rec.duration, rec.fps,
-                 rec.descriptor, len(times), np.asarray(times, np.float64).tobytes(),
-                 self._blob(vectors)),
+                " n_frames, times, vectors, checksum) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (ref.video_id, ref.path, ref.content_hash, ref.duration, ref.fps,
+                 ref.descriptor, len(times), t_blob, v_blob, blob_checksum(t_blob, v_blob)),
             )
             if fine is not None:
                 fps, fine_times, fine_vectors = fine
+                ft, fv = np.asarray(fine_times, np.float64).tobytes(), self._blob(fine_vectors)
                 self._db.execute(
-                    "INSERT INTO fine_frames (video_rowid, fps, n_frames, times, vectors)"
-                    " VALUES (?, ?, ?, ?, ?)",
-                    (cur.lastrowid, fps, len(fine_times),
-                     np.asarray(fine_times, np.float64).tobytes(),
-                     self._blob(fine_vectors)),
-                )
+                    "INSERT INTO fine_frames (video_rowid, fps, n_frames, times, vectors, "
+                    "checksum) VALUES (?, ?, ?, ?, ?, ?)",
+                    (cur.lastrowid, fps, len(fine_times), ft, fv, blob_checksum(ft, fv)))
             self._bump()
         return int(cur.lastrowid or 0)
 
-    def delete(self, video_id: str) -> VideoRecord:
+    def delete(self, video_id: str) -> Reference:
         rec = self.find(video_id=video_id)
         if rec is None:
             raise LibraryError(f"no reference video with id {video_id!r} in {self.path.parent}")
-        with self._transaction():
-            self._db.execute("DELETE FROM fine_frames WHERE video_rowid = ?", (rec.rowid,))
-            self._db.execute("DELETE FROM videos WHERE rowid = ?", (rec.rowid,))
+        with self.transaction():
+            self._db.execute("DELETE FROM fine_frames WHERE video_rowid = ?", (rec.key,))
+            self._db.execute("DELETE FROM videos WHERE rowid = ?", (rec.key,))
             self._bump()
         return rec
+
+    def set_meta(self, values: dict[str, str]) -> None:
+        """Store `values` in `meta` in one transaction (no generation bump)."""
+        with self.transaction():
+            self._db.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", values.items())
 
     def _bump(self) -> None:
         self._db.execute(
             "UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'generation'")
 
-    def _transaction(self):  # type: ignore[no-untyped-def]
-        return _Transaction(self._db)
+    @contextmanager
+    def read_transaction(self) -> Iterator[None]:
+        """Every read in the block sees one committed state (a WAL snapshot); a writer's
+        commits go on meanwhile. Reentrant: inside another transaction it does nothing."""
+        with self._lock:
+            if self._db.in_transaction:
+                yield
+                return
+            try:
+                self._db.execute("BEGIN")
+                self._db.execute("SELECT 1 FROM meta LIMIT 1").fetchall()  # take the snapshot
+            except sqlite3.DatabaseError as e:
+                raise _damaged(self.path, e) from e
+            try:
+                yield
+            finally:
+                with suppress(sqlite3.DatabaseError):
+                    self._db.execute("COMMIT")
 
-
-class _Transaction:
-    def __init__(self, db: sqlite3.Connection) -> None:
-        self._db = db
-
-    def __enter__(self) -> None:
-        self._db.execute("BEGIN IMMEDIATE")
-
-    def __exit__(self, exc_type, exc, tb) -> None:  # type: ignore[no-untyped-def]
-        self._db.execute("COMMIT" if exc_type is None else "ROLLBACK")
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """BEGIN IMMEDIATE ... COMMIT, or ROLLBACK on any error; SQLite errors become
+        LibraryError (a full disk, a read-only file, a damaged page)."""
+        with self._lock:
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+            except sqlite3.DatabaseError as e:
+                raise _damaged(self.path, e) from e
+            try:
+                yield
+                self._db.execute("COMMIT")
+            except BaseException as e:
+                with suppress(sqlite3.DatabaseError):
+                    self._db.execute("ROLLBACK")
+                if isinstance(e, sqlite3.DatabaseError):
+                    raise _damaged(self.path, e) from e
+                raise

@@ -2,16 +2,20 @@
 
 Each vector's faiss id packs (catalog rowid, frame number): id = rowid << FRAME_BITS | frame.
 The file is named after the catalog generation it reflects (`index-<generation>.faiss`) and
-written atomically; a library whose index file is missing or stale rebuilds it from the catalog.
+written atomically; its sha256 is recorded in the catalog by the writer that saved it
+(library/folder.py), so a stale, foreign or damaged file is never used: it is rebuilt from the
+catalog (in memory by a reader, on disk by the next writer).
 
-Two kinds (INDEX_TYPES, docs/speed.md): "flat", exact search over every vector, and "ivfpq", an
+Two kinds (IndexType, docs/speed.md): "flat", exact search over every vector, and "ivfpq", an
 inverted file of product-quantised codes (64 bytes a frame instead of 2,048 for SSCD) that
 searches `nprobe` of its lists, for libraries of millions of frames. "auto" (the default
 setting) is flat below IVF_MIN_FRAMES frames and ivfpq from there; `index_kind` decides, and a
-library retrains its ivfpq index from the catalog when it has outgrown its list count.
+library retrains its ivfpq index from the catalog when it has outgrown its list count. How many
+lists a search visits is the query setting `nprobe`.
 Binary descriptors always use the exact Hamming index.
 """
 
+import hashlib
 import math
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -20,8 +24,8 @@ from typing import Any
 import numpy as np
 
 from vidtrace.descriptors.base import bits_from_signs, has_content
-from vidtrace.library.manifest import write_atomic
-from vidtrace.settings import INDEX_TYPES
+from vidtrace.fsutil import write_atomic
+from vidtrace.settings import DEFAULT_QUERY, IndexType
 
 FRAME_BITS = 24  # up to 16.7 M frames per video: 4,660 hours at 1 frame/s
 _FRAME_MASK = (1 << FRAME_BITS) - 1
@@ -34,16 +38,15 @@ PQ_MAX_CODES = 64  # sub-quantisers of 8 bits each: the bytes one frame's code t
 TRAIN_PER_LIST = 40  # training vectors per inverted list (faiss asks for at least 39) ...
 TRAIN_MAX = 100_000  # ... up to this many
 RETRAIN_GROWTH = 4  # retrain when the wanted list count is this many times the trained one
-DEFAULT_NPROBE = 64  # lists an ivfpq search visits unless told (the nprobe setting)
 
 
 def index_kind(setting: str, n_frames: int, binary: bool = False) -> str:
-    """The index kind a library of `n_frames` reference frames uses under setting `setting`."""
-    if setting not in INDEX_TYPES:
-        raise ValueError(f"index type must be one of {', '.join(INDEX_TYPES)}, got {setting!r}")
-    if binary or setting == "flat" or n_frames < IVF_MIN_TRAIN:
+    """The index kind a library of `n_frames` reference frames uses under setting `setting`
+    (an IndexType value)."""
+    setting = IndexType(setting)
+    if binary or setting is IndexType.FLAT or n_frames < IVF_MIN_TRAIN:
         return "flat"
-    if setting == "ivfpq" or n_frames >= IVF_MIN_FRAMES:
+    if setting is IndexType.IVFPQ or n_frames >= IVF_MIN_FRAMES:
         return "ivfpq"
     return "flat"
 
@@ -80,8 +83,7 @@ class FrameIndex:
     packed bits (IndexBinaryFlat with id map). Vectors go in and similarities come out on one
     scale: a binary descriptor's +-1/sqrt(dim) vectors (descriptors/base.py) are packed to bits
     on the way in, and a Hamming distance h comes back as the similarity 1 - 2 h / dim. Zero
-    vectors (frames without content) are neither held nor searched by a binary index.
-    `nprobe` is how many inverted lists an ivfpq search visits."""
+    vectors (frames without content) are neither held nor searched by a binary index."""
 
     def __init__(self, dim: int, binary: bool = False, kind: str = "flat", nlist: int = 0
                  ) -> None:
@@ -94,7 +96,6 @@ class FrameIndex:
         self.dim = dim
         self.binary = binary
         self.kind = kind
-        self.nprobe = DEFAULT_NPROBE
         self._index: Any  # IndexBinaryIDMap2, IndexIDMap2 or IndexIVFPQ
         if binary:
             self._index = faiss.IndexBinaryIDMap2(faiss.IndexBinaryFlat(dim))
@@ -153,15 +154,16 @@ class FrameIndex:
         lo = rowid << FRAME_BITS
         self._index.remove_ids(faiss.IDSelectorRange(lo, lo + _FRAME_MASK + 1))
 
-    def search(self, xq: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    def search(self, xq: np.ndarray, k: int, nprobe: int = DEFAULT_QUERY.nprobe
+               ) -> tuple[np.ndarray, np.ndarray]:
         """Top-k by similarity: (D float32[n, k] similarities, I int64[n, k]); missing results
-        are -1."""
+        are -1. An ivfpq index visits `nprobe` of its lists."""
         k = max(1, min(k, self.ntotal))
         if self.ntotal == 0:
             n = len(xq)
             return np.zeros((n, 1), np.float32), np.full((n, 1), -1, np.int64)
         if self.kind == "ivfpq":
-            self._index.nprobe = max(1, min(self.nprobe, self.nlist))
+            self._index.nprobe = max(1, min(nprobe, self.nlist))
         D, I = self._index.search(self._encode(xq), k)
         if self.binary:
             D = (1.0 - 2.0 * D.astype(np.float32) / self.dim).astype(np.float32)
@@ -169,29 +171,40 @@ class FrameIndex:
             D[empty], I[empty] = 0.0, -1
         return D, I
 
-    def save(self, folder: Path, generation: int) -> None:
+    def to_bytes(self) -> bytes:
         import faiss
 
         serialize = faiss.serialize_index_binary if self.binary else faiss.serialize_index
-        data = serialize(self._index).tobytes()
-        write_atomic(folder / f"index-{generation}.faiss", data)
+        return bytes(serialize(self._index).tobytes())
+
+    def save(self, folder: Path, generation: int) -> str:
+        """Write `index-<generation>.faiss` atomically and remove older index files; returns
+        the sha256 of the bytes written (OSError when they cannot be written: nothing is
+        left behind)."""
+        data = self.to_bytes()
+        write_atomic(folder / index_file(generation), data)
         for old in folder.glob("index-*.faiss"):
-            if old.name != f"index-{generation}.faiss":
+            if old.name != index_file(generation):
                 old.unlink(missing_ok=True)
+        return hashlib.sha256(data).hexdigest()
 
     @classmethod
-    def load(cls, folder: Path, generation: int, dim: int, binary: bool = False
-             ) -> "FrameIndex | None":
-        """The index file for `generation`, or None when it is missing, unreadable or of
-        another kind."""
+    def load(cls, folder: Path, generation: int, dim: int, binary: bool = False,
+             sha256: str | None = None) -> "FrameIndex | None":
+        """The index file for `generation`, or None when it is missing, unreadable, of another
+        dimension, or (given `sha256`) not the file that was saved."""
         import faiss
 
-        path = folder / f"index-{generation}.faiss"
-        if not path.exists():
+        path = folder / index_file(generation)
+        try:
+            data = np.fromfile(path, dtype=np.uint8)
+        except OSError:
+            return None
+        if sha256 is not None and hashlib.sha256(data.tobytes()).hexdigest() != sha256:
             return None
         deserialize = faiss.deserialize_index_binary if binary else faiss.deserialize_index
         try:
-            raw: Any = deserialize(np.fromfile(path, dtype=np.uint8))
+            raw: Any = deserialize(data)
         except RuntimeError:
             return None
         if raw.d != dim:
@@ -200,9 +213,12 @@ class FrameIndex:
         out.dim = dim
         out.binary = binary
         out.kind = "flat" if binary or faiss.try_extract_index_ivf(raw) is None else "ivfpq"
-        out.nprobe = DEFAULT_NPROBE
         out._index = raw  # as it was saved
         return out
+
+
+def index_file(generation: int) -> str:
+    return f"index-{generation}.faiss"
 
 
 def build_index(

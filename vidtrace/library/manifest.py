@@ -1,63 +1,76 @@
-"""The library manifest: format version, descriptor identity and the settings frames were made
-with. Written once when a library is created (atomically), checked every time it is opened."""
+"""The library manifest: format version, the library's id, the descriptor identity, the library
+settings frames were made with and the library's query defaults. Written atomically when a
+library is created (and when its query defaults or learned descriptor change), checked every
+time it is opened: a missing or mistyped field is a LibraryError naming the field."""
 
 import json
-import os
-from dataclasses import dataclass
+import uuid
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from vidtrace.errors import LibraryError
-from vidtrace.settings import Settings
+from vidtrace.errors import ConfigError, LibraryError
+from vidtrace.fsutil import write_atomic
+from vidtrace.settings import LibrarySettings, Metric, QuerySettings
 
 FORMAT_NAME = "vidtrace-library"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 MANIFEST_FILE = "manifest.json"
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write `data` to `path` so readers see the old or the new file, never a partial one."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
 
 
 @dataclass(frozen=True)
 class Manifest:
+    """What a library folder is: `library_id` (a uuid, also in its catalog), the descriptor
+    (`descriptor` spec, `descriptor_version`, `dim`, `metric`), the `settings` it was built
+    with and its `query` defaults."""
+
+    library_id: str
     descriptor: str
     descriptor_version: str
     dim: int
-    metric: str
-    settings: Settings
+    metric: Metric
+    settings: LibrarySettings
+    query: QuerySettings
+
+    @classmethod
+    def new(cls, descriptor_version: str, dim: int, metric: Metric, settings: LibrarySettings,
+            query: QuerySettings) -> "Manifest":
+        return cls(uuid.uuid4().hex, settings.descriptor, descriptor_version, dim,
+                   Metric(metric), settings, query)
+
+    def with_query(self, query: QuerySettings) -> "Manifest":
+        return replace(self, query=query)
 
     def to_json(self) -> dict[str, Any]:
         return {
             "format": FORMAT_NAME,
             "version": FORMAT_VERSION,
+            "id": self.library_id,
             "descriptor": self.descriptor,
             "descriptor_version": self.descriptor_version,
             "dim": self.dim,
-            "metric": self.metric,
-            "settings": self.settings.to_dict(),
+            "metric": self.metric.value,
+            "library": self.settings.to_dict(),
+            "query": self.query.to_dict(),
         }
 
     def save(self, folder: Path) -> None:
-        write_atomic(folder / MANIFEST_FILE, json.dumps(self.to_json(), indent=1).encode())
+        try:
+            write_atomic(folder / MANIFEST_FILE, json.dumps(self.to_json(), indent=1).encode())
+        except OSError as e:
+            raise LibraryError(f"{folder}: cannot write {MANIFEST_FILE} ({e.strerror or e}); "
+                               "free some space or make the folder writable") from e
 
     @classmethod
     def load(cls, folder: Path) -> "Manifest":
         path = folder / MANIFEST_FILE
-        if not path.exists():
+        if not path.is_file():
             raise LibraryError(
                 f"{folder}: not a vidtrace library (no {MANIFEST_FILE}); "
-                "create one with `vidtrace index LIB VIDEO...`"
-            )
+                "create one with `vidtrace index LIB VIDEO...`")
         try:
             doc = json.loads(path.read_text())
-        except json.JSONDecodeError as e:
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
             raise LibraryError(f"{path}: damaged manifest ({e}); rebuild the library") from e
         if not isinstance(doc, dict) or doc.get("format") != FORMAT_NAME:
             raise LibraryError(f"{path}: not a vidtrace library manifest")
@@ -65,12 +78,31 @@ class Manifest:
             raise LibraryError(
                 f"{folder}: library format version {doc.get('version')} is not supported by this "
                 f"vidtrace (it reads version {FORMAT_VERSION}); rebuild the library with "
-                "`vidtrace index` into a new folder"
+                "`vidtrace index` into a new folder")
+        try:
+            return cls(
+                library_id=_field(doc, "id", str, path),
+                descriptor=_field(doc, "descriptor", str, path),
+                descriptor_version=_field(doc, "descriptor_version", str, path),
+                dim=_field(doc, "dim", int, path),
+                metric=Metric(_field(doc, "metric", str, path)),
+                settings=LibrarySettings.from_dict(_field(doc, "library", dict, path),
+                                                   f"{path} library"),
+                query=QuerySettings.from_dict(_field(doc, "query", dict, path),
+                                              f"{path} query"),
             )
-        return cls(
-            descriptor=str(doc["descriptor"]),
-            descriptor_version=str(doc["descriptor_version"]),
-            dim=int(doc["dim"]),
-            metric=str(doc["metric"]),
-            settings=Settings.from_dict(doc.get("settings", {})),
-        )
+        except (ConfigError, ValueError) as e:
+            raise LibraryError(f"{path}: damaged manifest ({e}); fix that field or rebuild "
+                               "the library") from e
+
+
+def _field(doc: dict[str, Any], key: str, kind: type, path: Path) -> Any:
+    value = doc.get(key)
+    if value is None:
+        raise LibraryError(f"{path}: damaged manifest: the field {key!r} is missing; restore "
+                           "the file or rebuild the library")
+    if not isinstance(value, kind) or isinstance(value, bool) or (kind is int and value <= 0):
+        raise LibraryError(f"{path}: damaged manifest: the field {key!r} should be a "
+                           f"{kind.__name__}, not {value!r}; restore the file or rebuild the "
+                           "library")
+    return value

@@ -1,20 +1,15 @@
-"""Stage 1 of matching (DESIGN.md, retrieve): nearest reference frames and candidate videos.
+"""Stage 1 of matching (DESIGN.md, retrieve): candidate reference videos from k-NN hits.
 
-Rankers, chosen by name (`Settings.stage1`, docs/strategies.md): "vote" (frequency and
-similarity voting, seed 002), "bipartite" (one-to-one maximum-weight matching, seed 001) and
-"orb-rerank" (vote, then the best candidates re-ranked by ORB keypoint matching with a RANSAC
-geometric check, seed 002).
+Rankers (`vidtrace.settings.Stage1`, docs/strategies.md), strategy objects made by `ranker`:
+"vote" (frequency and similarity voting, seed 002), "bipartite" (one-to-one maximum-weight
+matching, seed 001) and "orb-rerank" (vote, then the best candidates re-ranked by ORB keypoint
+matching with a RANSAC geometric check, seed 002). Hits come from a store's search
+(vidtrace.library.store); this stage imports nothing of the library's insides.
 """
 
-from vidtrace.retrieve.knn import (
-    FrameHits,
-    knn_hits,
-    matching_weight,
-    rank_bipartite,
-    rank_candidates,
-    rank_vote,
-)
-from vidtrace.retrieve.rerank import STAGE1_METHODS, FrameSource, rank, rerank_geometric
+from vidtrace.retrieve.knn import matching_weight, rank_bipartite, rank_vote
+from vidtrace.retrieve.rankers import Ranker, RankInput, ranker
+from vidtrace.retrieve.rerank import FrameSource, rerank_geometric
 
-__all__ = ["STAGE1_METHODS", "FrameHits", "FrameSource", "knn_hits", "matching_weight", "rank",
-           "rank_bipartite", "rank_candidates", "rank_vote", "rerank_geometric"]
+__all__ = ["FrameSource", "RankInput", "Ranker", "matching_weight", "rank_bipartite",
+           "rank_vote", "ranker", "rerank_geometric"]

@@ -1,4 +1,5 @@
-"""k nearest reference frames per query frame, and candidate reference videos ranked by them.
+"""Candidate reference videos ranked by the k nearest reference frames of each query frame
+(the hits a store's search returns, vidtrace.types.FrameHits).
 
 Two ways to rank candidates from the same hits (docs/strategies.md):
 - `vote` (seed 002): every query frame votes once for each video among its k neighbours,
@@ -9,48 +10,19 @@ Two ways to rank candidates from the same hits (docs/strategies.md):
   whose one frame resembles every query frame (a still, a title card) earns one edge, not many.
 """
 
-from dataclasses import dataclass
-
 import numpy as np
 
-from vidtrace.library.index import FrameIndex, unpack_ids
+from vidtrace.types import FrameHits
 
 # bipartite matching is solved for at most this many times `top` videos, chosen by vote
 BIPARTITE_POOL = 4
-
-
-@dataclass(frozen=True)
-class FrameHits:
-    """Flat arrays of (query frame, reference video row, reference frame, similarity) hits."""
-
-    query_frame: np.ndarray
-    ref_rowid: np.ndarray
-    ref_frame: np.ndarray
-    sim: np.ndarray
-
-    def __len__(self) -> int:
-        return len(self.sim)
-
-    def select(self, mask: np.ndarray) -> "FrameHits":
-        return FrameHits(self.query_frame[mask], self.ref_rowid[mask], self.ref_frame[mask],
-                         self.sim[mask])
-
-
-def knn_hits(index: FrameIndex, xq: np.ndarray, k: int) -> FrameHits:
-    """Search float32[Tq, d] query vectors; returns every valid neighbour as a hit."""
-    D, I = index.search(xq, k)
-    rowids, frames = unpack_ids(I)
-    q = np.repeat(np.arange(len(xq)), D.shape[1])
-    valid = rowids.ravel() >= 0
-    return FrameHits(q[valid], rowids.ravel()[valid], frames.ravel()[valid],
-                     D.ravel()[valid].astype(np.float32))
 
 
 def _best_per_frame(hits: FrameHits, floor: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(query frame, video, similarity) of the best hit of each (query frame, video) pair among
     hits at or above floor."""
     keep = hits.sim >= floor
-    q, r, s = hits.query_frame[keep], hits.ref_rowid[keep], hits.sim[keep]
+    q, r, s = hits.query_frame[keep], hits.ref_key[keep], hits.sim[keep]
     order = np.lexsort((-s, r, q))
     q, r, s = q[order], r[order], s[order]
     first = np.ones(len(q), dtype=bool)
@@ -65,7 +37,7 @@ def _ranked(videos: np.ndarray, scores: np.ndarray, top: int) -> list[tuple[int,
 
 def rank_vote(hits: FrameHits, n_query_frames: int, floor: float, top: int
               ) -> list[tuple[int, float]]:
-    """The best `top` reference rows as (rowid, score), score descending.
+    """The best `top` references as (store key, score), score descending.
 
     score = sum over query frames of max(sim - floor, 0) for that video / n_query_frames, then
     shifted back by `floor` so it reads as a similarity; videos with no hit above floor are cut.
@@ -100,7 +72,7 @@ def matching_weight(query_frame: np.ndarray, ref_frame: np.ndarray, weight: np.n
 
 def rank_bipartite(hits: FrameHits, n_query_frames: int, floor: float, top: int
                    ) -> list[tuple[int, float]]:
-    """The best `top` reference rows as (rowid, score) by one-to-one matching weight.
+    """The best `top` references as (store key, score) by one-to-one matching weight.
 
     score = weight of the maximum matching between query frames and the video's frames with
     edge weights sim - floor, / n_query_frames, + floor. The matching is solved for the best
@@ -112,11 +84,7 @@ def rank_bipartite(hits: FrameHits, n_query_frames: int, floor: float, top: int
     videos = np.array([v for v, _ in pool])
     scores = np.zeros(len(videos))
     for i, v in enumerate(videos):
-        m = keep & (hits.ref_rowid == v)
+        m = keep & (hits.ref_key == v)
         total = matching_weight(hits.query_frame[m], hits.ref_frame[m], hits.sim[m] - floor)
         scores[i] = total / n_query_frames + floor
     return _ranked(videos, scores, top)
-
-
-# the name of stage 1 before strategies could be chosen
-rank_candidates = rank_vote

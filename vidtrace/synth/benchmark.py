@@ -30,9 +30,8 @@ from vidtrace.synth.randomize import EditPool, random_chain
 from vidtrace.synth.render import CopyPiece, FillerPiece, Piece, compose_query
 from vidtrace.synth.videoio import source_info
 from vidtrace.types import QueryTruth
+from vidtrace.video.files import PHOTO_SUFFIXES, VIDEO_SUFFIXES, list_files
 
-VIDEO_SUFFIXES = (".mp4", ".webm", ".avi", ".ogv", ".mkv", ".mov", ".m4v")
-PHOTO_SUFFIXES = (".jpg", ".jpeg", ".png")
 # Pieces stay this far from a clip's stated end, whose rounding can overstate it.
 _END_MARGIN_S = 0.2
 
@@ -87,19 +86,6 @@ class BenchmarkSpec:
         """Short copies and small frames: ~20 queries build in a couple of minutes on 2 cores."""
         return cls(max_reference_s=90.0, copy_s=(6.0, 20.0), filler_s=(2.0, 6.0),
                    query_short_side=240)
-
-
-def list_files(source: Path | Sequence[Path], suffixes: Sequence[str]) -> list[Path]:
-    """Files with one of `suffixes` in folder `source` (recursively) or in the list, sorted by
-    path so the order never depends on the file system."""
-    if isinstance(source, str | Path):
-        folder = Path(source)
-        if not folder.is_dir():
-            raise ConfigError(f"{folder}: not a folder")
-        files = [p for p in folder.rglob("*") if p.suffix.lower() in suffixes]
-    else:
-        files = [Path(p) for p in source]
-    return sorted(set(files))
 
 
 def assign_roles(

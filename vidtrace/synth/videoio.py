@@ -4,10 +4,10 @@
 time t" (the last frame whose timestamp is at or before t), for any sequence of times; it seeks
 for long jumps forward and reopens the file for jumps back. `VideoWriter` encodes RGB frames with
 libx264 (yuv420p) at a constant frame rate, frame k at time k / fps, timestamps from 0.
-Times are seconds from a video's first frame, as `vidtrace.video.decode` counts them.
+Times are seconds from a video's first frame, as `vidtrace.video.reader` counts them (the
+one reader of the project decodes here too).
 """
 
-import math
 from dataclasses import dataclass
 from enum import StrEnum
 from fractions import Fraction
@@ -20,6 +20,7 @@ import numpy as np
 from vidtrace.errors import ConfigError, VideoError
 from vidtrace.synth.base import even
 from vidtrace.synth.geometry import fit_inside
+from vidtrace.video.reader import VideoReader, decoding_error
 
 # Timestamps are rounded to the container's time base; a frame this close after t counts as
 # "at t".
@@ -56,23 +57,6 @@ def output_rate(fps: float | Fraction) -> Fraction:
     return Fraction(fps).limit_denominator(1001)
 
 
-def open_video(path: str | Path) -> Any:
-    """An opened PyAV input container with a video stream, or VideoError naming the file."""
-    import av
-
-    p = Path(path)
-    if not p.is_file():
-        raise VideoError(p, "no such file; check the path")
-    try:
-        container = av.open(str(p))
-    except av.error.FFmpegError as e:
-        raise VideoError(p, f"cannot be read as a video ({e.strerror or type(e).__name__})") from e
-    if not container.streams.video:
-        container.close()
-        raise VideoError(p, "has no video stream; give a video file")
-    return container
-
-
 @dataclass(frozen=True)
 class SourceInfo:
     """Container facts about a video: display size (sample aspect ratio applied), native frame
@@ -86,29 +70,18 @@ class SourceInfo:
 
 def source_info(path: str | Path) -> SourceInfo:
     """`SourceInfo` of `path`'s first video stream, without decoding pictures."""
-    container = open_video(path)
-    try:
-        stream = container.streams.video[0]
-        ctx = stream.codec_context
-        sar = ctx.sample_aspect_ratio
-        width = round(ctx.width * float(sar)) if sar and sar > 0 else ctx.width
-        rate = float(stream.average_rate or stream.guessed_rate or 0) or 25.0
-        duration = 0.0
-        if stream.duration is not None and stream.time_base is not None:
-            duration = float(stream.duration * stream.time_base)
-        elif container.duration is not None:
-            duration = container.duration / 1_000_000
-        return SourceInfo(width, ctx.height, rate, duration)
-    finally:
-        container.close()
+    with VideoReader(path) as reader:
+        width, height = reader.display_size
+        return SourceInfo(width, height, reader.rate, reader.declared_duration())
 
 
 class FrameReader:
     """Frames of one video as RGB uint8[h, w, 3] (read-only arrays), by time.
 
     `size` (w, h) is the output frame size, reached by `fit`; None keeps the display size
-    (sample aspect ratio applied, sides rounded to even). Broken timestamps (not increasing,
-    as in some AVI files) are replaced by the previous one plus a frame period.
+    (sample aspect ratio applied, sides rounded to even). Frames come in presentation order with
+    strictly increasing times (the reader's policy: frames handed out of order, as in AVI
+    files with packed B-frames, are put back in order; repeats are dropped).
     """
 
     def __init__(
@@ -117,24 +90,16 @@ class FrameReader:
         self.path = Path(path)
         self.fit = Fit(fit)
         self._requested = size
-        self._container: Any = None
+        self._reader: Any = None
+        self._decoded = 0
         self._open()
 
     def _open(self) -> None:
-        self._container = open_video(self.path)
-        stream = self._container.streams.video[0]
-        stream.thread_type = "AUTO"
-        self._stream = stream
-        self.rate = float(stream.average_rate or stream.guessed_rate or 0) or 25.0
-        ctx = stream.codec_context
-        sar = ctx.sample_aspect_ratio
-        width = round(ctx.width * float(sar)) if sar and sar > 0 else ctx.width
-        self.display_size = (width, ctx.height)
-        self.size = self._requested or frame_size(width, ctx.height, None)
-        self._frames = self._container.decode(stream)
-        self._origin: float | None = None
-        self._prev_t = -math.inf
-        self._count = 0
+        reader = self._reader = VideoReader(self.path)
+        self.rate = reader.rate
+        self.display_size = reader.display_size
+        self.size = self._requested or frame_size(*self.display_size, None)
+        self._frames = reader.frames()
         first = self._pull()
         if first is None:
             raise VideoError(self.path, "contains no decodable video frames")
@@ -148,21 +113,9 @@ class FrameReader:
         import av
 
         try:
-            frame = next(self._frames)
-        except StopIteration:
-            return None
+            return next(self._frames, None)
         except av.error.FFmpegError as e:
-            raise VideoError(self.path, f"decoding failed ({e.strerror or type(e).__name__}); "
-                             "the file is corrupt or truncated") from e
-        t = frame.time if frame.time is not None else self._count / self.rate
-        self._count += 1
-        if self._origin is None:
-            self._origin = t
-        t -= self._origin
-        if t <= self._prev_t:
-            t = self._prev_t + 1.0 / self.rate
-        self._prev_t = t
-        return t, frame
+            raise decoding_error(self.path, e) from e
 
     def frame_at(self, t: float) -> np.ndarray | None:
         """The frame on screen at time `t` s: the last one with timestamp <= t (the first frame
@@ -183,18 +136,19 @@ class FrameReader:
         return self._image
 
     @property
+    def frames_decoded(self) -> int:
+        """Frames decoded so far, over every open and seek (what reading has cost)."""
+        return self._decoded + (self._reader.frames_decoded if self._reader else 0)
+
+    @property
     def end_s(self) -> float | None:
         """The video's length (last frame time + 1 / rate) once decoding has reached the last
         frame, else None."""
         return self._cur[0] + 1.0 / self.rate if self._next is None else None
 
     def _seek(self, t: float) -> None:
-        assert self._origin is not None  # set by the first frame in _open
-        target = max(0.0, t - 1.0) + self._origin
-        self._container.seek(int(target / self._stream.time_base), stream=self._stream,
-                             backward=True)
-        self._frames = self._container.decode(self._stream)
-        self._prev_t = -math.inf
+        self._reader.seek(t - 1.0)
+        self._frames = self._reader.frames()
         first = self._pull()
         if first is None or first[0] > t + _SLACK_S:  # landed past t: decode from the start
             self.close()
@@ -220,9 +174,10 @@ class FrameReader:
         return np.ascontiguousarray(_to_rgb(frame, cw, ch)[y : y + out_h, x : x + out_w])
 
     def close(self) -> None:
-        if self._container is not None:
-            self._container.close()
-            self._container = None
+        if self._reader is not None:
+            self._decoded += self._reader.frames_decoded
+            self._reader.close()
+            self._reader = None
 
     def __enter__(self) -> Self:
         return self

@@ -1,5 +1,11 @@
-"""Stage 1 of the pipeline: turning a video file into sampled, resized RGB frames."""
+"""Stage 1 of the pipeline: turning a video file into sampled, resized RGB frames.
 
-from vidtrace.video.decode import VideoInfo, decode_frames, iter_frames, probe
+`reader` opens files (the one reader), `decode` samples whole files, `seek` reads a few frames
+or a window, `files` finds videos and photos in folders; borders, canvas, pip and views prepare
+frames and the query's extra views.
+"""
 
-__all__ = ["VideoInfo", "decode_frames", "iter_frames", "probe"]
+from vidtrace.video.decode import iter_frames
+from vidtrace.video.reader import VideoInfo, VideoReader, probe
+
+__all__ = ["VideoInfo", "VideoReader", "iter_frames", "probe"]

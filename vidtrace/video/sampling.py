@@ -1,5 +1,5 @@
 """Stage 1, video: which decoded frames `iter_frames` keeps, one picker per sampling mode
-(`SAMPLING_MODES`; docs/backends.md): a fixed rate, key frames only, or content change.
+(`vidtrace.settings.Sampling`; docs/backends.md): a fixed rate, key frames only, or content change.
 
 A picker sees every decoded frame in time order and answers `keep`; decode.py does the decoding
 (and, for key frames, tells FFmpeg to skip everything else).
@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from vidtrace.errors import ConfigError
-from vidtrace.settings import SAMPLING_MODES
+from vidtrace.settings import Sampling
 
 if TYPE_CHECKING:
     from av import VideoFrame
@@ -41,11 +41,12 @@ _THUMB_SIZE = (32, 18)
 
 def frame_selector(sampling: str, fps: float | None) -> "FrameSelector":
     """The frame picker for mode `sampling` at rate `fps`; ConfigError for a bad pair."""
-    if sampling not in SAMPLING_MODES:
+    if sampling not in tuple(Sampling):
         raise ConfigError(f"unknown sampling mode {sampling!r}; choose one of "
-                          f"{', '.join(SAMPLING_MODES)}")
-    if fps is not None and not fps > 0:
-        raise ConfigError(f"sampling rate fps={fps} must be positive, or None for every frame")
+                          f"{', '.join(Sampling)}")
+    if fps is not None and not (fps > 0 and math.isfinite(fps)):
+        raise ConfigError(f"sampling rate fps={fps} must be a positive finite rate, or None for "
+                          "every frame")
     if sampling == "keyframes":
         return KeyFrames(fps)
     if sampling == "scene":

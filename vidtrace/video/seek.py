@@ -18,7 +18,8 @@ from typing import Any
 import numpy as np
 
 from vidtrace.errors import VideoError
-from vidtrace.video.decode import _open, output_size
+from vidtrace.video.decode import output_size
+from vidtrace.video.reader import VideoReader, decoding_error
 from vidtrace.video.sampling import TIME_SLACK_S
 
 # A target further ahead than this is reached by seeking; nearer ones by decoding forward,
@@ -30,14 +31,13 @@ _PREROLL_S = 1.0
 
 
 class _Cursor:
-    """The frames of a video's first stream in decoding order, as (time_s, av.VideoFrame), with
-    times from the first frame; `seek` jumps to a key frame before a time."""
+    """The frames of a video's first stream as (time_s, av.VideoFrame) (the reader's timestamp
+    policy, reader.py); `seek` jumps to a key frame before a time."""
 
     def __init__(self, path: str | Path, sample_fps: float | None) -> None:
         self.path = path
         self._sample_fps = sample_fps
-        self._container: Any = None
-        self.origin: float | None = None
+        self._reader: VideoReader | None = None
         self._reopen()
         try:
             first = self.pull()
@@ -53,36 +53,25 @@ class _Cursor:
 
     def _reopen(self) -> None:
         self.close()
-        self._container = _open(self.path)
-        self.stream = self._container.streams.video[0]
-        self.stream.thread_type = "AUTO"
-        native = float(self.stream.average_rate or self.stream.guessed_rate or 0)
-        self.period = 1.0 / (native or 25.0)
+        reader = self._reader = VideoReader(self.path)
+        self.period = 1.0 / reader.rate
+        native = reader.native_rate
         if self._sample_fps is not None and native > 0 and self._sample_fps * 4 <= native:
             # As iter_frames does, so that the same frames are decoded.
-            self.stream.codec_context.skip_frame = "NONREF"
-        self._frames = self._container.decode(self.stream)
-        self._count = 0
+            reader.stream.codec_context.skip_frame = "NONREF"
+        self._frames = reader.frames()
 
     def pull(self) -> tuple[float, Any] | None:
-        """The next decoded frame, or None at the end of the file."""
-        frame = next(self._frames, None)
-        if frame is None:
-            return None
-        self._count += 1
-        t = frame.time if frame.time is not None else (self._count - 1) * self.period
-        if self.origin is None:
-            self.origin = t
-        return t - self.origin, frame
+        """The next frame, or None at the end of the file."""
+        return next(self._frames, None)
 
     def seek(self, t: float) -> tuple[float, Any] | None:
         """Jump to a key frame well before `t` s; returns the first frame there, which is
         before t - slack. When the container lands after that, decoding restarts from the
         beginning and the file's first frame is returned."""
-        target = (self.origin or 0.0) + max(0.0, t - _PREROLL_S)
-        self._container.seek(int(target / float(self.stream.time_base)), stream=self.stream,
-                             backward=True)
-        self._frames = self._container.decode(self.stream)
+        assert self._reader is not None  # open from __init__ until close
+        self._reader.seek(t - _PREROLL_S)
+        self._frames = self._reader.frames()
         landed = self.pull()
         if landed is not None and landed[0] < t - TIME_SLACK_S:
             return landed
@@ -91,23 +80,14 @@ class _Cursor:
 
     def image(self, frame: Any, short_side: int, max_long_side: int) -> np.ndarray:
         """`frame` as RGB uint8[H, W, 3], sized as `iter_frames` sizes frames."""
-        w, h = frame.width, frame.height
-        sar = self.stream.codec_context.sample_aspect_ratio
-        if sar is not None and sar > 0 and sar != 1:
-            w = round(w * float(sar))
-        width, height = output_size(w, h, short_side, max_long_side)
-        return frame.to_ndarray(width=width, height=height, format="rgb24", interpolation="AREA")
+        assert self._reader is not None
+        size = output_size(*self._reader.display_size, short_side, max_long_side)
+        return self._reader.image(frame, *size)
 
     def close(self) -> None:
-        if self._container is not None:
-            self._container.close()
-            self._container = None
-
-
-def _decoding_errors(path: str | Path, error: Exception) -> VideoError:
-    reason = getattr(error, "strerror", None) or type(error).__name__
-    return VideoError(path, f"decoding failed ({reason}): the file is corrupt or truncated; "
-                      "re-encode or re-download it")
+        if self._reader is not None:
+            self._reader.close()
+            self._reader = None
 
 
 def frames_at(
@@ -150,7 +130,7 @@ def frames_at(
                 out[i] = cached[1].copy()
         return out
     except av.error.FFmpegError as e:
-        raise _decoding_errors(path, e) from e
+        raise decoding_error(path, e) from e
     finally:
         if cursor is not None:
             cursor.close()
@@ -200,7 +180,7 @@ def iter_window(
         cursor = _Cursor(path, sample_fps=fps)
         yield from _window(cursor, fps, start, end, short_side, max_long_side)
     except av.error.FFmpegError as e:
-        raise _decoding_errors(path, e) from e
+        raise decoding_error(path, e) from e
     finally:
         if cursor is not None:
             cursor.close()

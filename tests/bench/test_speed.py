@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import CLIPS
-from vidtrace.evaluate.speed import format_speed, run_speed, search_latency, speed_videos
+from vidtrace.bench.speed import format_speed, run_speed, search_latency, speed_videos
 
 
 @pytest.fixture(scope="module")

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from vidtrace.errors import ConfigError
-from vidtrace.settings import DEFAULT_SETTINGS, Settings, usable_cores
+from vidtrace.settings import DEFAULT_RUN, RunSettings, usable_cores
 
 if TYPE_CHECKING:
     from vidtrace.descriptors import Descriptor
@@ -76,26 +76,27 @@ def cpu_seconds() -> float:
     return r.ru_utime + r.ru_stime
 
 
-def decode_throughput(path: Path, settings: Settings, sampling: str) -> dict[str, float]:
+def decode_throughput(path: Path, settings: RunSettings, sampling: str) -> dict[str, float]:
     """Decode-only: every sampled frame decoded and converted to the input size; seconds of
     video per second, the number of frames, the wall and CPU seconds."""
     from vidtrace.video import iter_frames, probe
 
     cpu, start = cpu_seconds(), time.perf_counter()
-    n = sum(1 for _ in iter_frames(path, settings.index_fps, settings.short_side,
-                                   settings.max_long_side, sampling=sampling))
+    lib = settings.library
+    n = sum(1 for _ in iter_frames(path, lib.index_fps, lib.short_side, lib.max_long_side,
+                                   sampling=sampling))
     elapsed = time.perf_counter() - start
     return {"speed": probe(path).duration / elapsed, "frames": n, "seconds": elapsed,
             "cpu_s": cpu_seconds() - cpu}
 
 
-def index_throughput(path: Path, settings: Settings, work: Path) -> dict[str, float]:
+def index_throughput(path: Path, settings: RunSettings, work: Path) -> dict[str, float]:
     """A fresh library in `work` indexing `path` (model loaded first, not timed): as
     `decode_throughput`."""
     from vidtrace.api import Library
 
     with tempfile.TemporaryDirectory(dir=work) as tmp, \
-            Library.create(Path(tmp) / "lib", settings) as lib:
+            Library.create(Path(tmp) / "lib", settings.library, settings.resources) as lib:
         _ = lib.descriptor
         cpu, start = cpu_seconds(), time.perf_counter()
         (result,) = lib.add([path])
@@ -108,12 +109,12 @@ def index_throughput(path: Path, settings: Settings, work: Path) -> dict[str, fl
 DESCRIBE_BATCHES = 4
 
 
-def descriptor_speed(d: "Descriptor", settings: Settings, batches: int = DESCRIBE_BATCHES,
+def descriptor_speed(d: "Descriptor", settings: RunSettings, batches: int = DESCRIBE_BATCHES,
                      seed: int = 0) -> dict[str, float]:
     """Descriptor `d` alone (made from `settings`) on `batches` batches of random frames of its
     input size (after one untimed batch): frames per second, and CPU milliseconds per frame
     (all threads)."""
-    size, b = settings.input_size, settings.batch_size
+    size, b = settings.library.input_size, settings.resources.batch_size
     frames = np.random.default_rng(seed).integers(0, 256, (b, size, size, 3), dtype=np.uint8)
     d.describe(frames)
     cpu, start = cpu_seconds(), time.perf_counter()
@@ -122,7 +123,7 @@ def descriptor_speed(d: "Descriptor", settings: Settings, batches: int = DESCRIB
     elapsed = time.perf_counter() - start
     n = batches * b
     return {"fps": n / elapsed, "cpu_ms_per_frame": 1000 * (cpu_seconds() - cpu) / n,
-            "threads": settings.thread_count}
+            "threads": settings.resources.thread_count}
 
 
 # Synthetic reference frames shaped like SSCD's (measured on the development footage's 1,760
@@ -267,12 +268,13 @@ def _reset_peak_rss() -> bool:
         return False
 
 
-def query_latency(hours: float, reference: Path, query: Path, settings: Settings, work: Path,
+def query_latency(hours: float, reference: Path, query: Path, settings: RunSettings, work: Path,
                   repeats: int = QUERY_REPEATS) -> dict[str, Any]:
     """End to end on real decoded video: a library holding `reference` (indexed for real) and
-    synthetic reference videos (SyntheticFrames, inserted straight into the catalog) up to
-    `hours` of reference frames, its index rebuilt as `vidtrace` would (ivfpq from
-    IVF_MIN_FRAMES under the default "auto"). `query` is searched `repeats` times warm (library
+    synthetic reference videos (SyntheticFrames, added through the store's API) up to `hours`
+    of reference frames, its index built as `vidtrace` builds it (ivfpq from IVF_MIN_FRAMES
+    under the default "auto"; `index_build_s` is the time to load it when the library is
+    opened). `query` is searched `repeats` times warm (library
     open, model loaded, after one untimed query): the describe and match seconds of each and
     the CPU seconds (all threads) of the whole query, the peak memory the queries added over
     the open library, then once by a cold `vidtrace query` process."""
@@ -281,32 +283,33 @@ def query_latency(hours: float, reference: Path, query: Path, settings: Settings
     import sys
 
     from vidtrace.api import Library
-    from vidtrace.library.catalog import VideoRecord
+    from vidtrace.types import FrameSet, Reference
 
     folder = work / f"query-{hours:g}h"
-    with Library.create(folder, settings) as lib:
+    with Library.create(folder, settings.library, settings.resources) as lib:
         lib.add([reference])
         have = sum(r.n_frames for r in lib.videos())
         synth = SyntheticFrames(lib.manifest.dim)
         version = lib.manifest.descriptor_version
-        for rowid, vectors in synth.videos(max(0, int(hours * 3600) - have))():
-            n = len(vectors)
-            rec = VideoRecord(0, f"synthetic-{rowid}", f"synthetic-{rowid}", f"synthetic-{rowid}",
-                              float(n), 1.0, version, n)
-            lib.catalog.insert(rec, np.arange(n, dtype=np.float64), vectors)
-    with Library.open(folder) as lib:
+        with lib.store.writing():  # through the store's API, as any writer
+            for key, vectors in synth.videos(max(0, int(hours * 3600) - have))():
+                n, name = len(vectors), f"synthetic-{key}"
+                times = np.arange(n, dtype=np.float64)
+                lib.store.add(Reference(0, name, name, name, float(n), 1.0, version, n),
+                              FrameSet(name, times, vectors, float(n)), None)
+    with Library.open(folder, settings.resources) as lib:
         start = time.perf_counter()
-        index = lib.index
+        index = lib.store.index  # type: ignore[attr-defined]
         build_s = time.perf_counter() - start
-        lib.query(query)  # warm-up: model loaded, caches filled
+        lib.query(query, settings.query)  # warm-up: model loaded, caches filled
         base_kb = _rss_kb("VmRSS")
         peak_ok = _reset_peak_rss()
         describe, match, found, cpu = [], [], [], []
         for _ in range(repeats):
             cpu_start, start = cpu_seconds(), time.perf_counter()
-            views = lib.describe_query_views(query)
+            views = lib.describe_query(query, settings.query)
             mid = time.perf_counter()
-            matches = lib.match(views, query_path=query)
+            matches = lib.match(views, settings.query, query_path=query)
             describe.append(mid - start)
             match.append(time.perf_counter() - mid)
             cpu.append(cpu_seconds() - cpu_start)
@@ -340,7 +343,7 @@ def query_video(source: Path, work: Path, seconds: float = 60.0) -> Path:
     return out
 
 
-def run_speed(sources: Path, cache: Path, settings: Settings = DEFAULT_SETTINGS,
+def run_speed(sources: Path, cache: Path, settings: RunSettings = DEFAULT_RUN,
               resolutions: Sequence[str] = tuple(RESOLUTIONS),
               search_hours: Sequence[float] = SEARCH_HOURS, seconds: float = SPEED_SOURCE_S,
               query_hours: Sequence[float] = QUERY_HOURS, progress: Progress | None = None
@@ -371,14 +374,14 @@ def run_speed(sources: Path, cache: Path, settings: Settings = DEFAULT_SETTINGS,
                          "index_vs_decode_cpu_limit": round(limit, 3)})
             if progress:
                 progress("decode and index", 2 * i + j + 1, steps)
-    d = create_descriptor(settings.descriptor, settings.thread_count)
+    d = create_descriptor(settings.library.descriptor, settings.resources.thread_count)
     descriptor = {k: round(v, 3) if isinstance(v, float) else v
                   for k, v in descriptor_speed(d, settings).items()}
     dim = d.dim
     del d  # the search and query sections load their own
     search = []
     for i, hours in enumerate(search_hours):
-        row = search_latency(hours, dim, settings.knn_k, settings.nprobe)
+        row = search_latency(hours, dim, settings.query.knn_k, settings.query.nprobe)
         search.append({k: round(v, 4) if isinstance(v, float) else v for k, v in row.items()})
         if progress:
             progress("search", i + 1, len(search_hours))

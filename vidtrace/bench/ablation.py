@@ -21,6 +21,7 @@ queries only, as it is slow); refinement does not change scores, so the threshol
 
 import hashlib
 import json
+import math
 import shutil
 import time
 from collections.abc import Callable, Sequence
@@ -30,14 +31,12 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from vidtrace.align import STAGE2_METHODS
 from vidtrace.errors import VidtraceError
 from vidtrace.evaluate.calibrate import calibrate_threshold, filter_predictions
 from vidtrace.evaluate.pairing import Predictions
 from vidtrace.evaluate.report import evaluate
 from vidtrace.groundtruth import read_ground_truth
-from vidtrace.retrieve import STAGE1_METHODS
-from vidtrace.settings import QUERY_TIME, Settings
+from vidtrace.settings import FineMode, LibrarySettings, RunSettings, Stage1, Stage2
 from vidtrace.types import FrameSet, Match, QueryTruth
 
 if TYPE_CHECKING:
@@ -64,28 +63,27 @@ def _key(descriptor_version: str, values: dict[str, Any]) -> str:
     return hashlib.sha256(f"{descriptor_version}\0{values}".encode()).hexdigest()[:12]
 
 
-def _library_key(settings: Settings, descriptor_version: str) -> str:
-    """A hash of the descriptor version and the settings that change what a library stores
-    (query-time settings left out: changing a default strategy does not rebuild a library)."""
-    return _key(descriptor_version,
-                {k: v for k, v in settings.to_dict().items() if k not in QUERY_TIME})
+def _library_key(settings: LibrarySettings, descriptor_version: str) -> str:
+    """A hash of the descriptor version and the library settings (what a library stores)."""
+    return _key(descriptor_version, settings.to_dict())
 
 
-def _library(root: Path, settings: Settings, progress: Progress | None, stage: str
+def _library(root: Path, settings: RunSettings, progress: Progress | None, stage: str
              ) -> "Library":
     """The split's library with fine rows, built once into root/ablation-library-<key>."""
     from vidtrace.api import Library
     from vidtrace.descriptors import create_descriptor
 
-    version = create_descriptor(settings.descriptor, settings.thread_count).version
-    folder = root / f"ablation-library-{_library_key(settings, version)}"
+    lib_settings, resources = settings.library, settings.resources
+    version = create_descriptor(lib_settings.descriptor, resources.thread_count).version
+    folder = root / f"ablation-library-{_library_key(lib_settings, version)}"
     refs = sorted((root / "references").glob("*.mp4"))
     if (folder / "complete").is_file():
-        return Library.open(folder)
+        return Library.open(folder, resources)
     tmp = folder.with_name(folder.name + ".partial")
     if tmp.exists():
         shutil.rmtree(tmp)
-    lib = Library.create(tmp, settings)
+    lib = Library.create(tmp, lib_settings, resources)
     start, video_s = time.perf_counter(), 0.0
     try:
         for i, ref in enumerate(refs):
@@ -100,21 +98,21 @@ def _library(root: Path, settings: Settings, progress: Progress | None, stage: s
     if folder.exists():
         shutil.rmtree(folder)
     tmp.rename(folder)
-    return Library.open(folder)
+    return Library.open(folder, resources)
 
 
 def _described(split_root: Path, lib: "Library", truth: Sequence[QueryTruth],
-               settings: Settings, progress: Progress | None, stage: str
+               settings: RunSettings, progress: Progress | None, stage: str
                ) -> tuple[list[FrameSet], list[float]]:
-    """Every query described with `settings` (the library's, but for query-time ones such as
-    the query sampling: a cached library keeps those it was built with), cached in an .npz
-    beside it."""
-    s = lib.query_settings(settings)
-    values = {k: v for k, v in s.to_dict().items()
-              if k in ("descriptor", "query_fps", "short_side", "max_long_side", "input_size",
-                       "crop_borders")}
-    if s.query_sampling != "fixed":  # left out when fixed: older caches keep their key
-        values["query_sampling"] = s.query_sampling
+    """Every query's whole frames described with `settings` (no extra view), cached in an
+    .npz beside the split."""
+    q = settings.query.with_changes(pip_view=False, canvas_view=False, mirror_view=False)
+    values: dict[str, Any] = {k: v for k, v in (settings.library.to_dict()
+                                                 | q.to_dict()).items()
+                              if k in ("descriptor", "query_fps", "short_side", "max_long_side",
+                                       "input_size", "crop_borders")}
+    if q.query_sampling != "fixed":  # left out when fixed: older caches keep their key
+        values["query_sampling"] = q.query_sampling.value
     key = _key(lib.manifest.descriptor_version, values)
     cache = split_root / f"ablation-queries-{key}.npz"
     if cache.is_file():
@@ -124,12 +122,13 @@ def _described(split_root: Path, lib: "Library", truth: Sequence[QueryTruth],
                        for i in range(n)]
             return queries, [float(x) for x in z["describe_s"]]
     queries, seconds = [], []
-    for i, q in enumerate(truth):
+    for i, query in enumerate(truth):
         start = time.perf_counter()
         try:
-            fs = lib.describe_query(split_root / q.query, settings=s)
+            fs = lib.describe_query(split_root / query.query, q).full
         except VidtraceError:
-            fs = FrameSet(q.query, np.zeros(0), np.zeros((0, lib.manifest.dim), np.float32), 0.0)
+            fs = FrameSet(query.query, np.zeros(0), np.zeros((0, lib.manifest.dim), np.float32),
+                          0.0)
         seconds.append(time.perf_counter() - start)
         queries.append(fs)
         if progress:
@@ -153,7 +152,7 @@ def index_timing(lib: "Library") -> dict[str, float] | None:
     return doc if isinstance(doc, dict) else None
 
 
-def prepare_split(name: str, gt_path: Path, settings: Settings,
+def prepare_split(name: str, gt_path: Path, settings: RunSettings,
                   progress: Progress | None = None) -> Split:
     """Index the split's references (cached) and describe its queries (cached)."""
     root = Path(gt_path).parent
@@ -163,26 +162,25 @@ def prepare_split(name: str, gt_path: Path, settings: Settings,
     return Split(name, root, truth, lib, queries, seconds)
 
 
-def run_combo(split: Split, settings: Settings, limit: int | None = None,
+def run_combo(split: Split, settings: RunSettings, limit: int | None = None,
               progress: Progress | None = None, stage: str = ""
               ) -> tuple[Predictions, list[float]]:
     """Predictions (no threshold) of every query (the first `limit`) and the latency of each:
     describe time plus matching time."""
-    s = settings.with_changes(match_threshold=-np.inf)
     predictions: dict[str, list[Match] | None] = {}
     latencies: list[float] = []
     items = list(zip(split.truth, split.queries, split.describe_s, strict=True))[:limit]
     for i, (q, fs, describe_s) in enumerate(items):
         start = time.perf_counter()
         predictions[Path(q.query).name] = split.library.match(
-            fs, s, query_path=split.root / q.query)
+            fs, settings.query, query_path=split.root / q.query, threshold=-math.inf)
         latencies.append(describe_s + time.perf_counter() - start)
         if progress:
             progress(stage, i + 1, len(items))
     return predictions, latencies
 
 
-def stage1_accuracy(split: Split, settings: Settings) -> dict[str, float | None]:
+def stage1_accuracy(split: Split, settings: RunSettings) -> dict[str, float | None]:
     """Stage 1 alone on the positive queries: `top1`, the share whose first candidate is a
     copied reference; `recall`, the share of (query, copied reference) pairs whose reference
     is among the `max_candidates` handed to stage 2."""
@@ -190,7 +188,8 @@ def stage1_accuracy(split: Split, settings: Settings) -> dict[str, float | None]
     for q, fs in zip(split.truth, split.queries, strict=True):
         if q.is_negative:
             continue
-        ranked = [r for r, _ in split.library.candidates(fs, settings, split.root / q.query)]
+        ranked = [c.ref_id for c in split.library.candidates(fs, settings.query,
+                                                              split.root / q.query)]
         refs = {seg.ref_id for seg in q.segments}
         positives += 1
         first += bool(ranked) and ranked[0] in refs
@@ -226,46 +225,47 @@ def fine_bytes_per_hour(lib: "Library") -> float:
     hours = sum(v.duration for v in videos) / 3600
     total = 0
     for v in videos:
-        fine = lib.catalog.fine_frames(v.rowid)
+        fine = lib.store.fine_frames(v.key)
         if fine is not None:
             total += fine[0].nbytes + fine[1].size * 2  # float64 times, float16 vectors
     return total / hours if hours else 0.0
 
 
-def run_ablation(test_gt: Path, calibration_gt: Path, base: Settings,
+def run_ablation(test_gt: Path, calibration_gt: Path, base: RunSettings,
                  progress: Progress | None = None) -> dict[str, Any]:
     """The ablation table (see the module docstring) as a JSON-serialisable dict."""
-    lib_settings = base.with_changes(fine_fps=FINE_FPS, fine_source="library")
+    lib_settings = base.with_changes(fine_fps=FINE_FPS, fine_decode_fps=FINE_FPS)
     test = prepare_split("test", test_gt, lib_settings, progress)
     cal = prepare_split("calibration", calibration_gt, lib_settings, progress)
     try:
         rows: list[dict[str, Any]] = []
-        for stage1 in STAGE1_METHODS:
-            ranking = stage1_accuracy(test, lib_settings.with_changes(stage1=stage1,
-                                                                      fine_fps=0.0))
-            for stage2 in STAGE2_METHODS:
-                s = lib_settings.with_changes(stage1=stage1, stage2=stage2, fine_fps=0.0)
+        for stage1 in Stage1:
+            ranking = stage1_accuracy(test, lib_settings.with_changes(stage1=stage1))
+            for stage2 in Stage2:
+                s = lib_settings.with_changes(stage1=stage1, stage2=stage2, fine=FineMode.OFF)
                 name = f"{stage1} + {stage2}"
                 cal_preds, _ = run_combo(cal, s, progress=progress, stage=f"calibrate {name}")
                 c = calibrate_threshold(cal.truth, cal_preds)
                 preds, lat = run_combo(test, s, progress=progress, stage=f"test {name}")
-                rows.append({"stage1": stage1, "stage2": stage2, "fine": "off",
+                rows.append({"stage1": stage1.value, "stage2": stage2.value, "fine": "off",
                              "stage1_top1": ranking["top1"], "stage1_recall": ranking["recall"],
                              **score_row(test, preds, lat, c.threshold, c.to_json())})
         best = max(rows, key=lambda r: (r["f1_3s"] or 0.0, -(r["negative_fpr"] or 0.0)))
-        s_best = lib_settings.with_changes(stage1=best["stage1"], stage2=best["stage2"])
+        s_best = lib_settings.with_changes(stage1=best["stage1"], stage2=best["stage2"],
+                                           fine=FineMode.LIBRARY)
         t = best["threshold"]
         preds, lat = run_combo(test, s_best, progress=progress, stage="test fine (library)")
         rows.append({"stage1": best["stage1"], "stage2": best["stage2"], "fine": "library",
                      **score_row(test, preds, lat, t, None)})
         sub = min(DECODE_SUBSET, len(test.truth))
-        s_decode = s_best.with_changes(fine_source="decode")
+        s_decode = s_best.with_changes(fine=FineMode.DECODE)
         preds, lat = run_combo(test, s_decode, limit=sub, progress=progress,
                                stage="test fine (decode)")
         rows.append({"stage1": best["stage1"], "stage2": best["stage2"], "fine": "decode",
                      **score_row(test, preds, lat, t, None, limit=sub)})
         # the same subset without fine refinement and with library rows, for comparison
-        for fine, s_sub in (("off", s_best.with_changes(fine_fps=0.0)), ("library", s_best)):
+        for fine, s_sub in (("off", s_best.with_changes(fine=FineMode.OFF)),
+                            ("library", s_best)):
             preds, lat = run_combo(test, s_sub, limit=sub, progress=progress,
                                    stage=f"test subset fine ({fine})")
             rows.append({"stage1": best["stage1"], "stage2": best["stage2"], "fine": fine,
@@ -303,9 +303,3 @@ def format_ablation(doc: dict[str, Any]) -> str:
             f"{r['latency_p95_s']:>6.2f}")
     return "\n".join(lines) + "\n"
 
-
-def write_json(doc: dict[str, Any], path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(doc, indent=1, allow_nan=False) + "\n")
-    tmp.replace(path)

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from vidtrace.evaluate.ablation import (
+from vidtrace.bench.ablation import (
     Progress,
     index_timing,
     prepare_split,
@@ -27,7 +27,7 @@ from vidtrace.evaluate.ablation import (
     score_row,
 )
 from vidtrace.evaluate.calibrate import TIE_F1, Calibration, calibrate_threshold
-from vidtrace.settings import SAMPLING_MODES, Settings
+from vidtrace.settings import RunSettings, Sampling
 
 
 @dataclass(frozen=True)
@@ -48,7 +48,7 @@ class Config:
         itself hold a colon ("learned:/x/head.npz:scene"), so only a last part made of
         sampling modes is read as sampling."""
         descriptor, _, sampling = text.rpartition(":")
-        if not descriptor or not all(m in SAMPLING_MODES for m in sampling.split("/")):
+        if not descriptor or not all(m in tuple(Sampling) for m in sampling.split("/")):
             descriptor, sampling = text, ""
         index_s, _, query_s = sampling.partition("/")
         index_s = index_s or "fixed"
@@ -73,7 +73,7 @@ DEFAULT_CONFIGS: tuple[Config, ...] = (
 )
 
 
-def run_backend_row(config: Config, test_gt: Path, calibration_gt: Path, base: Settings,
+def run_backend_row(config: Config, test_gt: Path, calibration_gt: Path, base: RunSettings,
                     progress: Progress | None = None) -> dict[str, Any]:
     """One configuration calibrated on `calibration_gt`'s split and scored on `test_gt`'s."""
     settings = base.with_changes(descriptor=config.descriptor, fine_fps=0.0,
@@ -108,7 +108,7 @@ def run_backend_row(config: Config, test_gt: Path, calibration_gt: Path, base: S
         cal.library.close()
 
 
-def run_backends(test_gt: Path, calibration_gt: Path, base: Settings,
+def run_backends(test_gt: Path, calibration_gt: Path, base: RunSettings,
                  configs: Sequence[Config] = DEFAULT_CONFIGS,
                  progress: Progress | None = None) -> dict[str, Any]:
     """Every configuration's row (see the module docstring) as a JSON-serialisable dict."""

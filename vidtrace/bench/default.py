@@ -1,7 +1,8 @@
-"""The development benchmark behind `vidtrace bench` (evaluate stage, on top of the whole
-pipeline): build a copy-detection benchmark from real footage with the transformation engine (or
-reuse a cached one), index its references into a fresh library, query every query, and report
-accuracy (`evaluate`) and speed in one JSON document with the machine it ran on.
+"""The development benchmark behind `vidtrace bench` (the bench room, above the API; it touches
+a library only through `vidtrace.api.Library`): build a copy-detection benchmark from real
+footage with the transformation engine (or reuse a cached one), index its references into a
+fresh library, query every query, and report accuracy (`evaluate`) and speed in one JSON
+document with the machine it ran on.
 
 Benchmark sizes are `BenchPlan`s: `BenchPlan.quick()` runs in a few minutes on 2 cores, the
 default one in under half an hour (building included). A built benchmark is cached in a folder
@@ -10,37 +11,28 @@ named after the plan, the seed and a hash of the source files, so a second run o
 
 import hashlib
 import json
-import os
-import platform
 import resource
 import shutil
-import subprocess
 import tempfile
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-import vidtrace
+from vidtrace.bench.provenance import bench_inputs, git_commit, provenance
 from vidtrace.errors import ConfigError, VidtraceError
 from vidtrace.evaluate.report import evaluate, format_table
 from vidtrace.groundtruth import read_ground_truth, read_predictions
-from vidtrace.settings import DEFAULT_SETTINGS, Settings
-from vidtrace.synth.benchmark import (
-    PHOTO_SUFFIXES,
-    VIDEO_SUFFIXES,
-    BenchmarkSpec,
-    build_benchmark,
-    list_files,
-)
+from vidtrace.settings import DEFAULT_RUN, RunSettings
+from vidtrace.synth.benchmark import BenchmarkSpec, build_benchmark
+from vidtrace.video.files import PHOTO_SUFFIXES, VIDEO_SUFFIXES, list_files
 
 if TYPE_CHECKING:
     from vidtrace.api import Library
-    from vidtrace.evaluate.backends import Config
+    from vidtrace.bench.backends import Config
 
 REPORT_FORMAT = "vidtrace-bench"
 REPORT_VERSION = 1
@@ -79,53 +71,6 @@ class BenchPlan:
                              query_short_side=240, reference_s=(30.0, 50.0),
                              panzoom_s=(4.0, 8.0), photo_fillers=10)
         return cls("default", 20, 150, 0.2, spec)
-
-
-# ---- where things are ----------------------------------------------------------------------
-
-def repository_root() -> Path | None:
-    """The vidtrace checkout this package runs from, else the one holding the working
-    directory (a folder with pyproject.toml and vidtrace/), else None."""
-    package_root = Path(vidtrace.__file__).resolve().parent.parent
-    for start in (package_root, Path.cwd().resolve()):
-        for folder in (start, *start.parents):
-            if (folder / "pyproject.toml").is_file() and (folder / "vidtrace").is_dir():
-                return folder
-    return None
-
-
-def default_sources(env: Mapping[str, str] = os.environ) -> Path:
-    """Source clips: $VIDTRACE_FOOTAGE, else ../shared/data/videos beside the repository root,
-    else the repository's shipped clips/. ConfigError when none exists."""
-    if env.get("VIDTRACE_FOOTAGE"):
-        return Path(env["VIDTRACE_FOOTAGE"])
-    root = repository_root()
-    candidates = [root.parent / "shared" / "data" / "videos", root / "clips"] if root else []
-    for folder in candidates:
-        if folder.is_dir():
-            return folder
-    raise ConfigError("no source footage found; give a folder of clips with --sources or set "
-                      "VIDTRACE_FOOTAGE")
-
-
-def default_photos(env: Mapping[str, str] = os.environ) -> Path | None:
-    """Photos for pan/zoom footage and logos: $VIDTRACE_PHOTOS, else ../shared/data/photos
-    beside the repository root, else None (clips only)."""
-    if env.get("VIDTRACE_PHOTOS"):
-        return Path(env["VIDTRACE_PHOTOS"])
-    root = repository_root()
-    folder = root.parent / "shared" / "data" / "photos" if root else None
-    return folder if folder is not None and folder.is_dir() else None
-
-
-def default_report(name: str) -> Path:
-    """benchmarks/<name>.json in the repository root, else in the working directory."""
-    return (repository_root() or Path.cwd()) / "benchmarks" / f"{name}.json"
-
-
-def default_cache() -> Path:
-    """.cache/bench in the repository root, else in the working directory."""
-    return (repository_root() or Path.cwd()) / ".cache" / "bench"
 
 
 # ---- building (cached) ---------------------------------------------------------------------
@@ -181,7 +126,7 @@ def _index(lib: "Library", refs: Sequence[Path], progress: Progress | None) -> d
 
 
 def _query_all(lib: "Library", root: Path, queries: Sequence[str], predictions: Path,
-               progress: Progress | None) -> list[float]:
+               settings: RunSettings, progress: Progress | None) -> list[float]:
     """Query every query file (paths relative to `root`), writing one `vidtrace query --json`
     line each to `predictions`; returns the wall latency of each query in seconds."""
     latencies: list[float] = []
@@ -190,7 +135,7 @@ def _query_all(lib: "Library", root: Path, queries: Sequence[str], predictions: 
             start = time.perf_counter()
             try:
                 row: dict[str, Any] = {"query": name, "matches": [
-                    m.to_json() for m in lib.query(root / name)]}
+                    m.to_json() for m in lib.query(root / name, settings.query)]}
             except VidtraceError as e:  # a broken query is scored as "nothing found"
                 row = {"query": name, "error": str(e)}
             latencies.append(time.perf_counter() - start)
@@ -200,7 +145,7 @@ def _query_all(lib: "Library", root: Path, queries: Sequence[str], predictions: 
     return latencies
 
 
-def measure(gt_path: Path, predictions: Path, *, settings: Settings = DEFAULT_SETTINGS,
+def measure(gt_path: Path, predictions: Path, *, settings: RunSettings = DEFAULT_RUN,
             work_dir: Path | None = None, progress: Progress | None = None) -> dict[str, Any]:
     """Index the references of the benchmark `gt_path` into a fresh library (a temporary
     folder in `work_dir`), query every query into `predictions` (JSONL) and evaluate it.
@@ -223,12 +168,13 @@ def measure(gt_path: Path, predictions: Path, *, settings: Settings = DEFAULT_SE
         Path(work_dir).mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="bench-library-", dir=work_dir) as tmp:
         start = time.perf_counter()
-        lib = Library.create(Path(tmp) / "library", settings)
+        lib = Library.create(Path(tmp) / "library", settings.library, settings.resources)
         model_load_s = time.perf_counter() - start
         try:
             indexed = _index(lib, refs, progress)
             summary: dict[str, Any] = lib.summary()
-            latencies = _query_all(lib, root, [q.query for q in truth], predictions, progress)
+            latencies = _query_all(lib, root, [q.query for q in truth], predictions, settings,
+                                   progress)
         finally:
             lib.close()
     report = evaluate(truth, read_predictions(predictions))
@@ -262,96 +208,10 @@ def measure(gt_path: Path, predictions: Path, *, settings: Settings = DEFAULT_SE
 
 # ---- the report ----------------------------------------------------------------------------
 
-def _cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
-
-
-# CPU vector extensions that onnxruntime's int8 kernels can use: SSCD alone ran at 164 frames/s
-# on a development machine with avx512_vnni and at 72 on earlier ones whose flags were not
-# recorded (docs/speed.md), so reports name them.
-SIMD_FLAGS = ("avx2", "fma", "avx512f", "avx512bw", "avx512_vnni", "avx_vnni", "amx_int8")
-
-
-def _cpu_flags() -> list[str]:
-    """Which of SIMD_FLAGS /proc/cpuinfo lists (empty where there is none)."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("flags"):
-                have = set(line.split(":", 1)[1].split())
-                return [f for f in SIMD_FLAGS if f in have]
-    except OSError:
-        pass
-    return []
-
-
-def _ram_gb() -> float | None:
-    try:
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal:"):
-                return round(int(line.split()[1]) / 1024**2, 1)
-    except (OSError, ValueError, IndexError):
-        pass
-    return None
-
-
-def machine_info() -> dict[str, Any]:
-    """CPU model and vector extensions (SIMD_FLAGS), logical cores (all, and those this process
-    may use), RAM in GiB, OS and Python version."""
-    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
-    return {"cpu": _cpu_model(), "cpu_flags": _cpu_flags(), "cores": os.cpu_count(),
-            "usable_cores": usable, "ram_gb": _ram_gb(), "os": platform.platform(),
-            "python": platform.python_version()}
-
-
-def git_commit() -> str | None:
-    """The repository's HEAD commit, with "+dirty" when tracked files are modified; None when
-    there is no repository or no git."""
-    root = repository_root()
-    if root is None or not (root / ".git").exists():
-        return None
-    try:
-        head = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], check=True,
-                              capture_output=True, text=True, timeout=10).stdout.strip()
-        dirty = subprocess.run(["git", "-C", str(root), "status", "--porcelain",
-                                "--untracked-files=no"], check=True, capture_output=True,
-                               text=True, timeout=10).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return head + ("+dirty" if dirty else "")
-
-
-def _inputs(sources: Path | None, photos: Path | None, no_photos: bool, cache: Path | None
-            ) -> tuple[Path, Path | None, Path]:
-    """(sources, photos, cache) with the defaults filled in: `default_sources()`,
-    `default_photos()` (none with `no_photos`), `default_cache()`."""
-    if no_photos:
-        photos = None
-    elif photos is None:
-        photos = default_photos()
-    return (Path(sources) if sources is not None else default_sources(), photos,
-            Path(cache) if cache is not None else default_cache())
-
-
-def provenance(fmt: str, version: int, name: str, command: str, commit: str | None
-               ) -> dict[str, Any]:
-    """The head of a report: its format and version, its name (the plan's), the date, the
-    command line, vidtrace's version, the git commit and the machine."""
-    return {"format": fmt, "version": version, "name": name,
-            "date": datetime.now(UTC).isoformat(timespec="seconds"), "command": command,
-            "vidtrace_version": vidtrace.__version__, "git_commit": commit,
-            "machine": machine_info()}
-
-
 def run_bench(
     plan: BenchPlan, *, seed: int = 0, sources: Path | None = None, photos: Path | None = None,
     no_photos: bool = False, cache: Path | None = None, predictions: Path,
-    settings: Settings = DEFAULT_SETTINGS, command: str = "", progress: Progress | None = None,
+    settings: RunSettings = DEFAULT_RUN, command: str = "", progress: Progress | None = None,
 ) -> dict[str, Any]:
     """Build or reuse the benchmark of `plan`, measure it (`measure`) and return the whole
     report: evaluation, speed and sizes, plus the benchmark's origin, the settings, `command`
@@ -360,7 +220,7 @@ def run_bench(
     `default_cache()` (`no_photos`: use none); `predictions` is where the JSONL predictions
     are written."""
     commit = git_commit()  # the code that runs, before the run writes its own outputs
-    sources, photos, cache = _inputs(sources, photos, no_photos, cache)
+    sources, photos, cache = bench_inputs(sources, photos, no_photos, cache)
     gt, build_s, built_now = prepare_benchmark(sources, photos, plan, seed=seed, cache=cache,
                                                progress=progress)
     Path(predictions).parent.mkdir(parents=True, exist_ok=True)
@@ -380,22 +240,22 @@ def run_bench(
 def run_ablation_bench(
     plan: BenchPlan, *, seed: int = 0, calibration_seed: int = 2, sources: Path | None = None,
     photos: Path | None = None, no_photos: bool = False, cache: Path | None = None,
-    settings: Settings = DEFAULT_SETTINGS, command: str = "", progress: Progress | None = None,
+    settings: RunSettings = DEFAULT_RUN, command: str = "", progress: Progress | None = None,
     backends: Sequence["Config"] | None = None,
 ) -> dict[str, Any]:
     """Build or reuse the benchmark of `plan` with `seed` (the test split) and with
     `calibration_seed` (the calibration split), and run the stage-1 x stage-2 ablation
-    (`vidtrace.evaluate.ablation`), or with `backends` the table of those descriptor and
-    sampling configurations (`vidtrace.evaluate.backends`); the report carries the same
+    (`vidtrace.bench.ablation`), or with `backends` the table of those descriptor and
+    sampling configurations (`vidtrace.bench.backends`); the report carries the same
     provenance as `run_bench`'s."""
-    from vidtrace.evaluate.ablation import run_ablation
-    from vidtrace.evaluate.backends import run_backends
+    from vidtrace.bench.ablation import run_ablation
+    from vidtrace.bench.backends import run_backends
 
     if seed == calibration_seed:
         raise ConfigError("the calibration split needs another seed than the test split; "
                           "change --calibration-seed")
     commit = git_commit()
-    sources, photos, cache = _inputs(sources, photos, no_photos, cache)
+    sources, photos, cache = bench_inputs(sources, photos, no_photos, cache)
     test_gt, _, _ = prepare_benchmark(sources, photos, plan, seed=seed, cache=cache,
                                       progress=progress)
     cal_gt, _, _ = prepare_benchmark(sources, photos, plan, seed=calibration_seed, cache=cache,
@@ -441,12 +301,3 @@ def format_bench(report: dict[str, Any]) -> str:
         f"({s['library_bytes']} bytes)",
     ]
     return "\n".join(lines) + "\n"
-
-
-def write_report(report: dict[str, Any], path: Path) -> None:
-    """Write `report` as indented JSON to `path` (folders created; atomic rename)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(report, indent=1, allow_nan=False) + "\n")
-    tmp.replace(path)

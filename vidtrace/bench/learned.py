@@ -15,7 +15,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from vidtrace.settings import DEFAULT_SETTINGS
+from vidtrace.settings import DEFAULT_RUN
 
 Progress = Callable[[str, int, int], None]
 
@@ -42,16 +42,16 @@ def run_learned(sources: Path, cache: Path, backbone: str = "sscd",
                 configs: Sequence[tuple[str, dict[str, Any], dict[str, Any], float]] = CONFIGS,
                 progress: Progress | None = None) -> dict[str, Any]:
     """The report (see the module docstring) as a JSON-serialisable dict."""
-    from vidtrace.learn.head import HeadConfig
+    from vidtrace.descriptors.head import HeadConfig
     from vidtrace.learn.model import LossConfig
     from vidtrace.learn.pairs import PairSet, PairSpec, make_pairs, split_footage
     from vidtrace.learn.train import TrainConfig, evaluate_frames, train_head
-    from vidtrace.synth.benchmark import VIDEO_SUFFIXES, list_files
+    from vidtrace.video.files import VIDEO_SUFFIXES, list_files
 
     train_files, held_files = split_footage(list_files(sources, VIDEO_SUFFIXES))
     folder = Path(cache) / "learned"
     folder.mkdir(parents=True, exist_ok=True)
-    settings = DEFAULT_SETTINGS.with_changes(threads=1)
+    settings = DEFAULT_RUN.with_changes(threads=1)
     sets = {}
     for part, files, n, seed in (("train", train_files, TRAIN_PAIRS, 0),
                                  ("held_out", held_files, HELD_OUT_PAIRS, 1)):

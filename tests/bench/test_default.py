@@ -8,17 +8,15 @@ import pytest
 from typer.testing import CliRunner
 
 from tests.conftest import CLIPS
-from vidtrace.cli.main import app
-from vidtrace.evaluate.bench import (
+from vidtrace.bench.default import (
     BenchPlan,
     benchmark_key,
-    default_photos,
-    default_sources,
     format_bench,
     prepare_benchmark,
     run_bench,
-    write_report,
 )
+from vidtrace.bench.provenance import default_photos, default_sources, write_report
+from vidtrace.cli.main import app
 from vidtrace.groundtruth import read_ground_truth, write_ground_truth
 from vidtrace.synth import BenchmarkSpec
 from vidtrace.types import CopySegment, QueryTruth
@@ -189,11 +187,10 @@ def test_eval_names_a_missing_file(eval_files: tuple[Path, Path], tmp_path: Path
 def test_ablation_runs_every_combination_calibrated_on_the_other_split(
     shipped_clips: Path, tmp_path: Path
 ) -> None:
-    from vidtrace.align import STAGE2_METHODS
-    from vidtrace.evaluate.ablation import format_ablation
-    from vidtrace.evaluate.bench import run_ablation_bench
+    from vidtrace.bench.ablation import format_ablation
+    from vidtrace.bench.default import run_ablation_bench
     from vidtrace.evaluate.calibrate import GRID
-    from vidtrace.retrieve import STAGE1_METHODS
+    from vidtrace.settings import Stage1, Stage2
 
     kwargs = {"seed": 1, "calibration_seed": 3, "sources": shipped_clips, "no_photos": True,
               "cache": tmp_path / "cache"}
@@ -201,7 +198,7 @@ def test_ablation_runs_every_combination_calibrated_on_the_other_split(
     rows = doc["rows"]
     combos = [r for r in rows if r["calibration"] is not None]
     assert [(r["stage1"], r["stage2"]) for r in combos] == [
-        (a, b) for a in STAGE1_METHODS for b in STAGE2_METHODS]
+        (a.value, b.value) for a in Stage1 for b in Stage2]
     for r in combos:
         assert r["threshold"] in GRID.tolist()
         assert r["queries"] == 4 and 0.0 <= (r["f1_3s"] or 0.0) <= 1.0
@@ -228,8 +225,8 @@ def test_ablation_runs_every_combination_calibrated_on_the_other_split(
 
 
 def test_ablation_refuses_one_seed_for_both_splits(shipped_clips: Path, tmp_path: Path) -> None:
+    from vidtrace.bench.default import run_ablation_bench
     from vidtrace.errors import ConfigError
-    from vidtrace.evaluate.bench import run_ablation_bench
 
     with pytest.raises(ConfigError, match="calibration"):
         run_ablation_bench(TINY, seed=1, calibration_seed=1, sources=shipped_clips,
@@ -239,8 +236,8 @@ def test_ablation_refuses_one_seed_for_both_splits(shipped_clips: Path, tmp_path
 def test_backend_table_calibrates_each_row_on_the_other_split(
     shipped_clips: Path, tmp_path: Path
 ) -> None:
-    from vidtrace.evaluate.backends import HIT_FLOORS, Config, format_backends
-    from vidtrace.evaluate.bench import run_ablation_bench
+    from vidtrace.bench.backends import HIT_FLOORS, Config, format_backends
+    from vidtrace.bench.default import run_ablation_bench
 
     configs = [Config.parse("pdq"), Config.parse("pdq:keyframes/fixed"),
                Config.parse("pdq:keyframes")]
@@ -268,7 +265,7 @@ def test_backend_table_calibrates_each_row_on_the_other_split(
 
 
 def test_backend_config_keeps_a_learned_head_whole() -> None:
-    from vidtrace.evaluate.backends import Config
+    from vidtrace.bench.backends import Config
 
     assert Config.parse("learned:/x/head.npz") == Config("learned:/x/head.npz")
     assert Config.parse("learned:/x/head.npz:scene/fixed") == Config("learned:/x/head.npz",

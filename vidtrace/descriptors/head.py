@@ -1,4 +1,5 @@
-"""Stage 7 (learn): the disentangled head as plain numpy arrays, and its file format.
+"""The disentangled head of seed 000 as plain numpy arrays, and its file format (descriptors
+stage: inference applies it; learn/ trains it).
 
 Inference needs numpy only: this module never imports torch. `HeadModel` (model.py) trains the
 head and exports it here with `to_head`; the `learned:` descriptor backend applies it on top of a
@@ -33,7 +34,7 @@ from typing import Any
 import numpy as np
 
 from vidtrace.errors import ConfigError
-from vidtrace.library.manifest import write_atomic
+from vidtrace.fsutil import write_atomic
 
 FORMAT_NAME = "vidtrace-head"
 FORMAT_VERSION = 1
