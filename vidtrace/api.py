@@ -39,14 +39,14 @@ class Library:
 
     @classmethod
     def create(cls, folder: str | Path, settings: LibrarySettings = DEFAULT_LIBRARY,
-               resources: Resources = DEFAULT_RESOURCES) -> "Library":
-        """Make a new empty library in `folder` (created if needed, must not hold one)."""
+               resources: Resources = DEFAULT_RESOURCES, exist_ok: bool = False) -> "Library":
+        """A new empty library in `folder` (`exist_ok`: open one already there instead)."""
         from vidtrace.descriptors import create_descriptor
 
         d = create_descriptor(settings.descriptor, resources.thread_count)
         query = QuerySettings(fine=FineMode.LIBRARY if settings.fine_fps > 0 else FineMode.OFF)
-        lib = cls(FolderStore.create(folder, Manifest.new(d.version, d.dim, d.metric, settings,
-                                                          query)), resources)
+        manifest = Manifest.new(d.version, d.dim, d.metric, settings, query)
+        lib = cls(FolderStore.create(folder, manifest, exist_ok), resources)
         lib._descriptor = d if d.version == lib.manifest.descriptor_version else None
         return lib
 
@@ -58,7 +58,8 @@ class Library:
     def open_or_create(cls, folder: str | Path, settings: LibrarySettings = DEFAULT_LIBRARY,
                        resources: Resources = DEFAULT_RESOURCES) -> "Library":
         exists = (Path(folder) / "manifest.json").exists()
-        return cls.open(folder, resources) if exists else cls.create(folder, settings, resources)
+        return (cls.open(folder, resources) if exists
+                else cls.create(folder, settings, resources, exist_ok=True))
 
     @property
     def manifest(self) -> Manifest:

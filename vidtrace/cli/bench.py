@@ -54,6 +54,10 @@ def bench(
                        "learned.md) against plain sscd on frame retrieval over held-out "
                        "footage, with its ablations (needs the \\[train] extra); report default "
                        "benchmarks/learned.json.")] = False,
+    faults: Annotated[bool, typer.Option("--faults", help="Kill -9 runs, concurrent writers, "
+                      "a full disk, damaged files and read-only libraries, each run as "
+                      "separate vidtrace processes on the shipped clips; report default "
+                      "benchmarks/faults.json (docs/library.md).")] = False,
     config: Annotated[list[str] | None, typer.Option(help="With --backends: DESCRIPTOR"
                       "\\[:INDEX_SAMPLING\\[/QUERY_SAMPLING]] rows to run instead of the default "
                       "set, e.g. pdq or sscd:keyframes/fixed; repeatable.")] = None,
@@ -69,6 +73,9 @@ def bench(
         return
     if learned:
         _learned(sources, report, cache)
+        return
+    if faults:
+        _faults(report, cache)
         return
     if ablation or backends:
         _ablation(plan, seed, calibration_seed, sources, photos, no_photos, report, cache,
@@ -141,6 +148,21 @@ def _learned(sources: Path | None, report: Path | None, cache: Path | None) -> N
         need_torch()
     _standalone_report("learned", "vidtrace-learned", sources, report, cache, format_learned,
                        lambda src, cch, tick: run_learned(src, cch, progress=tick))
+
+
+def _faults(report: Path | None, cache: Path | None) -> None:
+    """`--faults`: `vidtrace.bench.faults` on the shipped clips."""
+    from vidtrace.bench.faults import format_faults, run_faults
+    from vidtrace.bench.provenance import repository_root
+
+    def run(_sources: Path, work: Path, tick: Callable[[str, int, int], None]
+            ) -> dict[str, Any]:
+        clips = (repository_root() or Path.cwd()) / "clips"
+        files = sorted(p for p in clips.iterdir() if p.suffix in (".mp4", ".webm"))
+        work.mkdir(parents=True, exist_ok=True)
+        return run_faults(files, work, progress=tick)
+
+    _standalone_report("faults", "vidtrace-faults", None, report, cache, format_faults, run)
 
 
 def _standalone_report(

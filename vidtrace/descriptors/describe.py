@@ -17,7 +17,7 @@ from vidtrace.settings import LibrarySettings, QuerySettings
 from vidtrace.types import FrameSet
 from vidtrace.video import iter_frames, probe
 from vidtrace.video.borders import prepare_frame
-from vidtrace.video.decode import sample_mask
+from vidtrace.video.decode import SampledFrames, sample_mask
 from vidtrace.video.prefetch import prefetch
 from vidtrace.video.views import InsetCollector, InsetView, MirrorCollector, QueryViews
 
@@ -38,15 +38,13 @@ def describe_video(path: str | Path, descriptor: Descriptor, fps: float, samplin
                    lib: LibrarySettings, batch_size: int, video_id: str | None = None,
                    progress: Progress | None = None) -> FrameSet:
     """Decode `path` at `fps` with `sampling` (vidtrace.settings.Sampling), prepare frames as
-    `lib` says and describe every sampled frame; raises VideoError."""
-    info = probe(path)
-    frames = prefetch((
-        (t, prepare_frame(image, lib.input_size, lib.crop_borders))
-        for t, image in iter_frames(path, fps, lib.short_side, lib.max_long_side,
-                                    sampling=sampling)
-    ), PREFETCH_BATCHES * batch_size)
-    return _described(frames, descriptor, batch_size, video_id or Path(path).stem,
-                      info.duration, fps, progress)
+    `lib` says and describe every sampled frame; the duration is the decoded one. Raises
+    VideoError."""
+    sampled = iter_frames(path, fps, lib.short_side, lib.max_long_side, sampling=sampling)
+    frames = prefetch(((t, prepare_frame(image, lib.input_size, lib.crop_borders))
+                       for t, image in sampled), PREFETCH_BATCHES * batch_size)
+    return _described(frames, descriptor, batch_size, video_id or Path(path).stem, sampled,
+                      progress)
 
 
 def describe_reference(path: str | Path, descriptor: Descriptor, lib: LibrarySettings,
@@ -65,9 +63,10 @@ def describe_reference(path: str | Path, descriptor: Descriptor, lib: LibrarySet
 
 
 def _described(frames: Iterable[tuple[float, np.ndarray]], descriptor: Descriptor,
-               batch_size: int, video_id: str, duration: float, fps: float,
+               batch_size: int, video_id: str, sampled: SampledFrames,
                progress: Progress | None) -> FrameSet:
-    """The FrameSet of prepared (time, frame) pairs; `duration` is the container's."""
+    """The FrameSet of prepared (time, frame) pairs taken from `sampled`, whose decoded
+    duration it takes once they are all read."""
     times: list[np.ndarray] = []
     vectors: list[np.ndarray] = []
     for t, v in descriptor.describe_stream(frames, batch_size):
@@ -76,7 +75,7 @@ def _described(frames: Iterable[tuple[float, np.ndarray]], descriptor: Descripto
         if progress is not None:
             progress(float(t[-1]))
     all_times = np.concatenate(times)  # strictly increasing: iter_frames drops repeats
-    duration = max(duration, float(all_times[-1]) + 1.0 / fps)
+    duration = sampled.duration if sampled.duration is not None else float(all_times[-1])
     return FrameSet(video_id, all_times, np.concatenate(vectors), duration)
 
 
@@ -90,9 +89,9 @@ def describe_query(path: str | Path, descriptor: Descriptor, lib: LibrarySetting
     inside a blurred canvas the same way (docs/views.md); with `mirror_view`, every frame
     flipped left to right (`MirrorCollector`). Raises VideoError."""
     q = query
-    info = probe(path)
-    decoded = prefetch(iter_frames(path, q.query_fps, lib.short_side, lib.max_long_side,
-                                   sampling=q.query_sampling), PREFETCH_BATCHES * batch_size)
+    sampled = iter_frames(path, q.query_fps, lib.short_side, lib.max_long_side,
+                          sampling=q.query_sampling)
+    decoded = prefetch(sampled, PREFETCH_BATCHES * batch_size)
     insets = None
     if q.pip_view or q.canvas_view:
         insets = InsetCollector(descriptor.describe, lib.input_size, lib.crop_borders,
@@ -105,8 +104,7 @@ def describe_query(path: str | Path, descriptor: Descriptor, lib: LibrarySetting
     if q.mirror_view:
         mirror = MirrorCollector(descriptor.describe, batch_size)
         frames = mirror.frames(frames)
-    full = _described(frames, descriptor, batch_size, Path(path).stem, info.duration,
-                      q.query_fps, progress)
+    full = _described(frames, descriptor, batch_size, Path(path).stem, sampled, progress)
     return QueryViews(full, insets.view(full.dim) if insets else InsetView.empty(full.dim),
                       mirror.view(full.dim) if mirror else None)
 

@@ -64,15 +64,19 @@ class FolderStore:
     # ---- lifecycle -----------------------------------------------------------------------
 
     @classmethod
-    def create(cls, folder: str | Path, manifest: Manifest) -> "FolderStore":
+    def create(cls, folder: str | Path, manifest: Manifest, exist_ok: bool = False
+               ) -> "FolderStore":
         """Make a new empty library in `folder` (created; must be absent or an empty folder).
         It is built in a temporary folder beside it and renamed into place, so a crash leaves
-        either no library or a whole one."""
+        either no library or a whole one. With `exist_ok`, a library another process made
+        there first (or before) is opened instead."""
         root = Path(folder)
         if root.exists() and not root.is_dir():
             raise LibraryError(f"{root}: exists and is not a folder; give a folder path for "
                                "the library")
         if (root / MANIFEST_FILE).exists():
+            if exist_ok:
+                return cls.open(root)
             raise LibraryError(f"{root}: already holds a library; open it instead")
         if root.is_dir() and any(root.iterdir()):
             raise LibraryError(f"{root}: is a folder with other files, not a library; "
@@ -91,7 +95,7 @@ class FolderStore:
             try:
                 os.rename(tmp, root)  # onto a missing or empty folder
             except OSError:
-                if (root / MANIFEST_FILE).exists():  # another process made it first
+                if exist_ok and (root / MANIFEST_FILE).exists():  # another process was first
                     shutil.rmtree(tmp, ignore_errors=True)
                     return cls.open(root)
                 raise

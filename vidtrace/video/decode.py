@@ -36,6 +36,19 @@ def output_size(width: int, height: int, short_side: int, max_long_side: int) ->
     return w, h
 
 
+class SampledFrames(Iterator[tuple[float, np.ndarray]]):
+    """The frames `iter_frames` yields; once they are all read, `duration` is the video's
+    decoded length in seconds, to 0.01 s: the time of its last frame (the last decoded one,
+    or the last packet's when frames were skipped) plus one frame period."""
+
+    def __init__(self, frames: Iterator[tuple[float, np.ndarray]]) -> None:
+        self._frames = frames
+        self.duration: float | None = None
+
+    def __next__(self) -> tuple[float, np.ndarray]:
+        return next(self._frames)
+
+
 def iter_frames(
     path: str | Path,
     fps: float | None,
@@ -43,7 +56,7 @@ def iter_frames(
     max_long_side: int = 400,
     *,
     sampling: str = "fixed",
-) -> Iterator[tuple[float, np.ndarray]]:
+) -> SampledFrames:
     """Yield (time_s, rgb uint8[H, W, 3]) for the frames `sampling` picks (one of
     Sampling, see the module docstring) at rate `fps` (every frame, or every key frame,
     when None; scene sampling needs a rate), times strictly increasing (frames of broken
@@ -52,14 +65,18 @@ def iter_frames(
     Frames are converted and resized by FFmpeg's scaler straight to the output size. When the
     sampling rate is well below the stream's, non-reference frames are not decoded at all; in
     "keyframes" mode no other frame is. A bad `sampling` or `fps` raises ConfigError at once;
-    file errors raise VideoError when iterating.
+    file errors raise VideoError when iterating. The result's `duration` is the decoded
+    length once every frame was read.
     """
     selector = frame_selector(sampling, fps)
-    return _iter_frames(path, fps, short_side, max_long_side, sampling, selector)
+    out = SampledFrames(iter(()))
+    out._frames = _iter_frames(path, fps, short_side, max_long_side, sampling, selector, out)
+    return out
 
 
 def _iter_frames(path: str | Path, fps: float | None, short_side: int, max_long_side: int,
-                 sampling: str, selector: FrameSelector) -> Iterator[tuple[float, np.ndarray]]:
+                 sampling: str, selector: FrameSelector, out: SampledFrames
+                 ) -> Iterator[tuple[float, np.ndarray]]:
     import av
 
     keyframes = sampling == "keyframes"
@@ -72,13 +89,13 @@ def _iter_frames(path: str | Path, fps: float | None, short_side: int, max_long_
         try:
             # The last key frame can lie a whole GOP before the end, so in "keyframes" mode the
             # length check uses how far the demuxed packets go, not the last decoded frame.
-            yield from _sample(reader, selector, short_side, max_long_side, keyframes)
+            yield from _sample(reader, selector, short_side, max_long_side, keyframes, out)
         except av.error.FFmpegError as e:
             raise decoding_error(reader.path, e) from e
 
 
 def _sample(reader: VideoReader, selector: FrameSelector, short_side: int, max_long_side: int,
-            ends_by_packets: bool) -> Iterator[tuple[float, np.ndarray]]:
+            ends_by_packets: bool, out: SampledFrames) -> Iterator[tuple[float, np.ndarray]]:
     size: tuple[int, int] | None = None
     t: float | None = None
     for t, frame in reader.frames():
@@ -93,6 +110,7 @@ def _sample(reader: VideoReader, selector: FrameSelector, short_side: int, max_l
     end = reader.end_s if ends_by_packets else t
     if end is not None:
         _check_length(reader, end)
+    out.duration = round(max(t, end or 0.0, reader.end_s or 0.0) + 1.0 / reader.rate, 2)
 
 
 def _check_length(reader: VideoReader, end_s: float) -> None:
