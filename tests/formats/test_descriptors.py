@@ -105,9 +105,9 @@ def test_bad_files_are_named(tmp_path: Path, arrays: dict, message: str) -> None
 def test_not_an_npz(tmp_path: Path) -> None:
     path = tmp_path / "x.npz"
     path.write_text("hello")
-    with pytest.raises(VidtraceError, match="x.npz: not a readable .npz descriptor file"):
+    with pytest.raises(VidtraceError, match=r"x\.npz: not a readable \.npz descriptor file"):
         read_vsc_descriptors(path)
-    with pytest.raises(VidtraceError, match="missing.npz: no such descriptor file"):
+    with pytest.raises(VidtraceError, match=r"missing\.npz: no such descriptor file"):
         read_vsc_descriptors(tmp_path / "missing.npz")
 
 

@@ -80,10 +80,10 @@ def test_anything_else_names_the_file_and_the_formats(tmp_path: Path, text: str,
 
 
 def test_binary_missing_and_folder(tmp_path: Path) -> None:
-    with pytest.raises(VidtraceError, match="mdn_flower.mp4: not a text file, so not a "
-                       "ground-truth file"):
+    with pytest.raises(VidtraceError, match=r"mdn_flower\.mp4: not a text file, so not a "
+                       r"ground-truth file"):
         read_any_ground_truth(CLIPS / "mdn_flower.mp4")
-    with pytest.raises(VidtraceError, match="nope.csv: no such ground-truth file"):
+    with pytest.raises(VidtraceError, match=r"nope\.csv: no such ground-truth file"):
         read_any_ground_truth(tmp_path / "nope.csv")
     with pytest.raises(VidtraceError, match="is a folder; give the ground-truth file"):
         read_any_ground_truth(tmp_path)

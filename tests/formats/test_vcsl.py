@@ -60,7 +60,7 @@ def test_split_pair_file_keeps_only_its_pairs(label_file: Path, tmp_path: Path) 
     assert loaded.pairs == {(Q, R2)}
     other = tmp_path / "pair_file_val.csv"
     other.write_text("query_id,reference_id\na,b\n")
-    with pytest.raises(VidtraceError, match="pair_file_val.csv: none of its pairs is labelled"):
+    with pytest.raises(VidtraceError, match=r"pair_file_val\.csv: none of its pairs is labelled"):
         read_vcsl_ground_truth(label_file, other)
 
 
