@@ -159,3 +159,12 @@ def test_eval_refuses_an_unknown_ground_truth(tmp_path: Path) -> None:
            "vidtrace ground-truth JSON" in result.output
     npz = runner.invoke(app, ["eval", str(pred), str(tmp_path / "q.npz")])
     assert npz.exit_code == 1 and "descriptors need --refs REFS.npz" in npz.output
+
+
+def test_query_refuses_an_unknown_format(clip_library: Path) -> None:
+    result = runner.invoke(app, ["query", str(clip_library), str(WATER), "--format", "xml"])
+    assert result.exit_code == 1
+    assert "error: --format must be one of json, vsc, not 'xml'" in result.output
+    as_json = runner.invoke(app, ["query", str(clip_library), str(WATER), "--format", "json"])
+    assert as_json.exit_code == 0
+    assert json.loads(as_json.stdout) == {"query": str(WATER), "matches": []}
