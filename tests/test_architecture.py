@@ -19,6 +19,7 @@ ALLOWED: dict[str, set[str]] = {
     "evaluate": set(),
     "synth": {"video"},
     "learn": {"descriptors", "synth", "video"},
+    "formats": {"evaluate"},
 }
 SHARED = {"types", "settings", "errors", "fsutil", "groundtruth"}
 MAX_LINES = 450

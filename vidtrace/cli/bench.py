@@ -1,8 +1,6 @@
-"""`vidtrace bench` and `vidtrace eval`: measure the detector on a benchmark built from real
-footage, and score a predictions file against ground truth. Parsing only; the work is done by
-`vidtrace.bench` and `vidtrace.evaluate.report`."""
+"""`vidtrace bench`: measure the detector on a benchmark built from real footage. Parsing
+only; the work is done by `vidtrace.bench` (`vidtrace eval` is in cli/formats.py)."""
 
-import json
 import shlex
 import sys
 from collections.abc import Callable
@@ -192,24 +190,3 @@ def _standalone_report(
         write_report({**head, **doc}, path)
     out.print(format_doc(doc), markup=False)
     out.print(f"report -> {path}", markup=False)
-
-
-def eval_command(
-    ground_truth: Annotated[Path, typer.Argument(help="Ground-truth JSON file.")],
-    predictions: Annotated[Path, typer.Argument(help="Predictions: `vidtrace query --json` "
-                                                "output, one JSON object per line.")],
-    as_json: Annotated[bool, typer.Option("--json", help="Print the full report as JSON.")
-                       ] = False,
-    tolerance: Annotated[list[float] | None, typer.Option(help="Boundary tolerance of the "
-                         "competition F1 in seconds; repeat for several (default 3 and 5).")
-                         ] = None,
-) -> None:
-    """Score predictions (`vidtrace query --json` output) against ground truth."""
-    from vidtrace.evaluate import evaluate_files, format_table
-
-    with user_errors():
-        doc = evaluate_files(ground_truth, predictions, tolerance or (3.0, 5.0))
-    if as_json:
-        print(json.dumps(doc, indent=1))
-    else:
-        out.print(format_table(doc), markup=False, end="")

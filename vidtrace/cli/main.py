@@ -138,6 +138,9 @@ def query(
     paths: Annotated[list[Path], typer.Argument(help="Query video files or folders.")],
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per query per line.")
                        ] = False,
+    out_format: Annotated[str | None, typer.Option("--format", help="json (as --json) or vsc "
+                          "(VSC 2022 matching CSV: query_id,ref_id,query_start,query_end,"
+                          "ref_start,ref_end,score).")] = None,
     stage1: Annotated[Stage1 | None, typer.Option(
         help="Candidate ranking: vote, bipartite or orb-rerank \\[default: the library's, "
         f"{DEFAULT_QUERY.stage1}].")] = None,
@@ -164,12 +167,15 @@ def query(
 ) -> None:
     """Find the copied segments of each query video."""
     from vidtrace.api import Library
+    from vidtrace.cli.formats import vsc_writer
 
     files = expand_paths(paths)
     if not files:
         raise fail("no video files found in the given paths")
     errors = 0
     with user_errors():
+        vsc = vsc_writer(out_format)
+        as_json = as_json or out_format == "json"
         lib = Library.open(library)
         changes = {k: v for k, v in (
             ("stage1", stage1), ("stage2", stage2), ("match_threshold", threshold),
@@ -189,12 +195,14 @@ def query(
                     matches = lib.query(f, settings, progress=tick)
             except VidtraceError as e:
                 errors += 1
-                if as_json:
+                if as_json and vsc is None:
                     print(json.dumps({"query": str(f), "error": str(e)}), flush=True)
                 else:
                     print_error(str(e))
                 continue
-            if as_json:
+            if vsc is not None:
+                vsc.write(f, matches)
+            elif as_json:
                 print(json.dumps({"query": str(f), "matches": [m.to_json() for m in matches]}),
                       flush=True)
             else:
@@ -299,7 +307,8 @@ def main() -> None:
 
 
 def _register_groups() -> None:
-    from vidtrace.cli.bench import bench, eval_command
+    from vidtrace.cli.bench import bench
+    from vidtrace.cli.formats import eval_command, export_descriptors
     from vidtrace.cli.maintenance import check, repair
     from vidtrace.cli.synth import synth_app
     from vidtrace.cli.train import train
@@ -310,6 +319,7 @@ def _register_groups() -> None:
     app.command("train")(train)
     app.command("check")(check)
     app.command("repair")(repair)
+    app.command("export-descriptors")(export_descriptors)
 
 
 _register_groups()
