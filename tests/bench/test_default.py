@@ -272,3 +272,19 @@ def test_backend_config_keeps_a_learned_head_whole() -> None:
                                                                      "scene", "fixed")
     assert Config.parse("sscd+learned:/h.npz:keyframes") == Config("sscd+learned:/h.npz",
                                                                    "keyframes", "keyframes")
+
+
+def test_eval_warns_of_queries_it_cannot_score(eval_files: tuple[Path, Path]) -> None:
+    gt, pred = eval_files
+    rows = [row for row in EVAL_LINES if row["query"] != "q3.mp4"]
+    rows += [{"query": "q3.mp4", "error": "q3.mp4: corrupt"},
+             {"query": "stray.mp4", "matches": []}]
+    pred.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    result = runner.invoke(app, ["eval", str(gt), str(pred)])
+    assert result.exit_code == 0
+    assert ("warning: 1 queries failed (their error lines are scored as finding nothing): "
+            "q3.mp4") in result.stderr
+    assert ("warning: 1 predictions are for queries the ground truth does not list (not "
+            "scored): stray.mp4") in result.stderr
+    doc = json.loads(runner.invoke(app, ["eval", str(gt), str(pred), "--json"]).stdout)
+    assert doc["problems"] == {"failed": ["q3.mp4"], "missing": [], "unknown": ["stray.mp4"]}

@@ -57,10 +57,15 @@ def test_overall_figures() -> None:
     assert overall["vsc_ap"] == pytest.approx(5 / 9)
 
 
-def test_counts() -> None:
+def test_counts_and_the_queries_behind_them() -> None:
     report = evaluate(TRUTH, {**PREDS, "q3.mp4": None, "stray.mp4": []})
     assert report["counts"] == {"queries": 4, "positives": 3, "negatives": 1, "gt_segments": 3,
-                                "predictions": 3, "failed_queries": 1, "unknown_queries": 1}
+                                "predictions": 3, "failed_queries": 1, "missing_queries": 0,
+                                "unknown_queries": 1}
+    assert report["problems"] == {"failed": ["q3.mp4"], "missing": [],
+                                  "unknown": ["stray.mp4"]}
+    without_q4 = evaluate(TRUTH, {k: v for k, v in PREDS.items() if k != "q4.mp4"})
+    assert without_q4["problems"]["missing"] == ["q4.mp4"]
 
 
 def test_breakdown_by_edit_kind() -> None:

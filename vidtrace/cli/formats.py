@@ -112,6 +112,20 @@ def export_descriptors(
         raise typer.Exit(1)
 
 
+def _warn_problems(problems: dict[str, list[str]]) -> None:
+    """One warning line per kind of problem in an evaluation, naming the queries."""
+    texts = {"failed": "queries failed (their error lines are scored as finding nothing)",
+             "missing": "queries have no prediction (scored as finding nothing)",
+             "unknown": "predictions are for queries the ground truth does not list (not "
+                        "scored)"}
+    for kind, text in texts.items():
+        names = problems.get(kind, [])
+        if names:
+            shown = ", ".join(names[:10]) + (f" and {len(names) - 10} more"
+                                             if len(names) > 10 else "")
+            err.print(f"warning: {len(names)} {text}: {shown}", markup=False)
+
+
 def eval_command(
     ground_truth: Annotated[Path, typer.Argument(help="Ground truth: vidtrace JSON, a VSC 2022 "
                             "CSV (segments or pairs) or a VCSL label JSON; detected from the "
@@ -162,6 +176,7 @@ def eval_command(
     if as_json:
         print(json.dumps(doc, indent=1))
         return
+    _warn_problems(doc.get("problems", {}))
     if "overall" in doc:
         out.print(format_table(doc), markup=False, end="")
     out.print(format_official(doc), markup=False, end="")

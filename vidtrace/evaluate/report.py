@@ -84,16 +84,20 @@ def evaluate(truth: Sequence[QueryTruth], predictions: Predictions,
              tolerances: Sequence[float] = (3.0, 5.0)) -> dict[str, Any]:
     """Score `predictions` (matches per query file name) against `truth`.
 
-    Returns {"format", "version", "tolerances_s", "counts", "overall", "by_edit"}; see
-    `format_table` for the figures each group holds. Undefined figures (e.g. FPR without
-    negatives) are None.
+    Returns {"format", "version", "tolerances_s", "counts", "problems", "overall", "by_edit"};
+    see `format_table` for the figures each group holds. Undefined figures (e.g. FPR without
+    negatives) are None. "problems" names the queries that failed or have no prediction (both
+    scored as misses) and the predictions of queries the ground truth does not list (not
+    scored).
     """
     tols = _check_tolerances(tolerances)
     negatives = [q for q in truth if q.is_negative]
     overall = {"counts": _counts(truth, predictions),
                **_metrics(truth, negatives, predictions, tols)}
-    failed = sum(1 for q in truth if query_name(q) in predictions
-                 and predictions[query_name(q)] is None)
+    failed = sorted(query_name(q) for q in truth if query_name(q) in predictions
+                    and predictions[query_name(q)] is None)
+    missing = sorted(query_name(q) for q in truth if query_name(q) not in predictions)
+    unknown = unknown_queries(truth, predictions)
     by_edit: dict[str, Any] = {}
     kinds = sorted({k for q in truth for k in edit_kinds(q)}, key=lambda k: (k == NO_EDIT, k))
     for kind in kinds:
@@ -106,8 +110,11 @@ def evaluate(truth: Sequence[QueryTruth], predictions: Predictions,
         "format": REPORT_FORMAT,
         "version": REPORT_VERSION,
         "tolerances_s": tols,
-        "counts": {**overall["counts"], "failed_queries": failed,
-                   "unknown_queries": len(unknown_queries(truth, predictions))},
+        "counts": {**overall["counts"], "failed_queries": len(failed),
+                   "missing_queries": len(missing), "unknown_queries": len(unknown)},
+        # queries whose prediction is an error, or absent, are scored as finding nothing;
+        # predictions for queries the ground truth does not list are not scored
+        "problems": {"failed": failed, "missing": missing, "unknown": unknown},
         "overall": overall,
         "by_edit": by_edit,
     }
