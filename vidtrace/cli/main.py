@@ -125,9 +125,10 @@ def index(
     elapsed = time.perf_counter() - start
     added = [r for r in results if r.status is AddStatus.ADDED]
     seconds = sum(r.duration for r in added)
-    out.print(f"{len(added)} added ({seconds:.1f} s of video in {elapsed:.1f} s, "
-              f"{seconds / max(elapsed, 1e-9):.1f}x real time), "
-              f"{len(results) - len(added)} unchanged, {len(failed)} failed -> {library}")
+    done = (f"{len(added)} added ({seconds:.2f} s of video in {elapsed:.1f} s, "
+            f"{seconds / max(elapsed, 1e-9):.1f}x real time)" if added else "nothing new to add")
+    out.print(f"{done}, {len(results) - len(added)} unchanged, {len(failed)} failed -> "
+              f"{library}")
     if failed:
         raise typer.Exit(1)
 
@@ -172,7 +173,8 @@ def query(
     files = expand_paths(paths)
     if not files:
         raise fail("no video files found in the given paths")
-    errors = 0
+    errors = copies = segments = 0
+    start = time.perf_counter()
     with user_errors():
         vsc = vsc_writer(out_format)
         as_json = as_json or out_format == "json"
@@ -184,30 +186,40 @@ def query(
         settings = lib.query_defaults.with_changes(**changes)
         lib.sources(settings, None)  # a fine mode the library cannot serve fails here, once
         lib.descriptor  # noqa: B018 - load the model once, up front, so errors show early
-        for f in files:
-            try:
-                with progress_bar() as bar:
-                    task = bar.add_task(f.name[:40], total=None, rate="")
+        with progress_bar() as bar:
+            task = bar.add_task("queries", total=len(files), rate="")
+            for f in files:
+                bar.update(task, description=f.name[:40])
 
-                    def tick(seconds: float, bar: Progress = bar, task: TaskID = task) -> None:
-                        bar.update(task, rate=f"{seconds:.0f} s")
+                def tick(seconds: float, bar: Progress = bar, task: TaskID = task) -> None:
+                    bar.update(task, rate=f"{seconds:.0f} s")
 
+                try:
                     matches = lib.query(f, settings, progress=tick)
-            except VidtraceError as e:
-                errors += 1
-                if as_json and vsc is None:
-                    print(json.dumps({"query": str(f), "error": str(e)}), flush=True)
+                except VidtraceError as e:
+                    errors += 1
+                    if as_json and vsc is None:
+                        print(json.dumps({"query": str(f), "error": str(e)}), flush=True)
+                    else:
+                        print_error(str(e))
+                    bar.advance(task)
+                    continue
+                bar.advance(task)
+                copies += bool(matches)
+                segments += len(matches)
+                if vsc is not None:
+                    vsc.write(f, matches)
+                elif as_json:
+                    print(json.dumps({"query": str(f),
+                                      "matches": [m.to_json() for m in matches]}), flush=True)
                 else:
-                    print_error(str(e))
-                continue
-            if vsc is not None:
-                vsc.write(f, matches)
-            elif as_json:
-                print(json.dumps({"query": str(f), "matches": [m.to_json() for m in matches]}),
-                      flush=True)
-            else:
-                _print_matches(f, matches)
+                    _print_matches(f, matches)
         lib.close()
+    if len(files) > 1:
+        summary = (f"{len(files)} queries: {copies} with copied segments ({segments} in all), "
+                   f"{len(files) - copies - errors} without, {errors} failed, in "
+                   f"{time.perf_counter() - start:.1f} s")
+        (err if as_json or vsc is not None else out).print(summary, markup=False)
     if errors:
         raise typer.Exit(1)
 

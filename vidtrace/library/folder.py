@@ -121,6 +121,9 @@ class FolderStore:
         if exists and not is_dir:
             raise LibraryError(f"{root}: is a file, not a library folder; give the folder "
                                "`vidtrace index` created")
+        if root.is_symlink() and not exists:
+            raise LibraryError(f"{root}: is a symbolic link that leads nowhere (a loop, or its "
+                               "target is gone); give the library folder itself")
         if not is_dir:
             raise LibraryError(f"{root}: no such library folder; create it with "
                                "`vidtrace index LIB VIDEO...`")

@@ -55,6 +55,9 @@ def check_video_path(path: str | Path) -> Path:
     try:
         if p.is_dir():
             raise VideoError(p, "is a folder, not a video file")
+        if p.is_symlink() and not p.exists():
+            raise VideoError(p, "is a symbolic link that leads nowhere (a loop, or its target "
+                             "is gone); give the video file itself")
         if not p.exists():
             raise VideoError(p, "no such file; check the path")
         size = p.stat().st_size
