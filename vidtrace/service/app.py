@@ -1,0 +1,252 @@
+"""The HTTP service (DESIGN.md, interfaces): FastAPI routes over the service engine.
+
+`create_app(folder, token, ...)` returns the ASGI app `vidtrace serve` runs with uvicorn. Every
+route but `GET /v1/health` and the page at `/` (which holds no data and asks for the token)
+needs `Authorization: Bearer TOKEN`. Uploads are streamed to the library's service folder
+under names the service makes (uploads.py); work goes to the engine (engine.py): additions and
+removals on its one writer thread, queries on its pool; the event loop only waits on futures.
+"""
+
+import asyncio
+import hmac
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from importlib.resources import files
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import anyio
+from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi import Path as PathParam
+from fastapi.responses import HTMLResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel
+from starlette.requests import ClientDisconnect
+
+from vidtrace.errors import LibraryError
+from vidtrace.service.engine import Engine, QueryOutcome
+from vidtrace.service.jobs import Job, JobKind, JobStatus, JobTable
+from vidtrace.service.security import (
+    REF_ID_PATTERN,
+    ref_id_from_filename,
+    stored_suffix,
+    valid_ref_id,
+)
+from vidtrace.service.uploads import BadUpload, Upload, UploadTooLarge, receive_upload
+
+DEFAULT_MAX_UPLOAD = 2 * 1024**3  # bytes
+SERVICE_DIR = "service"  # inside the library folder: token, uploads/, references/
+JOB_ID_PATTERN = r"^[0-9a-f]{32}$"
+REPORT_CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
+PAGE_CSP = ("default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
+            "connect-src 'self'; img-src data: blob:; frame-src blob: about:")
+
+
+class JobCreated(BaseModel):
+    job: str
+
+
+class JobView(BaseModel):
+    id: str
+    kind: Literal["query", "reference"]
+    status: Literal["queued", "running", "done", "failed"]
+    progress: float
+    result: dict[str, Any] | None
+    error: str | None
+
+
+class Reference(BaseModel):
+    id: str
+    duration: float
+    frames: int
+    content_hash: str
+
+
+class ReferenceList(BaseModel):
+    references: list[Reference]
+
+
+class Removed(BaseModel):
+    removed: str
+    duration: float
+    frames: int
+
+
+class Health(BaseModel):
+    status: Literal["ok"]
+    version: str
+
+
+class ErrorBody(BaseModel):
+    detail: str
+
+
+def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
+    text = {401: "missing or wrong bearer token", 404: "no such job or reference",
+            409: "the job has not finished", 413: "the upload is larger than --max-upload",
+            422: "the request is not valid"}
+    return {c: {"model": ErrorBody, "description": text[c]} for c in codes}
+
+
+def _multipart(with_id: bool) -> dict[str, Any]:
+    """The OpenAPI request body of an upload route (the body is parsed by uploads.py)."""
+    props: dict[str, Any] = {"file": {"type": "string", "format": "binary"}}
+    if with_id:
+        props["id"] = {"type": "string", "pattern": REF_ID_PATTERN}
+    schema = {"type": "object", "properties": props, "required": ["file"]}
+    return {"requestBody": {"required": True,
+                            "content": {"multipart/form-data": {"schema": schema}}}}
+
+
+def _page() -> str:
+    return files("vidtrace.service").joinpath("page.html").read_text(encoding="utf-8")
+
+
+def create_app(folder: str | Path, token: str, max_upload: int = DEFAULT_MAX_UPLOAD,
+               workers: int = 2, keep_jobs: int = 200) -> FastAPI:
+    """The service app on the library in `folder` (must exist), accepting bearer `token`,
+    uploads of at most `max_upload` bytes, `workers` queries at once."""
+    from vidtrace import __version__
+
+    root = Path(folder)
+    uploads, media = root / SERVICE_DIR / "uploads", root / SERVICE_DIR / "references"
+    engine = Engine(root, media, workers)
+    jobs = JobTable(keep_jobs)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        def prepare() -> None:
+            (root / SERVICE_DIR).mkdir(mode=0o700, exist_ok=True)
+            for d in (uploads, media):
+                d.mkdir(mode=0o700, parents=True, exist_ok=True)
+            for old in uploads.iterdir():  # the jobs they belonged to are gone
+                old.unlink(missing_ok=True)
+            engine.start()
+
+        await anyio.to_thread.run_sync(prepare)
+        yield
+        await anyio.to_thread.run_sync(engine.close)
+
+    app = FastAPI(title="vidtrace", version=__version__, lifespan=lifespan, docs_url=None,
+                  redoc_url=None, openapi_url=None,
+                  description="Video copy detection: add references, query videos, read the "
+                  "evidence. Every route but /v1/health needs a bearer token.")
+    bearer = HTTPBearer(auto_error=False, description="the token `vidtrace serve` printed")
+
+    def authorised(creds: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+                   ) -> None:
+        if creds is None or not hmac.compare_digest(creds.credentials.encode(), token.encode()):
+            raise HTTPException(401, "missing or wrong bearer token",
+                                headers={"WWW-Authenticate": "Bearer"})
+
+    auth = [Depends(authorised)]
+    app.state.engine, app.state.jobs = engine, jobs
+
+    async def receive(request: Request, folder: Path) -> Upload:
+        dest = folder / f"{uuid.uuid4().hex}.part"
+        try:
+            upload = await receive_upload(request, dest, max_upload)
+        except UploadTooLarge:
+            raise HTTPException(413, f"the file is larger than the limit of {max_upload} bytes "
+                                "(vidtrace serve --max-upload)") from None
+        except BadUpload as e:
+            raise HTTPException(422, str(e)) from None
+        except ClientDisconnect:
+            raise HTTPException(400, "the client disconnected during the upload") from None
+        final = dest.with_suffix(stored_suffix(upload.filename))
+        await anyio.Path(dest).rename(final)
+        upload.path = final
+        return upload
+
+    def job_of(job_id: str) -> Job:
+        job = jobs.get(job_id)
+        if job is None:
+            raise HTTPException(404, f"no job {job_id}")
+        return job
+
+    JobId = Annotated[str, PathParam(pattern=JOB_ID_PATTERN)]
+
+    @app.post("/v1/references", status_code=202, dependencies=auth,
+              openapi_extra=_multipart(True), responses=_errors(401, 413, 422))
+    async def add_reference(request: Request) -> JobCreated:
+        """Add a reference video (multipart `file`, optional `id`; default id: the file
+        name without suffix). Returns the job that adds it."""
+        upload = await receive(request, media)
+        ref_id = upload.fields.get("id") or ref_id_from_filename(upload.filename)
+        if not ref_id or not valid_ref_id(ref_id):
+            await anyio.Path(upload.path).unlink(missing_ok=True)
+            raise HTTPException(422, "give an id of 1-128 letters, digits, '.', '_' or '-', "
+                                "starting with a letter or digit")
+        job = jobs.new(JobKind.REFERENCE, upload.path)
+        engine.submit_add(job, upload.path, ref_id, upload.filename)
+        return JobCreated(job=job.id)
+
+    @app.get("/v1/references", dependencies=auth, responses=_errors(401))
+    async def list_references() -> ReferenceList:
+        """The reference videos in the library."""
+        records = await anyio.to_thread.run_sync(engine.references)
+        return ReferenceList(references=[
+            Reference(id=r.video_id, duration=r.duration, frames=r.n_frames,
+                      content_hash=r.content_hash) for r in records])
+
+    @app.delete("/v1/references/{ref_id}", dependencies=auth, responses=_errors(401, 404, 422))
+    async def remove_reference(ref_id: Annotated[str, PathParam(pattern=REF_ID_PATTERN)]
+                               ) -> Removed:
+        """Remove a reference video (after the additions queued before it)."""
+        try:
+            rec = await asyncio.wrap_future(engine.remove(ref_id))
+        except LibraryError:
+            raise HTTPException(404, f"no reference {ref_id}") from None
+        return Removed(removed=rec.video_id, duration=rec.duration, frames=rec.n_frames)
+
+    @app.post("/v1/queries", status_code=202, dependencies=auth,
+              openapi_extra=_multipart(False), responses=_errors(401, 413, 422))
+    async def submit_query(request: Request) -> JobCreated:
+        """Query a video (multipart `file`). Returns the job; its result is the CLI's
+        `vidtrace query --json` line."""
+        upload = await receive(request, uploads)
+        job = jobs.new(JobKind.QUERY, upload.path)
+        engine.submit_query(job, upload.path, upload.filename, upload.sha256)
+        return JobCreated(job=job.id)
+
+    @app.get("/v1/jobs/{job_id}", dependencies=auth, responses=_errors(401, 404, 422))
+    async def get_job(job_id: JobId) -> JobView:
+        """A job's status, progress (0-1), result and error."""
+        return JobView(**job_of(job_id).view())
+
+    @app.get("/v1/jobs/{job_id}/report", dependencies=auth, response_class=HTMLResponse,
+             responses={200: {"content": {"text/html": {}}}, **_errors(401, 404, 409, 422)})
+    async def job_report(job_id: JobId) -> HTMLResponse:
+        """The evidence page of a finished query (one self-contained HTML file)."""
+        job = job_of(job_id)
+        if job.kind is not JobKind.QUERY:
+            raise HTTPException(404, f"job {job_id} adds a reference; only queries have reports")
+        view = job.view()
+        if view["status"] != JobStatus.DONE:
+            raise HTTPException(409, f"job {job_id} is {view['status']}; a report exists once "
+                                "it is done")
+        html_path = uploads / f"{job.id}.html"
+        if not await anyio.Path(html_path).exists():
+            outcome: QueryOutcome = job.payload
+            html = await asyncio.wrap_future(engine.render_report(outcome))
+            await anyio.Path(html_path).write_text(html, encoding="utf-8")
+        html = await anyio.Path(html_path).read_text(encoding="utf-8")
+        return HTMLResponse(html, headers={"Content-Security-Policy": REPORT_CSP})
+
+    @app.get("/v1/health")
+    async def health() -> Health:
+        """Liveness; needs no token."""
+        return Health(status="ok", version=__version__)
+
+    @app.get("/openapi.json", dependencies=auth, include_in_schema=False)
+    async def openapi() -> dict[str, Any]:
+        return app.openapi()
+
+    page = _page()
+
+    @app.get("/", include_in_schema=False, response_class=HTMLResponse)
+    async def index() -> HTMLResponse:
+        return HTMLResponse(page, headers={"Content-Security-Policy": PAGE_CSP})
+
+    return app
