@@ -105,7 +105,7 @@ def alignment_plot(ref_id: str, hits: tuple[np.ndarray, np.ndarray, np.ndarray],
     parts = [f'<svg class="alignment" xmlns="http://www.w3.org/2000/svg" width="{PLOT_W}" '
              f'height="{PLOT_H}" viewBox="0 0 {PLOT_W} {PLOT_H}" font-size="11" '
              f'font-family="sans-serif" data-reference="{escape(ref_id)}">',
-             *axes.frame("query time (s)", f"{ref_id} time (s)")]
+             *axes.frame("query time (s)", "reference time (s)")]
     alpha = np.clip((np.asarray(sim, np.float64) - floor) / (1 - floor), 0.12, 1.0)
     xs, yv = axes.xs(qt), axes.ys(rt)
     parts += [f'<circle class="hit" cx="{x:.1f}" cy="{y:.1f}" r="2.4" fill="#333" '

@@ -78,20 +78,21 @@ class Health(BaseModel):
     version: str
 
 
-class ErrorBody(BaseModel):
-    detail: str
-
-
 def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI entries of error responses: JSON `{"detail": "..."}` (also on HTML routes)."""
     text = {401: "missing or wrong bearer token", 404: "no such job or reference",
             409: "the job has not finished", 413: "the upload is larger than --max-upload",
             422: "the request is not valid"}
-    return {c: {"model": ErrorBody, "description": text[c]} for c in codes}
+    # a string, or FastAPI's list of field errors for a request that fails validation
+    detail = {"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "object"}}]}
+    body = {"application/json": {"schema": {"type": "object", "required": ["detail"],
+                                            "properties": {"detail": detail}}}}
+    return {c: {"description": text[c], "content": body} for c in codes}
 
 
 def _multipart(with_id: bool) -> dict[str, Any]:
     """The OpenAPI request body of an upload route (the body is parsed by uploads.py)."""
-    props: dict[str, Any] = {"file": {"type": "string", "format": "binary"}}
+    props: dict[str, Any] = {"file": {"type": "string", "format": "binary", "minLength": 1}}
     if with_id:
         props["id"] = {"type": "string", "pattern": REF_ID_PATTERN}
     schema = {"type": "object", "properties": props, "required": ["file"]}
