@@ -11,6 +11,7 @@ makes a small library, queries and references to add from the shipped clips and
 """
 
 import asyncio
+import os
 import secrets
 import shutil
 import tempfile
@@ -127,6 +128,7 @@ def run_load_benchmark(library: Path, query_files: Sequence[Path],
         added = [(Path(p), f"load-{i}-{Path(p).stem}"[:128])
                  for i, p in enumerate(reference_files[:additions])]
         token = secrets.token_urlsafe(24)
+        load = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
         with live_server(create_app(folder, token, workers=workers)) as url:
             q_done, a_done, listed, alone, wall = asyncio.run(_storm(url, token, asked, added))
         failures = [d for d in q_done + a_done if d["status"] != "done"]
@@ -136,6 +138,9 @@ def run_load_benchmark(library: Path, query_files: Sequence[Path],
         "library": {"references": len(before), "frames": frames},
         "queries": queries, "additions": additions, "workers": workers,
         "cores": usable_cores(),
+        # other work on the machine when the run began (1-minute load average): latencies on
+        # a shared machine grow with it
+        "load_average_at_start": None if load is None else round(load, 2),
         "query_alone_latency_s": _latencies(alone),
         "query_latency_s": _latencies([d["latency_s"] for d in q_done]),
         "addition_latency_s": _latencies([d["latency_s"] for d in a_done]),
