@@ -12,6 +12,7 @@ import hmac
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -104,53 +105,40 @@ def _page() -> str:
     return files("vidtrace.service").joinpath("page.html").read_text(encoding="utf-8")
 
 
-def create_app(folder: str | Path, token: str, max_upload: int = DEFAULT_MAX_UPLOAD,
-               workers: int = 2, keep_jobs: int = 200) -> FastAPI:
-    """The service app on the library in `folder` (must exist), accepting bearer `token`,
-    uploads of at most `max_upload` bytes, `workers` queries at once."""
-    from vidtrace import __version__
+@dataclass
+class _Service:
+    """What the routes share: the engine, the jobs, the upload folders and the limit."""
 
-    root = Path(folder)
-    uploads, media = root / SERVICE_DIR / "uploads", root / SERVICE_DIR / "references"
-    engine = Engine(root, media, workers)
-    jobs = JobTable(keep_jobs)
+    root: Path
+    engine: Engine
+    jobs: JobTable
+    max_upload: int
 
-    @asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        def prepare() -> None:
-            (root / SERVICE_DIR).mkdir(mode=0o700, exist_ok=True)
-            for d in (uploads, media):
-                d.mkdir(mode=0o700, parents=True, exist_ok=True)
-            for old in uploads.iterdir():  # the jobs they belonged to are gone
-                old.unlink(missing_ok=True)
-            engine.start()
+    @property
+    def uploads(self) -> Path:  # queries and their rendered reports, emptied at start
+        return self.root / SERVICE_DIR / "uploads"
 
-        await anyio.to_thread.run_sync(prepare)
-        yield
-        await anyio.to_thread.run_sync(engine.close)
+    @property
+    def media(self) -> Path:  # uploaded references, kept while they are in the library
+        return self.root / SERVICE_DIR / "references"
 
-    app = FastAPI(title="vidtrace", version=__version__, lifespan=lifespan, docs_url=None,
-                  redoc_url=None, openapi_url=None,
-                  description="Video copy detection: add references, query videos, read the "
-                  "evidence. Every route but /v1/health needs a bearer token.")
-    bearer = HTTPBearer(auto_error=False, description="the token `vidtrace serve` printed")
+    def prepare(self) -> None:
+        """Make the service folders (mode 0700), drop uploads of a previous run, start."""
+        (self.root / SERVICE_DIR).mkdir(mode=0o700, exist_ok=True)
+        for d in (self.uploads, self.media):
+            d.mkdir(mode=0o700, parents=True, exist_ok=True)
+        for old in self.uploads.iterdir():  # the jobs they belonged to are gone
+            old.unlink(missing_ok=True)
+        self.engine.start()
 
-    def authorised(creds: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
-                   ) -> None:
-        if creds is None or not hmac.compare_digest(creds.credentials.encode(), token.encode()):
-            raise HTTPException(401, "missing or wrong bearer token",
-                                headers={"WWW-Authenticate": "Bearer"})
-
-    auth = [Depends(authorised)]
-    app.state.engine, app.state.jobs = engine, jobs
-
-    async def receive(request: Request, folder: Path) -> Upload:
+    async def receive(self, request: Request, folder: Path) -> Upload:
+        """The upload of `request` streamed into `folder` (HTTP errors 400, 413, 422)."""
         dest = folder / f"{uuid.uuid4().hex}.part"
         try:
-            upload = await receive_upload(request, dest, max_upload)
+            upload = await receive_upload(request, dest, self.max_upload)
         except UploadTooLarge:
-            raise HTTPException(413, f"the file is larger than the limit of {max_upload} bytes "
-                                "(vidtrace serve --max-upload)") from None
+            raise HTTPException(413, f"the file is larger than the limit of {self.max_upload} "
+                                "bytes (vidtrace serve --max-upload)") from None
         except BadUpload as e:
             raise HTTPException(422, str(e)) from None
         except ClientDisconnect:
@@ -160,33 +148,46 @@ def create_app(folder: str | Path, token: str, max_upload: int = DEFAULT_MAX_UPL
         upload.path = final
         return upload
 
-    def job_of(job_id: str) -> Job:
-        job = jobs.get(job_id)
+    def job(self, job_id: str) -> Job:
+        job = self.jobs.get(job_id)
         if job is None:
             raise HTTPException(404, f"no job {job_id}")
         return job
 
-    JobId = Annotated[str, PathParam(pattern=JOB_ID_PATTERN)]
 
+def _bearer(token: str) -> Any:
+    """The dependency that lets a request through with `Authorization: Bearer <token>`."""
+    bearer = HTTPBearer(auto_error=False, description="the token `vidtrace serve` printed")
+
+    def authorised(creds: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+                   ) -> None:
+        if creds is None or not hmac.compare_digest(creds.credentials.encode(), token.encode()):
+            raise HTTPException(401, "missing or wrong bearer token",
+                                headers={"WWW-Authenticate": "Bearer"})
+
+    return Depends(authorised)
+
+
+def _reference_routes(app: FastAPI, svc: _Service, auth: list[Any]) -> None:
     @app.post("/v1/references", status_code=202, dependencies=auth,
               openapi_extra=_multipart(True), responses=_errors(401, 413, 422))
     async def add_reference(request: Request) -> JobCreated:
         """Add a reference video (multipart `file`, optional `id`; default id: the file
         name without suffix). Returns the job that adds it."""
-        upload = await receive(request, media)
+        upload = await svc.receive(request, svc.media)
         ref_id = upload.fields.get("id") or ref_id_from_filename(upload.filename)
         if not ref_id or not valid_ref_id(ref_id):
             await anyio.Path(upload.path).unlink(missing_ok=True)
             raise HTTPException(422, "give an id of 1-128 letters, digits, '.', '_' or '-', "
                                 "starting with a letter or digit")
-        job = jobs.new(JobKind.REFERENCE, upload.path)
-        engine.submit_add(job, upload.path, ref_id, upload.filename)
+        job = svc.jobs.new(JobKind.REFERENCE, upload.path)
+        svc.engine.submit_add(job, upload.path, ref_id, upload.filename)
         return JobCreated(job=job.id)
 
     @app.get("/v1/references", dependencies=auth, responses=_errors(401))
     async def list_references() -> ReferenceList:
         """The reference videos in the library."""
-        records = await anyio.to_thread.run_sync(engine.references)
+        records = await anyio.to_thread.run_sync(svc.engine.references)
         return ReferenceList(references=[
             Reference(id=r.video_id, duration=r.duration, frames=r.n_frames,
                       content_hash=r.content_hash) for r in records])
@@ -196,49 +197,55 @@ def create_app(folder: str | Path, token: str, max_upload: int = DEFAULT_MAX_UPL
                                ) -> Removed:
         """Remove a reference video (after the additions queued before it)."""
         try:
-            rec = await asyncio.wrap_future(engine.remove(ref_id))
+            rec = await asyncio.wrap_future(svc.engine.remove(ref_id))
         except LibraryError:
             raise HTTPException(404, f"no reference {ref_id}") from None
         return Removed(removed=rec.video_id, duration=rec.duration, frames=rec.n_frames)
+
+
+def _query_routes(app: FastAPI, svc: _Service, auth: list[Any]) -> None:
+    JobId = Annotated[str, PathParam(pattern=JOB_ID_PATTERN)]
 
     @app.post("/v1/queries", status_code=202, dependencies=auth,
               openapi_extra=_multipart(False), responses=_errors(401, 413, 422))
     async def submit_query(request: Request) -> JobCreated:
         """Query a video (multipart `file`). Returns the job; its result is the CLI's
         `vidtrace query --json` line."""
-        upload = await receive(request, uploads)
-        job = jobs.new(JobKind.QUERY, upload.path)
-        engine.submit_query(job, upload.path, upload.filename, upload.sha256)
+        upload = await svc.receive(request, svc.uploads)
+        job = svc.jobs.new(JobKind.QUERY, upload.path)
+        svc.engine.submit_query(job, upload.path, upload.filename, upload.sha256)
         return JobCreated(job=job.id)
 
     @app.get("/v1/jobs/{job_id}", dependencies=auth, responses=_errors(401, 404, 422))
     async def get_job(job_id: JobId) -> JobView:
         """A job's status, progress (0-1), result and error."""
-        return JobView(**job_of(job_id).view())
+        return JobView(**svc.job(job_id).view())
 
     @app.get("/v1/jobs/{job_id}/report", dependencies=auth, response_class=HTMLResponse,
              responses={200: {"content": {"text/html": {}}}, **_errors(401, 404, 409, 422)})
     async def job_report(job_id: JobId) -> HTMLResponse:
         """The evidence page of a finished query (one self-contained HTML file)."""
-        job = job_of(job_id)
+        job = svc.job(job_id)
         if job.kind is not JobKind.QUERY:
             raise HTTPException(404, f"job {job_id} adds a reference; only queries have reports")
-        view = job.view()
-        if view["status"] != JobStatus.DONE:
-            raise HTTPException(409, f"job {job_id} is {view['status']}; a report exists once "
-                                "it is done")
-        html_path = uploads / f"{job.id}.html"
-        if not await anyio.Path(html_path).exists():
+        status = job.view()["status"]
+        if status != JobStatus.DONE:
+            raise HTTPException(409, f"job {job_id} is {status}; a report exists once it is "
+                                "done")
+        html_path = anyio.Path(svc.uploads / f"{job.id}.html")
+        if not await html_path.exists():
             outcome: QueryOutcome = job.payload
-            html = await asyncio.wrap_future(engine.render_report(outcome))
-            await anyio.Path(html_path).write_text(html, encoding="utf-8")
-        html = await anyio.Path(html_path).read_text(encoding="utf-8")
+            html = await asyncio.wrap_future(svc.engine.render_report(outcome))
+            await html_path.write_text(html, encoding="utf-8")
+        html = await html_path.read_text(encoding="utf-8")
         return HTMLResponse(html, headers={"Content-Security-Policy": REPORT_CSP})
 
+
+def _open_routes(app: FastAPI, auth: list[Any], version: str) -> None:
     @app.get("/v1/health")
     async def health() -> Health:
         """Liveness; needs no token."""
-        return Health(status="ok", version=__version__)
+        return Health(status="ok", version=version)
 
     @app.get("/openapi.json", dependencies=auth, include_in_schema=False)
     async def openapi() -> dict[str, Any]:
@@ -250,4 +257,31 @@ def create_app(folder: str | Path, token: str, max_upload: int = DEFAULT_MAX_UPL
     async def index() -> HTMLResponse:
         return HTMLResponse(page, headers={"Content-Security-Policy": PAGE_CSP})
 
+
+def create_app(folder: str | Path, token: str, max_upload: int = DEFAULT_MAX_UPLOAD,
+               workers: int = 2, keep_jobs: int = 200) -> FastAPI:
+    """The service app on the library in `folder` (must exist), accepting bearer `token`,
+    uploads of at most `max_upload` bytes, `workers` queries at once, keeping the newest
+    `keep_jobs` jobs."""
+    from vidtrace import __version__
+
+    root = Path(folder)
+    svc = _Service(root, Engine(root, root / SERVICE_DIR / "references", workers),
+                   JobTable(keep_jobs), max_upload)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        await anyio.to_thread.run_sync(svc.prepare)
+        yield
+        await anyio.to_thread.run_sync(svc.engine.close)
+
+    app = FastAPI(title="vidtrace", version=__version__, lifespan=lifespan, docs_url=None,
+                  redoc_url=None, openapi_url=None,
+                  description="Video copy detection: add references, query videos, read the "
+                  "evidence. Every route but /v1/health needs a bearer token.")
+    app.state.engine, app.state.jobs = svc.engine, svc.jobs
+    auth = [_bearer(token)]
+    _reference_routes(app, svc, auth)
+    _query_routes(app, svc, auth)
+    _open_routes(app, auth, __version__)
     return app
