@@ -9,8 +9,6 @@ import pytest
 from tests.clip_media import ClipMedia, clip_media
 from tests.service.helpers import TOKEN
 
-pytest.importorskip("fastapi", reason="the service tests need the [service] extra")
-
 LIMIT = 5_000_000  # bytes: --max-upload of the test apps (the clips are all under 1 MB)
 
 
@@ -30,6 +28,7 @@ def service_library(media: ClipMedia, tmp_path: Path) -> Path:
 def client(service_library: Path) -> Iterator["object"]:
     """FastAPI's test client of the service on `service_library` (token TOKEN, uploads up to
     LIMIT bytes), started and stopped around the test."""
+    pytest.importorskip("fastapi", reason="the service tests need the [service] extra")
     from fastapi.testclient import TestClient
 
     from vidtrace.service.app import create_app
