@@ -69,7 +69,11 @@ def test_serve_prints_a_new_token_once(media: ClipMedia, tmp_path: Path,
     assert f"): {token}" in first.stdout and f"http://127.0.0.1:8123/#token={token}" in first.stdout
     again = runner.invoke(app, ["serve", str(library), "--max-upload", "10M"])
     assert again.exit_code == 0 and token not in again.stdout
-    assert runs == [{"host": "127.0.0.1", "port": 8123, "log_level": "info"},
-                    {"host": "127.0.0.1", "port": 8000, "log_level": "info"}]
+    wide = runner.invoke(app, ["serve", str(library), "--host", "0.0.0.0"])
+    assert wide.exit_code == 0 and "without TLS" in wide.output
+    assert "without TLS" not in again.output
     bad = runner.invoke(app, ["serve", str(library), "--max-upload", "lots"])
     assert bad.exit_code == 1 and re.search(r"--max-upload must be a size", bad.output)
+    assert runs == [{"host": "127.0.0.1", "port": 8123, "log_level": "info"},
+                    {"host": "127.0.0.1", "port": 8000, "log_level": "info"},
+                    {"host": "0.0.0.0", "port": 8000, "log_level": "info"}]

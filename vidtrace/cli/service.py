@@ -64,6 +64,7 @@ def serve(
     workers: Annotated[int, typer.Option(help="Queries run at once.", min=1)] = 2,
 ) -> None:
     """Serve the library over HTTP: add references, query videos, read evidence pages."""
+    from vidtrace.cli.console import err
     from vidtrace.service import SERVICE_EXTRA_HINT
 
     try:
@@ -87,5 +88,8 @@ def serve(
     else:
         where = token_file or library / SERVICE_DIR / "token"
         out.print(f"bearer token in {where}; web page: {url}/ (paste the token)")
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        err.print(f"warning: listening on {host} without TLS: the token crosses the network in "
+                  "clear text; put a TLS proxy in front", markup=False)
     app = create_app(library, token, limit, workers)
     uvicorn.run(app, host=host, port=port, log_level="info")
