@@ -300,6 +300,7 @@ def main() -> None:
 
 def _register_groups() -> None:
     from vidtrace.cli.bench import bench, eval_command
+    from vidtrace.cli.service import report, serve
     from vidtrace.cli.synth import synth_app
     from vidtrace.cli.train import train
 
@@ -307,6 +308,8 @@ def _register_groups() -> None:
     app.command("eval")(eval_command)
     app.command("bench")(bench)
     app.command("train")(train)
+    app.command("report")(report)
+    app.command("serve")(serve)
 
 
 _register_groups()
