@@ -7,6 +7,7 @@ import pytest
 
 from tests.clip_media import ClipMedia
 from vidtrace.align import Segment
+from vidtrace.library.manifest import Manifest
 from vidtrace.report import EvidenceReport, attach_frames
 from vidtrace.report.evidence import PAIRS_MAX, PAIRS_MIN, match_evidence, pair_times
 
@@ -23,20 +24,27 @@ def test_pair_times_spread_along_the_line() -> None:
 
 def test_evidence_segments_are_the_library_matches(media: ClipMedia) -> None:
     """Under the default strategies and others (bipartite + lis, interp), with the threshold
-    applied last. (The fine-rate refinement, which calls `Library._refine_fine` as `match`
-    does, is left out here: decoding the reference windows costs 13 s a run.)"""
+    applied last. (Fine refinement happens inside `Library.trace`, which both read.)"""
     from vidtrace.api import Library
 
     with Library.open(media.library) as lib:
-        views = lib.describe_query_views(media.two_segment)
-        variants = [lib.settings, lib.settings.with_changes(stage1="bipartite", stage2="lis"),
-                    lib.settings.with_changes(stage2="interp"),
-                    lib.settings.with_changes(match_threshold=0.0)]
-        for s in variants:
-            expected = lib.match(views, s, query_path=media.two_segment)
-            evidence = match_evidence(lib, views, s, query_path=media.two_segment)
+        q = lib.query_defaults
+        views = lib.describe_query(media.two_segment, q)
+        variants = [(q, None), (q.with_changes(stage1="bipartite", stage2="lis"), None),
+                    (q.with_changes(stage2="interp"), None), (q, 0.0)]
+        for s, threshold in variants:
+            expected = lib.match(views, s, media.two_segment, threshold)
+            evidence = match_evidence(lib, views, s, media.two_segment, threshold)
             assert [g.to_match() for g in evidence.segments] == expected, s
             assert len(expected) >= 2, s
+            for c in evidence.candidates:
+                placed = [g.score for g in evidence.segments if g.ref_id == c.ref_id]
+                assert not placed or c.best_segment_score == max(placed)
+        # above every segment: nothing accepted, but each candidate keeps its best score
+        found = match_evidence(lib, views, q)
+        high = match_evidence(lib, views, q, None, max(g.score for g in found.segments) + 0.01)
+        assert high.segments == () and lib.match(views, q, None, 1.0) == []
+        assert high.candidates == found.candidates
 
 
 def test_two_segment_report_holds_the_copies(two_segment_report: EvidenceReport,
@@ -65,6 +73,9 @@ def test_two_segment_report_holds_the_copies(two_segment_report: EvidenceReport,
     assert r.query.name == "two_segment.mp4" and len(r.query.sha256) == 64
     assert abs(r.query.duration_s - media.two_segment_truth.duration) < 0.2
     assert r.library.references == 3 and r.library.descriptor == "sscd"
+    assert r.library.name == "library" and r.library.generation == 3
+    assert r.library.id == Manifest.load(media.library).library_id
+    assert r.threshold == r.settings["match_threshold"] and r.settings["index_fps"] == 1.0
     assert r.run_at.endswith("+00:00")
     assert [c.ref_id for c in r.candidates[:2]] == [s.ref_id for s in r.segments]
 

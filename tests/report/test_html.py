@@ -93,7 +93,7 @@ def _hand_made(ref_id: str, name: str) -> EvidenceReport:
     hits = Hits((ref_id,), np.array([1.0, 2.0]), np.zeros(2, np.int32), np.array([5.0, 6.0]),
                 np.array([0.8, 0.9], np.float32))
     return EvidenceReport(QueryFacts(name, 7.0, "ab" * 32, 1000),
-                          LibraryFacts("lib", 3, 1, 10, 0.01, 5000, "sscd", "v1", 512),
+                          LibraryFacts("0f0e-id", "lib", 3, 1, 10, 0.01, 5000, "sscd", "v1", 512),
                           {"hit_floor": 0.3}, "0.1.0", "2026-01-01T00:00:00+00:00", 1.0, 0.42,
                           (seg,), hits, (CandidateScore(ref_id, 0.6, 0.7),))
 

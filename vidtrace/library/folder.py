@@ -333,6 +333,7 @@ class FolderStore:
         return {
             "format_version": FORMAT_VERSION,
             "id": m.library_id,
+            "generation": self.catalog.generation,  # bumped by every addition and removal
             "descriptor": m.descriptor,
             "descriptor_version": m.descriptor_version,
             "dim": m.dim,

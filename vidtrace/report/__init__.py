@@ -7,7 +7,7 @@ the matches with the hits, candidates and frame pairs that support them (evidenc
 """
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from vidtrace.report.build import attach_frames, build_report
 from vidtrace.report.data import (
@@ -22,8 +22,11 @@ from vidtrace.report.data import (
 )
 from vidtrace.report.html import render_html
 
+if TYPE_CHECKING:
+    from vidtrace.api import Library
 
-def write_report(lib: Any, query_path: str | Path, out: str | Path, **kwargs: Any
+
+def write_report(lib: "Library", query_path: str | Path, out: str | Path, **kwargs: Any
                  ) -> EvidenceReport:
     """Build the report of `query_path` against `lib` and write its page to `out` (UTF-8);
     `kwargs` go to `build_report`. Returns the report."""

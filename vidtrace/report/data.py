@@ -1,7 +1,7 @@
 """The evidence of one query (DESIGN.md, report): the records an evidence page is drawn from.
 
 `EvidenceReport` holds what a person needs to check a detection without running anything: the
-query file (name, duration, sha256), the library searched (id, catalog generation, size,
+query file (name, duration, sha256), the library searched (id, name, catalog generation, size,
 descriptor), the settings and vidtrace version, when it ran, the score threshold, every
 accepted segment with its speed and frame pairs sampled along it (times, similarity, RGB
 thumbnails), the retrieved frame hits on the references that were aligned, and the nearest
@@ -32,12 +32,14 @@ class QueryFacts:
 
 @dataclass(frozen=True)
 class LibraryFacts:
-    """The library searched: `id` (its folder name), the catalog `generation` searched (bumped
-    by every addition and removal), its references, frames, hours and bytes on disk, and its
-    descriptor (name, version, dimension)."""
+    """The library searched: `id` (the uuid it was created with, in its manifest and catalog),
+    `name` (its folder's name), the catalog `generation` searched (bumped by every addition and
+    removal; None when the store does not say), its references, frames, hours and bytes on
+    disk, and its descriptor (name, version, dimension)."""
 
     id: str
-    generation: int
+    name: str
+    generation: int | None
     references: int
     frames: int
     hours: float

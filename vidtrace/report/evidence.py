@@ -1,25 +1,22 @@
 """Matching with its evidence kept (DESIGN.md, match -> report): the segments `Library.match`
 finds, and the hits, candidates and similarities they were found from.
 
-`match_evidence` takes the steps of `Library.match` (api.py) one by one: k-NN hits of every
-view of the query frames, stage 1 ranking, stage 2 alignment of each candidate with the
-threshold applied last, optional fine-rate refinement. It keeps what `match` drops: the hits on
-the aligned references, each candidate's retrieval score and best segment score (also under
-the threshold), each segment's speed and its similarity at points along it. Its segments are
-`Library.match`'s (tests/report/test_build.py checks this); the matcher of the store redesign is
-to return this evidence itself, and this module then shrinks to a call of it.
+`match_evidence` runs `Library.trace` (match/matcher.py: the k-NN hits of every view, the
+candidates stage 1 ranked, every segment stage 2 placed on them before the threshold) and reads
+each candidate's frames from the store, all inside one read snapshot, so every number on the
+page comes from one committed state of the library. Its segments are `Library.match`'s
+(tests/report/test_build.py checks this under several strategies).
 """
 
 import math
-from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
-from vidtrace.align import AlignParams, Segment, aligner
-from vidtrace.errors import LibraryError
+from vidtrace.library.store import ReadStore
+from vidtrace.match import Aligned, Trace
 from vidtrace.report.data import (
     CandidateScore,
     FramePair,
@@ -27,14 +24,30 @@ from vidtrace.report.data import (
     NearestReference,
     SegmentEvidence,
 )
-from vidtrace.retrieve import FrameHits, FrameSource, knn_hits, rank
-from vidtrace.settings import Settings
+from vidtrace.settings import QuerySettings
+from vidtrace.types import FrameHits
 from vidtrace.video.views import QueryViews
+
+if TYPE_CHECKING:
+    from vidtrace.api import Library
 
 PAIRS_MIN = 5  # frame pairs shown along a segment ...
 PAIRS_MAX = 12  # ... one more per PAIR_SPACING_S of query, up to this many
 PAIR_SPACING_S = 10.0
 NEAREST = 5  # references listed as the closest, frame by frame
+
+
+class Span(Protocol):
+    """A segment's boundaries in seconds (an align `Segment`, a `SegmentEvidence`)."""
+
+    @property
+    def query_start(self) -> float: ...
+    @property
+    def query_end(self) -> float: ...
+    @property
+    def ref_start(self) -> float: ...
+    @property
+    def ref_end(self) -> float: ...
 
 
 @dataclass(frozen=True)
@@ -51,7 +64,7 @@ class QueryEvidence:
     nearest: tuple[NearestReference, ...] = ()
 
 
-def pair_times(seg: Segment | SegmentEvidence) -> list[tuple[float, float]]:
+def pair_times(seg: Span) -> list[tuple[float, float]]:
     """(query time, reference time) seconds of the frame pairs shown along `seg`: the middles
     of n equal parts of its query span (n = PAIRS_MIN .. PAIRS_MAX, one per PAIR_SPACING_S),
     each mapped to the reference by the straight line from its start to its end."""
@@ -75,121 +88,85 @@ def _nearest(times: np.ndarray, t: float) -> int:
     return i if times[i] - t < t - times[i - 1] else i - 1
 
 
-def _segment_evidence(ref_id: str, g: Segment, q_times: np.ndarray, r_times: np.ndarray,
-                      S: np.ndarray) -> SegmentEvidence:
-    """`g` with frame pairs along it; S float32[Tq, Tr] the query x reference similarities."""
+def _segment_evidence(a: Aligned, q_times: np.ndarray, r_times: np.ndarray, S: np.ndarray
+                      ) -> SegmentEvidence:
+    """Segment `a` with frame pairs along it; S float32[Tq, Tr] the query x reference
+    similarities (the best of the query's views)."""
+    g = a.segment
     pairs = tuple(FramePair(qt, rt, float(S[_nearest(q_times, qt), _nearest(r_times, rt)]))
                   for qt, rt in pair_times(g))
-    return SegmentEvidence(ref_id, g.query_start, g.query_end, g.ref_start, g.ref_end,
-                           g.score, g.speed, g.n_hits, pairs)
-
-
-def view_hits(index: Any, views: QueryViews, k: int) -> FrameHits:
-    """The k nearest reference frames of every query frame and of every extra view of it, as
-    hits of the query's frames (rows of `views.full`), as `Library.match` searches them."""
-    hits = knn_hits(index, views.full.vectors, k)
-    for view in views.extra:
-        more = knn_hits(index, view.vectors, k)
-        hits = FrameHits(np.concatenate([hits.query_frame, view.rows[more.query_frame]]),
-                         np.concatenate([hits.ref_rowid, more.ref_rowid]),
-                         np.concatenate([hits.ref_frame, more.ref_frame]),
-                         np.concatenate([hits.sim, more.sim]))
-    return hits
-
-
-def _frame_source(lib: Any, query_path: Path, s: Settings) -> FrameSource:
-    """Frames of the query (rowid None) or of a reference, decoded again (for "orb-rerank");
-    a reference whose file is gone gives no frames."""
-    from vidtrace.video.seek import frames_at
-
-    def frames(rowid: int | None, times: Sequence[float]) -> list[np.ndarray | None]:
-        path = query_path if rowid is None else Path(lib.catalog.record(rowid).path)
-        if rowid is not None and not path.is_file():
-            return [None] * len(times)
-        return frames_at(path, times, s.short_side, s.max_long_side)
-
-    return frames
+    return SegmentEvidence(a.reference.video_id, g.query_start, g.query_end, g.ref_start,
+                           g.ref_end, g.score, g.speed, g.n_hits, pairs)
 
 
 def _hit_table(hits: FrameHits, q_times: np.ndarray, aligned: dict[int, tuple[str, np.ndarray]]
                ) -> tuple[Hits, int]:
-    """The hits on the `aligned` references ({rowid: (id, frame times)}) as a `Hits` table, and
-    the count of the others."""
-    rowids = list(aligned)
-    keep = np.isin(hits.ref_rowid, rowids)
+    """The hits on the `aligned` references ({store key: (id, frame times)}) as a `Hits`
+    table, and the count of the others."""
+    keys = list(aligned)
+    keep = np.isin(hits.ref_key, keys)
     sel = hits.select(keep)
     ref_index = np.zeros(len(sel), np.int32)
     ref_time = np.zeros(len(sel), np.float64)
-    for i, rowid in enumerate(rowids):
-        m = sel.ref_rowid == rowid
+    for i, key in enumerate(keys):
+        m = sel.ref_key == key
         ref_index[m] = i
-        ref_time[m] = aligned[rowid][1][sel.ref_frame[m]]
-    table = Hits(tuple(aligned[r][0] for r in rowids), q_times[sel.query_frame].astype(np.float64),
+        ref_time[m] = aligned[key][1][sel.ref_frame[m]]
+    table = Hits(tuple(aligned[k][0] for k in keys), q_times[sel.query_frame].astype(np.float64),
                  ref_index, ref_time, sel.sim.astype(np.float32))
     return table, int((~keep).sum())
 
 
-def nearest_references(lib: Any, hits: FrameHits, top: int = NEAREST
+def nearest_references(store: ReadStore, hits: FrameHits, top: int = NEAREST
                        ) -> tuple[NearestReference, ...]:
-    """The `top` references with the highest hit similarity, best first (a reference whose
-    catalog row is gone is left out)."""
+    """The `top` references with the highest hit similarity, best first."""
     if len(hits) == 0:
         return ()
-    rowids, inverse = np.unique(hits.ref_rowid, return_inverse=True)
-    best = np.full(len(rowids), -np.inf)
+    keys, inverse = np.unique(hits.ref_key, return_inverse=True)
+    best = np.full(len(keys), -np.inf)
     np.maximum.at(best, inverse, hits.sim)
     out = []
     for i in np.argsort(-best, kind="stable")[:top]:
-        m = hits.ref_rowid == rowids[i]
-        try:
-            ref_id = lib.catalog.record(int(rowids[i])).video_id
-        except LibraryError:
-            continue
-        out.append(NearestReference(ref_id, float(best[i]), len(np.unique(hits.query_frame[m]))))
+        m = hits.ref_key == keys[i]
+        out.append(NearestReference(store.reference(int(keys[i])).video_id, float(best[i]),
+                                    len(np.unique(hits.query_frame[m]))))
     return tuple(out)
 
 
-def match_evidence(lib: Any, views: QueryViews, settings: Settings | None = None,
-                   query_path: str | Path | None = None) -> QueryEvidence:
-    """The segments `lib.match(views, settings, query_path)` returns, with their evidence.
-
-    `lib`: a `vidtrace.api.Library` (its `index`, `catalog`, `query_settings` are used). A
-    candidate whose catalog row is gone (removed after the index was read) is skipped."""
-    s = lib.query_settings(settings)
+def evidence_of(trace: Trace, views: QueryViews, store: ReadStore, threshold: float
+                ) -> QueryEvidence:
+    """The evidence of a matching `trace` of `views` with `threshold`, its reference frames
+    read from `store` (call inside the snapshot the trace was made in)."""
     full = views.full
-    if len(full) == 0 or lib.index.ntotal == 0:
-        return QueryEvidence((), Hits.empty(), (), 0)
-    lib.index.nprobe = s.nprobe
-    hits = view_hits(lib.index, views, s.knn_k)
-    frames = None if query_path is None else _frame_source(lib, Path(query_path), s)
-    ranked = rank(s.stage1, hits, len(full), s.hit_floor, s.max_candidates,
-                  rerank_top=s.rerank_top, query_times=full.times,
-                  ref_times=lambda rowid: lib.catalog.frames(rowid)[0], frames=frames)
-    align = aligner(s.stage2)
-    params = replace(AlignParams.from_settings(s), threshold=-np.inf)
-    segments: list[SegmentEvidence] = []
-    candidates: list[CandidateScore] = []
-    aligned: dict[int, tuple[str, np.ndarray]] = {}
-    for rowid, score in ranked:
-        try:
-            rec = lib.catalog.record(rowid)
-            r_times, r_vectors = lib.catalog.frames(rowid)
-        except LibraryError:
-            continue
-        aligned[rowid] = (rec.video_id, r_times)
-        S = views.similarity(r_vectors)
-        best = full
-        if s.fine_fps > 0 and views.extra:
-            best = replace(full, vectors=views.best_vectors(r_vectors))
-        top: float | None = None
-        for g in align(full.times, r_times, S, params, full.duration, rec.duration):
-            if s.fine_fps > 0:
-                g = lib._refine_fine(g, best, rec, params, s)
-            top = g.score if top is None else max(top, g.score)
-            if g.score >= s.match_threshold:
-                segments.append(_segment_evidence(rec.video_id, g, full.times, r_times, S))
-        candidates.append(CandidateScore(rec.video_id, float(score), top))
-    table, others = _hit_table(hits, full.times, aligned)
-    ordered = sorted(segments, key=lambda g: -g.score)
-    return QueryEvidence(tuple(ordered), table, tuple(candidates), others,
-                         nearest_references(lib, hits))
+    accepted = sorted((a for a in trace.aligned if a.segment.score >= threshold),
+                      key=lambda a: -a.segment.score)  # as the matcher orders its matches
+    times: dict[int, tuple[str, np.ndarray]] = {}
+    sims: dict[int, np.ndarray] = {}
+    for c in trace.candidates:
+        r_times, r_vectors = store.frames(c.ref_key)
+        times[c.ref_key] = (c.ref_id, r_times)
+        if any(a.reference.key == c.ref_key for a in accepted):
+            sims[c.ref_key] = views.similarity(r_vectors)
+    segments = tuple(_segment_evidence(a, full.times, times[a.reference.key][1],
+                                       sims[a.reference.key]) for a in accepted)
+    candidates = []
+    for c in trace.candidates:
+        scores = [a.segment.score for a in trace.aligned if a.reference.key == c.ref_key]
+        candidates.append(CandidateScore(c.ref_id, float(c.score),
+                                         max(scores) if scores else None))
+    table, others = _hit_table(trace.hits, full.times, times)
+    return QueryEvidence(segments, table, tuple(candidates), others,
+                         nearest_references(store, trace.hits))
+
+
+def match_evidence(lib: "Library", views: QueryViews, settings: QuerySettings | None = None,
+                   query_path: str | Path | None = None, threshold: float | None = None
+                   ) -> QueryEvidence:
+    """The segments `lib.match(views, settings, query_path, threshold)` returns, with their
+    evidence, all read in one snapshot of `lib`'s store. `settings`: default the library's
+    query defaults; `threshold`: default `settings.match_threshold`."""
+    s = settings or lib.query_defaults
+    with lib.store.snapshot():
+        trace = lib.trace(views, s, query_path, threshold)
+        return evidence_of(trace, views, lib.store,
+                           s.match_threshold if threshold is None else threshold)

@@ -51,14 +51,19 @@ def _span(a: float, b: float) -> str:
     return f"{a:.1f}&ndash;{b:.1f} s"
 
 
+def _generation(generation: int | None) -> str:
+    return "" if generation is None else f" (generation {generation})"
+
+
 def _facts(r: EvidenceReport) -> str:
     q, lib = r.query, r.library
     rows = [
         ("query file", escape(q.name)),
         ("query duration", f"{q.duration_s:.2f} s ({q.size_bytes:,} bytes)"),
         ("query sha256", f'<span class="hash">{q.sha256}</span>'),
-        ("library", f"{escape(lib.id)} (generation {lib.generation}): {lib.references} "
+        ("library", f"{escape(lib.name)}{_generation(lib.generation)}: {lib.references} "
          f"references, {lib.hours:.3f} h, {lib.frames:,} frames, {lib.bytes:,} bytes"),
+        ("library id", f'<span class="hash">{escape(lib.id)}</span>'),
         ("descriptor", f"{escape(lib.descriptor)} ({escape(lib.descriptor_version)}, "
          f"{lib.dim}-d)"),
         ("score threshold", f"{r.threshold:.3f}"),
