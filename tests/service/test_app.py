@@ -11,6 +11,8 @@ from tests.clip_media import FRIDAY, ClipMedia
 from tests.report.page_parser import parse, select
 from tests.service.conftest import LIMIT
 from tests.service.helpers import AUTH, TOKEN, upload, wait_job
+from vidtrace.api import Library
+from vidtrace.errors import LibraryError
 
 NO_JOB = "0" * 32
 PROTECTED = [("GET", "/v1/references"), ("POST", "/v1/references"),
@@ -211,16 +213,16 @@ def test_queries_run_while_a_reference_is_being_added(client: Any, media: ClipMe
     written) does not stop queries: they finish against the library as it was, and the next
     query after the commit sees the new reference."""
     engine = client.app.state.engine
-    writer_lib = engine._wlib  # test hook on the writer's library: hold `_commit`
+    store = engine._writer_lib.store  # test hook on the writer's store: hold `add`
     entered, release = threading.Event(), threading.Event()
-    commit = writer_lib._commit
+    add_to_store = store.add
 
-    def held_commit(*args: Any, **kwargs: Any) -> Any:
+    def held_add(*args: Any, **kwargs: Any) -> Any:
         entered.set()
         release.wait(120)
-        return commit(*args, **kwargs)
+        return add_to_store(*args, **kwargs)
 
-    writer_lib._commit = held_commit
+    store.add = held_add
     expected = _cli_json_line(service_library, media.two_segment)["matches"]
     add = _submit(client, "/v1/references", FRIDAY, id="friday")
     try:
@@ -229,6 +231,10 @@ def test_queries_run_while_a_reference_is_being_added(client: Any, media: ClipMe
         queries.append(_submit(client, "/v1/queries", FRIDAY))
         views = [wait_job(client, q) for q in queries]
         assert client.get(f"/v1/jobs/{add}", headers=AUTH).json()["status"] == "running"
+        # the service holds the store's write lock: another writer is told so at once
+        with Library.open(service_library) as other, pytest.raises(
+                LibraryError, match="is writing to this library"):
+            other.remove("mdn_flower")
     finally:
         release.set()
     assert all(v["status"] == "done" for v in views)
@@ -237,3 +243,25 @@ def test_queries_run_while_a_reference_is_being_added(client: Any, media: ClipMe
     assert wait_job(client, add)["status"] == "done"
     after = wait_job(client, _submit(client, "/v1/queries", FRIDAY))
     assert after["result"]["matches"][0]["reference"] == "friday"
+
+
+def test_another_writer_and_new_query_defaults_are_seen(client: Any, media: ClipMedia,
+                                                        service_library: Path) -> None:
+    """A reference added by another writer (as `vidtrace index` would) is listed and found by
+    the service's next query; query defaults stored meanwhile (as `vidtrace calibrate` would)
+    apply to the next query and are stated on its page."""
+    with Library.open(service_library) as other:
+        other.add([FRIDAY], ids=["friday-cli"])
+    ids = [r["id"] for r in client.get("/v1/references", headers=AUTH).json()["references"]]
+    assert "friday-cli" in ids
+    found = wait_job(client, _submit(client, "/v1/queries", FRIDAY))["result"]["matches"]
+    assert found[0]["reference"] == "friday-cli"
+    with Library.open(service_library) as other:
+        other.store_query_settings(match_threshold=0.99)
+    job = _submit(client, "/v1/queries", FRIDAY)
+    assert wait_job(client, job)["result"]["matches"] == []
+    page = client.get(f"/v1/jobs/{job}/report", headers=AUTH).text
+    assert "No copied segment found" in page and "0.990" in page
+    gone = client.delete("/v1/references/friday-cli", headers=AUTH)
+    assert gone.status_code == 200 and gone.json()["frames"] == 7
+    assert FRIDAY.exists()  # a file the service did not upload is never deleted

@@ -83,7 +83,8 @@ def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI entries of error responses: JSON `{"detail": "..."}` (also on HTML routes)."""
     text = {401: "missing or wrong bearer token", 404: "no such job or reference",
             409: "the job has not finished", 413: "the upload is larger than --max-upload",
-            422: "the request is not valid"}
+            422: "the request is not valid",
+            503: "the library cannot be changed now (another process kept its write lock)"}
     # a string, or FastAPI's list of field errors for a request that fails validation
     detail = {"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "object"}}]}
     body = {"application/json": {"schema": {"type": "object", "required": ["detail"],
@@ -192,15 +193,18 @@ def _reference_routes(app: FastAPI, svc: _Service, auth: list[Any]) -> None:
             Reference(id=r.video_id, duration=r.duration, frames=r.n_frames,
                       content_hash=r.content_hash) for r in records])
 
-    @app.delete("/v1/references/{ref_id}", dependencies=auth, responses=_errors(401, 404, 422))
+    @app.delete("/v1/references/{ref_id}", dependencies=auth,
+                responses=_errors(401, 404, 422, 503))
     async def remove_reference(ref_id: Annotated[str, PathParam(pattern=REF_ID_PATTERN)]
                                ) -> Removed:
         """Remove a reference video (after the additions queued before it)."""
         try:
-            rec = await asyncio.wrap_future(svc.engine.remove(ref_id))
-        except LibraryError:
-            raise HTTPException(404, f"no reference {ref_id}") from None
-        return Removed(removed=rec.video_id, duration=rec.duration, frames=rec.n_frames)
+            ref = await asyncio.wrap_future(svc.engine.remove(ref_id))
+        except LibraryError as e:
+            raise HTTPException(503, str(e).replace(str(svc.root), "the library")) from None
+        if ref is None:
+            raise HTTPException(404, f"no reference {ref_id}")
+        return Removed(removed=ref.video_id, duration=ref.duration, frames=ref.n_frames)
 
 
 def _query_routes(app: FastAPI, svc: _Service, auth: list[Any]) -> None:

@@ -1,48 +1,40 @@
-"""The service's work behind the HTTP layer: one writer, a pool of queries, index snapshots.
+"""The service's work behind the HTTP layer: one writer thread, a pool of queries.
 
-Additions and removals run one at a time on a single writer thread that owns the library's
-writing `Library`; queries run on a pool of threads, each opening its own read-only view.
-Queries read the faiss index from an immutable `Snapshot` published by the writer after each
-change (the index file of the catalog generation it just wrote, loaded afresh), so a query
-never sees an index being changed, and never writes an index file itself; catalog rows are
-read from SQLite (WAL: readers do not wait for the writer), and a reference removed while a
-query runs is skipped by it. The descriptor is loaded once and shared (onnxruntime sessions
-are safe to run from several threads).
-
-This is the service's own serialisation on today's `Library`: when the store gets its
-cross-process write lock and read snapshots, `_read_view` and `_publish` become calls of those.
+Additions and removals run one at a time on a single writer thread through its own `Library`
+(`Library.add` / `Library.remove` take the store's cross-process write lock, so a `vidtrace
+index` in another process and the service can change one library safely: each waits for the
+other). Queries run on a pool of threads sharing one reading `Library` (`Readers`): decoding
+and describing run in parallel; matching runs inside a read snapshot of the store
+(`Library.trace` in `report.build.evidence_report`), so a query sees one committed state of
+the catalog and its index, whatever the writer commits meanwhile. Readers never write: the
+writer's session saves the index of each state it commits. When the library's manifest changes
+(new query defaults from `vidtrace calibrate`, a trainable descriptor's first state), the
+writer and the readers open the library again before their next job.
 """
 
 import logging
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from vidtrace.api import AddStatus, Library
 from vidtrace.errors import VidtraceError
-from vidtrace.library import FrameIndex
-from vidtrace.library.catalog import VideoRecord
-from vidtrace.report.build import assemble, library_facts, now_utc, query_facts, reference_paths
-from vidtrace.report.evidence import match_evidence
+from vidtrace.report import EvidenceReport
+from vidtrace.report.build import evidence_report, now_utc, query_facts
 from vidtrace.service.jobs import Job
+from vidtrace.types import Reference
 from vidtrace.video import probe
 
 log = logging.getLogger(__name__)
 
 DESCRIBE_SHARE = 0.95  # progress given to decoding and describing; the rest is matching
-
-
-@dataclass(frozen=True)
-class Snapshot:
-    """The faiss index of catalog generation `generation`, never changed after publishing."""
-
-    generation: int
-    index: FrameIndex
+WRITE_WAIT_S = 600.0  # how long an addition waits for another process writing the library
+MANIFEST = "manifest.json"
 
 
 @dataclass(frozen=True)
@@ -50,7 +42,7 @@ class QueryOutcome:
     """What a finished query keeps for its report: the report without thumbnails, the files
     of its matched references, and the query file."""
 
-    report: Any
+    report: EvidenceReport
     ref_paths: dict[str, Path]
     query_path: Path
 
@@ -58,6 +50,80 @@ class QueryOutcome:
 def _public_error(e: Exception, path: Path, name: str) -> str:
     """The error's message with the server's path of an upload replaced by the client's name."""
     return str(e).replace(str(path.resolve()), name).replace(str(path), name)
+
+
+def _manifest_stamp(folder: Path) -> tuple[int, int, int]:
+    """(inode, mtime ns, size) of the library's manifest: it is replaced atomically (a new
+    inode) whenever it changes."""
+    st = (folder / MANIFEST).stat()
+    return st.st_ino, st.st_mtime_ns, st.st_size
+
+
+def _open(folder: Path) -> Library:
+    """The library in `folder` with its descriptor loaded (before threads share it)."""
+    lib = Library.open(folder)
+    try:
+        lib.descriptor  # noqa: B018 - loaded once, here, not by the first of several threads
+    except BaseException:
+        lib.close()
+        raise
+    return lib
+
+
+class Readers:
+    """The `Library` the query threads share, opened again when the manifest changes: a new
+    one serves the next queries, the old one is closed when its last query ends."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self._lock = threading.Lock()
+        self._lib: Library | None = None
+        self._stamp: tuple[int, int, int] | None = None
+        self._users: dict[int, int] = {}
+        self._retired: dict[int, Library] = {}
+
+    def _current(self) -> Library:
+        stamp = _manifest_stamp(self.folder)
+        if self._lib is not None and stamp == self._stamp:
+            return self._lib
+        fresh = _open(self.folder)
+        if self._lib is not None and fresh.manifest == self._lib.manifest:
+            fresh.close()  # rewritten with the same content
+        else:
+            if self._lib is not None:
+                self._retire(self._lib)
+            self._lib = fresh
+            self._users.setdefault(id(fresh), 0)
+        self._stamp = stamp
+        return self._lib
+
+    def _retire(self, lib: Library) -> None:
+        if self._users.get(id(lib), 0) == 0:
+            self._users.pop(id(lib), None)
+            lib.close()
+        else:
+            self._retired[id(lib)] = lib
+
+    @contextmanager
+    def use(self) -> Iterator[Library]:
+        """The current reading library, for the `with` block."""
+        with self._lock:
+            lib = self._current()
+            self._users[id(lib)] += 1
+        try:
+            yield lib
+        finally:
+            with self._lock:
+                self._users[id(lib)] -= 1
+                if id(lib) in self._retired and self._users[id(lib)] == 0:
+                    del self._retired[id(lib)], self._users[id(lib)]
+                    lib.close()
+
+    def close(self) -> None:
+        with self._lock:
+            for lib in [*self._retired.values(), *([self._lib] if self._lib else [])]:
+                lib.close()
+            self._lib, self._retired, self._users = None, {}, {}
 
 
 class Engine:
@@ -69,126 +135,91 @@ class Engine:
         self.media_dir = media_dir  # where uploaded references are kept
         self._writer = ThreadPoolExecutor(1, thread_name_prefix="vidtrace-writer")
         self._pool = ThreadPoolExecutor(max(1, workers), thread_name_prefix="vidtrace-query")
-        self._lock = threading.Lock()
-        self._snapshot: Snapshot | None = None
-        self._wlib: Library | None = None
-        self._descriptor: Any = None
+        self.readers = Readers(folder)
+        self._writer_lib: Library | None = None
+        self._writer_stamp: tuple[int, int, int] | None = None
 
     # ---- writer thread ----------------------------------------------------------------------
 
     def start(self) -> None:
-        """Open the writing library and the descriptor on the writer thread; publish the first
-        snapshot. Raises what `Library.open` raises."""
-        self._writer.submit(self._open_writer).result()
+        """Open the writing and the reading library (loading their descriptors); raises what
+        `Library.open` raises."""
+        self._writer.submit(self._writing_library).result()
+        with self.readers.use():
+            pass
 
-    @property
-    def _lib(self) -> Library:
-        """The writing library (writer thread only)."""
-        if self._wlib is None:
-            raise RuntimeError("the service engine is not started")
-        return self._wlib
-
-    def _open_writer(self) -> None:
-        lib = Library.open(self.folder)
-        self._descriptor = lib.descriptor
-        lib.index  # noqa: B018 - fitted (and saved when stale) here, on the writer thread
-        self._wlib = lib
-        self._publish()
-
-    def _publish(self) -> None:
-        lib = self._lib
-        gen = lib.catalog.generation
-        index = FrameIndex.load(lib.folder, gen, lib.manifest.dim, lib.catalog.binary)
-        if index is None:  # no file for this generation yet: write the writer's own
-            lib.index.save(lib.folder, gen)
-            index = FrameIndex.load(lib.folder, gen, lib.manifest.dim, lib.catalog.binary)
-        if index is None:
-            raise RuntimeError(f"{lib.folder}: index file of generation {gen} cannot be read")
-        with self._lock:
-            self._snapshot = Snapshot(gen, index)
+    def _writing_library(self) -> Library:
+        """The writer's library, opened again when the manifest changed (writer thread)."""
+        stamp = _manifest_stamp(self.folder)
+        if self._writer_lib is None or stamp != self._writer_stamp:
+            if self._writer_lib is not None:
+                self._writer_lib.close()
+                self._writer_lib = None
+            self._writer_lib = _open(self.folder)
+            self._writer_stamp = stamp
+        return self._writer_lib
 
     def submit_add(self, job: Job, path: Path, ref_id: str, name: str) -> Future[None]:
         """Queue the addition of uploaded reference `path` as `ref_id` (job `job`)."""
         return self._writer.submit(self._guarded, job, self._add, job, path, ref_id, name)
 
     def _add(self, job: Job, path: Path, ref_id: str, name: str) -> None:
-        lib = self._lib
         try:
+            lib = self._writing_library()
             duration = max(probe(path).duration, 1e-3)
 
-            def per_file(_: Path) -> Any:
+            def per_file(_: Path) -> Callable[[float], None]:
                 return lambda seconds: job.set_progress(DESCRIBE_SHARE * seconds / duration)
 
-            result = lib.add([path], ids=[ref_id], progress=per_file)[0]
+            result = lib.add([path], ids=[ref_id], progress=per_file, wait=WRITE_WAIT_S)[0]
         except VidtraceError as e:
             path.unlink(missing_ok=True)
             job.fail(_public_error(e, path, name))
             return
         if result.status is AddStatus.UNCHANGED:
             path.unlink(missing_ok=True)  # the catalog keeps the file it had
-        else:
-            self._publish()
         job.finish({"reference": result.video_id, "status": str(result.status),
                     "duration": round(result.duration, 3), "frames": result.n_frames})
 
-    def remove(self, ref_id: str) -> Future[VideoRecord]:
-        """Queue the removal of reference `ref_id`; the future raises LibraryError when there
-        is none."""
+    def remove(self, ref_id: str) -> Future[Reference | None]:
+        """Queue the removal of reference `ref_id`: the future gives the removed reference,
+        None when there is none, or raises LibraryError (the library cannot be written, or
+        another process kept its write lock for WRITE_WAIT_S)."""
         return self._writer.submit(self._remove, ref_id)
 
-    def _remove(self, ref_id: str) -> VideoRecord:
-        rec = self._lib.remove(ref_id)
-        self._publish()
-        stored = Path(rec.path)
+    def _remove(self, ref_id: str) -> Reference | None:
+        lib = self._writing_library()
+        if lib.store.find(video_id=ref_id) is None:
+            return None
+        ref = lib.remove(ref_id, wait=WRITE_WAIT_S)
+        stored = Path(ref.path)
         if stored.parent == self.media_dir.resolve():
             stored.unlink(missing_ok=True)
-        return rec
+        return ref
 
     # ---- query pool -------------------------------------------------------------------------
-
-    @property
-    def snapshot(self) -> Snapshot:
-        with self._lock:
-            if self._snapshot is None:
-                raise RuntimeError("the service engine is not started")
-            return self._snapshot
-
-    @contextmanager
-    def _read_view(self) -> Iterator[tuple[Library, Snapshot]]:
-        """A `Library` of this thread that searches the current snapshot's index with the
-        shared descriptor (it never builds or writes an index)."""
-        snap = self.snapshot
-        lib = Library.open(self.folder)
-        lib._descriptor = self._descriptor  # the store redesign exposes these (see module doc)
-        lib._index = snap.index
-        try:
-            yield lib, snap
-        finally:
-            lib.close()
 
     def submit_query(self, job: Job, path: Path, name: str, sha256: str) -> Future[None]:
         """Queue the query of uploaded file `path` (client's name `name`, hash `sha256`)."""
         return self._pool.submit(self._guarded, job, self._query, job, path, name, sha256)
 
     def _query(self, job: Job, path: Path, name: str, sha256: str) -> None:
-        run_at, start = now_utc(), time.perf_counter()
+        run_at, started = now_utc(), time.perf_counter()
         try:
-            with self._read_view() as (lib, snap):
-                s = lib.settings
+            with self.readers.use() as lib:
+                s = lib.query_defaults
                 duration = max(probe(path).duration, 1e-3)
-                views = lib.describe_query_views(
-                    path, lambda t: job.set_progress(DESCRIBE_SHARE * t / duration), s)
-                evidence = match_evidence(lib, views, s, path)
-                facts = replace(library_facts(lib), generation=snap.generation)
-                report = assemble(evidence, query_facts(path, views.full.duration, name, sha256),
-                                  facts, s, run_at, time.perf_counter() - start)
-                refs = reference_paths(lib, sorted({g.ref_id for g in report.segments}))
+                views = lib.describe_query(
+                    path, s, lambda t: job.set_progress(DESCRIBE_SHARE * t / duration))
+                facts = query_facts(path, views.full.duration, name, sha256)
+                found = evidence_report(lib, views, facts, s, path, None, run_at, started)
         except VidtraceError as e:
             path.unlink(missing_ok=True)  # no report will need it
             job.fail(_public_error(e, path, name))
             return
-        matches = [m.to_json() for m in report.matches()]
-        job.finish({"query": name, "matches": matches}, QueryOutcome(report, refs, path))
+        matches = [m.to_json() for m in found.report.matches()]
+        job.finish({"query": name, "matches": matches},
+                   QueryOutcome(found.report, found.ref_paths, path))
 
     def render_report(self, outcome: QueryOutcome) -> Future[str]:
         """The evidence page of a finished query, thumbnails decoded, on the query pool."""
@@ -200,13 +231,10 @@ class Engine:
 
         return self._pool.submit(render)
 
-    def references(self) -> list[VideoRecord]:
-        """The references in the catalog now (call from a worker thread, not the loop)."""
-        lib = Library.open(self.folder)
-        try:
+    def references(self) -> list[Reference]:
+        """The references in the library now (call from a worker thread, not the loop)."""
+        with self.readers.use() as lib:
             return lib.videos()
-        finally:
-            lib.close()
 
     # ---- both -------------------------------------------------------------------------------
 
@@ -221,8 +249,14 @@ class Engine:
             job.fail("internal error; see the server log")
 
     def close(self) -> None:
-        """Finish running jobs (queued ones are cancelled) and close the writing library."""
+        """Finish running jobs (queued ones are cancelled) and close the libraries."""
         self._pool.shutdown(wait=True, cancel_futures=True)
-        if self._wlib is not None:
-            self._writer.submit(self._wlib.close).result()
+        self._writer.submit(self._close_writer).result()
         self._writer.shutdown(wait=True, cancel_futures=True)
+        self.readers.close()
+
+    def _close_writer(self) -> None:
+        if self._writer_lib is not None:
+            self._writer_lib.close()
+            self._writer_lib = None
+

@@ -1,13 +1,15 @@
-"""Load benchmark of the service: many queries and some additions at once, over HTTP.
+"""Load benchmark of the HTTP service (vidtrace/service/): many queries and some additions at
+once, over HTTP.
 
-`run_load_benchmark` copies a library, serves the copy on 127.0.0.1 (live.py), sends each
-distinct query alone (for comparison), then `queries` query uploads and `additions` reference
-uploads all at once, follows every job to its end, then checks the library: the references
-listed, the catalog and the index agree, each added reference is found by querying it, and
-every query's answer under load equals its answer asked alone afterwards. The JSON report has
-p50/p95 latencies (submit -> job finished), the errors and the checks. `small_clip_setup`
-makes a small library, queries and references to add from the shipped clips and
-../shared/data/videos, for a quick run.
+`run_load_benchmark` copies a library, serves the copy on 127.0.0.1 (service/live.py), sends
+each distinct query alone (for comparison), then `queries` query uploads and `additions`
+reference uploads all at once, follows every job to its end, then checks the library: the
+references listed, the catalog and the saved index agree, each added reference is found by
+querying it, and every query's answer under load equals its answer asked alone afterwards. The
+JSON report has p50/p95 latencies (submit -> job finished), the errors and the checks.
+`dev_benchmark_setup` serves the development benchmark's library (`vidtrace bench`'s
+references) with some of its queries; `small_clip_setup` a library of the shipped clips, for a
+quick run.
 """
 
 import asyncio
@@ -18,9 +20,12 @@ import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from vidtrace.api import Library
 
 POLL_S = 0.1
 
@@ -75,23 +80,39 @@ async def _storm(url: str, token: str, queries: list[Path], additions: list[tupl
     return list(done[:len(queries)]), list(done[len(queries):]), ids, alone, wall
 
 
+def _index_checks(lib: "Library", frames: int) -> dict[str, bool]:
+    """The index searched holds every catalog frame, and (a folder store) the catalog vouches
+    for a saved index file of its current generation, so no reader had to rebuild one."""
+    from vidtrace.library.folder import FolderStore
+    from vidtrace.library.index import FrameIndex
+
+    info = lib.summary()
+    checks = {"index_holds_every_frame": info["index"]["vectors"] == frames}
+    store = lib.store
+    if isinstance(store, FolderStore):
+        gen, catalog = store.catalog.generation, store.catalog
+        saved = FrameIndex.load(store.folder, gen, lib.manifest.dim, catalog.binary,
+                                catalog.meta("index_sha256"))
+        checks["index_file_matches_catalog"] = (
+            catalog.meta("index_generation") == str(gen) and saved is not None
+            and saved.ntotal == frames)
+    return checks
+
+
 def _consistency(folder: Path, before: list[str], added: list[tuple[Path, str]],
                  listed: list[str], query_results: list[tuple[Path, dict[str, Any] | None]]
                  ) -> dict[str, bool]:
     """Checks of the library after the storm (see the module docstring)."""
     from vidtrace.api import Library
-    from vidtrace.library import FrameIndex
 
     checks: dict[str, bool] = {}
     with Library.open(folder) as lib:
-        ids = [v.video_id for v in lib.videos()]
+        refs = lib.videos()
+        ids = [v.video_id for v in refs]
         wanted = set(before) | {i for _, i in added}
         checks["catalog_has_every_reference"] = set(ids) == wanted and len(ids) == len(wanted)
         checks["listed_equals_catalog"] = sorted(listed) == sorted(ids)
-        index = FrameIndex.load(folder, lib.catalog.generation, lib.manifest.dim,
-                                lib.catalog.binary)
-        frames = sum(v.n_frames for v in lib.videos())
-        checks["index_file_matches_catalog"] = index is not None and index.ntotal == frames
+        checks |= _index_checks(lib, sum(v.n_frames for v in refs))
         checks["added_references_found"] = all(
             (m := lib.query(p)) and m[0].ref_id == i for p, i in added)
         alone: dict[Path, list[dict[str, object]]] = {}
