@@ -16,7 +16,7 @@ import io
 import os
 import shutil
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -327,7 +327,10 @@ class FolderStore:
         """Facts for `vidtrace info`: format, descriptor, counts, size on disk, references."""
         m = self.manifest
         videos = self.catalog.videos()
-        size = sum(f.stat().st_size for f in self.folder.iterdir() if f.is_file())
+        size = 0
+        for f in self.folder.iterdir():
+            with suppress(FileNotFoundError):  # a writer replaced it meanwhile (index, tmp)
+                size += f.stat().st_size if f.is_file() else 0
         hours = sum(v.duration for v in videos) / 3600
         index = self.index
         return {
