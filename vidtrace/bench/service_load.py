@@ -13,12 +13,13 @@ quick run.
 """
 
 import asyncio
+import json
 import os
 import secrets
 import shutil
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -212,3 +213,95 @@ def small_clip_setup(folder: Path, clips: Path, sources: Path) -> tuple[Path, li
                                    "moviepy_chaplin.mp4", "mmaction2_basketball.mp4",
                                    "xiph_tractor_vp9.webm")]
     return library, queries, extra
+
+
+def _strings(doc: Any) -> Iterator[str]:
+    """Every string inside a JSON document."""
+    if isinstance(doc, str):
+        yield doc
+    elif isinstance(doc, dict):
+        for v in doc.values():
+            yield from _strings(v)
+    elif isinstance(doc, list):
+        for v in doc:
+            yield from _strings(v)
+
+
+def dev_benchmark_setup(folder: Path, cache: Path | None = None, n_queries: int = 10,
+                        additions: int = 5, addition_s: float = 20.0
+                        ) -> tuple[Path, list[Path], list[Path]]:
+    """(library, query files, reference files to add) for the development benchmark (the
+    default plan of `vidtrace bench`, seed 0, built into `cache` or reused from it): a library
+    of its references made in `folder`, its first `n_queries` queries, and `additions` pan/zoom
+    videos of `addition_s` seconds over photos the benchmark does not use (so no query copies
+    them), made by the transformation engine."""
+    from vidtrace.api import Library
+    from vidtrace.bench.default import BenchPlan, prepare_benchmark
+    from vidtrace.bench.provenance import bench_inputs
+    from vidtrace.groundtruth import read_ground_truth
+    from vidtrace.synth.panzoom import PanZoom, render_panzoom
+    from vidtrace.video.files import PHOTO_SUFFIXES, list_files
+
+    sources, photos, cache = bench_inputs(None, None, False, cache)
+    gt, _, _ = prepare_benchmark(sources, photos, BenchPlan.default(), seed=0, cache=cache)
+    root = gt.parent
+    library = folder / "library"
+    if not (folder / "library.done").exists():
+        shutil.rmtree(library, ignore_errors=True)
+        with Library.create(library) as lib:
+            lib.add(sorted((root / "references").glob("*.mp4")))
+        (folder / "library.done").touch()
+    queries = [root / q.query for q in read_ground_truth(gt)[:n_queries]]
+    used = {str(Path(x).resolve()) for x in _strings(json.loads((root / "sources.json")
+                                                                  .read_text()))}
+    unused = [p for p in list_files(photos, PHOTO_SUFFIXES) if str(p.resolve()) not in used
+              ] if photos is not None else []
+    if len(unused) < additions:
+        raise ValueError(f"{photos}: only {len(unused)} photos unused by the benchmark")
+    extra = []
+    for i, photo in enumerate(unused[:additions]):
+        out = folder / f"addition-{i}-{photo.stem[:40]}.mp4"
+        if not out.exists():
+            render_panzoom(PanZoom(str(photo), addition_s, 1.0, 1.4, 0.2, 0.3, 0.8, 0.7), out)
+        extra.append(out)
+    return library, queries, extra
+
+
+def main() -> None:
+    """`python -m vidtrace.bench.service_load [--small] [--out FILE] [--work DIR]`: the load
+    benchmark on the development benchmark's library (or, with --small, the shipped clips'),
+    printed as JSON and written to FILE."""
+    import argparse
+
+    from vidtrace.bench.provenance import default_sources, repository_root
+
+    ap = argparse.ArgumentParser(description=main.__doc__)
+    ap.add_argument("--small", action="store_true")
+    ap.add_argument("--out", type=Path)
+    ap.add_argument("--work", type=Path, default=Path(".cache/service-load"))
+    ap.add_argument("--queries", type=int, default=20)
+    ap.add_argument("--additions", type=int, default=5)
+    ap.add_argument("--workers", type=int, default=2)
+    args = ap.parse_args()
+    args.work.mkdir(parents=True, exist_ok=True)
+    if args.small:
+        repo = repository_root() or Path.cwd()
+        setup = small_clip_setup(args.work / "small", repo / "clips", default_sources())
+        what = ("small_clip_setup: a library of 4 shipped clips, 4 edited queries of 3-15 s, "
+                "5 clips of shared/data/videos added")
+    else:
+        setup = dev_benchmark_setup(args.work / "dev", additions=args.additions)
+        what = (f"dev_benchmark_setup: the references of `vidtrace bench` (default plan, seed "
+                f"0), its first {len(setup[1])} queries, {args.additions} pan/zoom videos of "
+                "unused photos added")
+    report = run_load_benchmark(*setup, queries=args.queries, additions=args.additions,
+                                workers=args.workers, work_dir=args.work)
+    report["setup"] = what
+    text = json.dumps(report, indent=1)
+    print(text)
+    if args.out:
+        args.out.write_text(text + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -147,9 +147,9 @@ class EvidenceReport:
     """Everything an evidence page shows for one query (see the module docstring).
 
     `segments` are the accepted ones, best score first (the query's matches); `run_at` is an
-    ISO 8601 UTC time, `elapsed_s` the seconds the matching took; `other_hits` counts hits on
-    references that were not aligned (not in `hits`); `nearest` the references closest to the
-    query frame by frame, below the hit floor too."""
+    ISO 8601 UTC time, `elapsed_s` the seconds describing and matching took; `other_hits`
+    counts hits on references that were not aligned (not in `hits`); `nearest` the references
+    closest to the query frame by frame, below the hit floor too."""
 
     query: QueryFacts
     library: LibraryFacts

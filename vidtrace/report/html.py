@@ -68,7 +68,7 @@ def _facts(r: EvidenceReport) -> str:
          f"{lib.dim}-d)"),
         ("score threshold", f"{r.threshold:.3f}"),
         ("vidtrace", escape(r.version)),
-        ("run at", f"{escape(r.run_at)} (matching took {r.elapsed_s:.1f} s)"),
+        ("run at", f"{escape(r.run_at)} (describing and matching took {r.elapsed_s:.1f} s)"),
     ]
     body = "".join(f"<tr><th>{k}</th><td>{v}</td></tr>" for k, v in rows)
     settings = ", ".join(f"{escape(k)}={escape(str(v))}" for k, v in sorted(r.settings.items()))
