@@ -233,14 +233,13 @@ def dev_benchmark_setup(folder: Path, cache: Path | None = None, n_queries: int 
     """(library, query files, reference files to add) for the development benchmark (the
     default plan of `vidtrace bench`, seed 0, built into `cache` or reused from it): a library
     of its references made in `folder`, its first `n_queries` queries, and `additions` pan/zoom
-    videos of `addition_s` seconds over photos the benchmark does not use (so no query copies
-    them), made by the transformation engine."""
+    videos of `addition_s` seconds over photos that the benchmark only uses as logo overlays and
+    none of those queries shows (so no query copies them), made by the transformation engine."""
     from vidtrace.api import Library
     from vidtrace.bench.default import BenchPlan, prepare_benchmark
     from vidtrace.bench.provenance import bench_inputs
     from vidtrace.groundtruth import read_ground_truth
     from vidtrace.synth.panzoom import PanZoom, render_panzoom
-    from vidtrace.video.files import PHOTO_SUFFIXES, list_files
 
     sources, photos, cache = bench_inputs(None, None, False, cache)
     gt, _, _ = prepare_benchmark(sources, photos, BenchPlan.default(), seed=0, cache=cache)
@@ -251,13 +250,13 @@ def dev_benchmark_setup(folder: Path, cache: Path | None = None, n_queries: int 
         with Library.create(library) as lib:
             lib.add(sorted((root / "references").glob("*.mp4")))
         (folder / "library.done").touch()
-    queries = [root / q.query for q in read_ground_truth(gt)[:n_queries]]
-    used = {str(Path(x).resolve()) for x in _strings(json.loads((root / "sources.json")
-                                                                  .read_text()))}
-    unused = [p for p in list_files(photos, PHOTO_SUFFIXES) if str(p.resolve()) not in used
-              ] if photos is not None else []
+    truth = read_ground_truth(gt)[:n_queries]
+    queries = [root / q.query for q in truth]
+    shown = {x for q in truth for x in _strings(list(q.edits))}
+    logos = json.loads((root / "sources.json").read_text()).get("logo_photos", [])
+    unused = [Path(p) for p in logos if p not in shown]
     if len(unused) < additions:
-        raise ValueError(f"{photos}: only {len(unused)} photos unused by the benchmark")
+        raise ValueError(f"{root}: only {len(unused)} logo photos absent from the queries")
     extra = []
     for i, photo in enumerate(unused[:additions]):
         out = folder / f"addition-{i}-{photo.stem[:40]}.mp4"
@@ -293,7 +292,7 @@ def main() -> None:
         setup = dev_benchmark_setup(args.work / "dev", additions=args.additions)
         what = (f"dev_benchmark_setup: the references of `vidtrace bench` (default plan, seed "
                 f"0), its first {len(setup[1])} queries, {args.additions} pan/zoom videos of "
-                "unused photos added")
+                "photos the benchmark uses only as logos, in none of those queries, added")
     report = run_load_benchmark(*setup, queries=args.queries, additions=args.additions,
                                 workers=args.workers, work_dir=args.work)
     report["setup"] = what
