@@ -20,6 +20,10 @@ ALLOWED: dict[str, set[str]] = {
     "synth": {"video"},
     "learn": {"descriptors", "synth", "video"},
     "formats": {"evaluate"},
+    # above the API: the evidence page reads a trace (match) and the store's frames; the
+    # service drives the API and the report (video: probing an upload's length for progress)
+    "report": {"api", "match", "library", "video", "descriptors"},
+    "service": {"api", "report", "video"},
 }
 SHARED = {"types", "settings", "errors", "fsutil", "groundtruth"}
 MAX_LINES = 450

@@ -322,6 +322,7 @@ def _register_groups() -> None:
     from vidtrace.cli.bench import bench
     from vidtrace.cli.formats import eval_command, export_descriptors
     from vidtrace.cli.maintenance import check, repair
+    from vidtrace.cli.service import report, serve
     from vidtrace.cli.synth import synth_app
     from vidtrace.cli.train import train
 
@@ -332,6 +333,8 @@ def _register_groups() -> None:
     app.command("check")(check)
     app.command("repair")(repair)
     app.command("export-descriptors")(export_descriptors)
+    app.command("report")(report)
+    app.command("serve")(serve)
 
 
 _register_groups()

@@ -164,10 +164,13 @@ class Catalog:
     def library_id(self) -> str | None:
         return self.meta("library_id")
 
-    def checkpoint(self) -> None:
+    def checkpoint(self, wait_s: float = 1.0) -> None:
         """Fold the write-ahead log into the database file (a writer, when it is done), so a
-        reader that cannot write the folder finds everything in the file itself."""
+        reader that cannot write the folder finds everything in the file itself. Waits at
+        most `wait_s` for readers still on an older snapshot; if they stay, the log is folded
+        by a later writer (a reader is never blocked by this)."""
         with self._lock, suppress(sqlite3.DatabaseError):
+            self._db.execute(f"PRAGMA busy_timeout = {int(wait_s * 1000)}")
             self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
 
     def close(self) -> None:

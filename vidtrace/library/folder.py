@@ -16,7 +16,7 @@ import io
 import os
 import shutil
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -216,6 +216,7 @@ class FolderStore:
             yield
             return
         with write_lock(self.folder, wait, on_wait):
+            self.manifest = Manifest.load(self.folder)  # another writer may have changed it
             reader = self.catalog
             self.catalog = Catalog(self.folder, reader.binary)
             self._writing = True
@@ -334,12 +335,16 @@ class FolderStore:
         """Facts for `vidtrace info`: format, descriptor, counts, size on disk, references."""
         m = self.manifest
         videos = self.catalog.videos()
-        size = sum(f.stat().st_size for f in self.folder.iterdir() if f.is_file())
+        size = 0
+        for f in self.folder.iterdir():
+            with suppress(FileNotFoundError):  # a writer replaced it meanwhile (index, tmp)
+                size += f.stat().st_size if f.is_file() else 0
         hours = sum(v.duration for v in videos) / 3600
         index = self.index
         return {
             "format_version": FORMAT_VERSION,
             "id": m.library_id,
+            "generation": self.catalog.generation,  # bumped by every addition and removal
             "descriptor": m.descriptor,
             "descriptor_version": m.descriptor_version,
             "dim": m.dim,
