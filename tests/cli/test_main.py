@@ -63,7 +63,8 @@ def test_index_reports_bad_files_and_keeps_going(tmp_path: Path, text_file_as_vi
     doc = json.loads(info.stdout)
     assert [v["id"] for v in doc["references"]] == ["mdn_flower"]
     again = runner.invoke(app, ["index", str(lib), str(CLIPS / "mdn_flower.mp4")])
-    assert again.exit_code == 0 and "nothing new to add" in again.output and "1 unchanged" in again.output
+    assert again.exit_code == 0
+    assert "nothing new to add" in again.output and "1 unchanged" in again.output
     gone = runner.invoke(app, ["remove", str(lib), "mdn_flower"])
     assert gone.exit_code == 0 and "removed mdn_flower" in gone.output
     missing = runner.invoke(app, ["remove", str(lib), "mdn_flower"])
