@@ -48,3 +48,51 @@ def test_query_over_several_files_ends_with_a_summary(reference_library: Path,
     as_json = runner.invoke(app, ["query", str(reference_library), *map(str, files), "--json"])
     assert all(line.startswith("{") for line in as_json.stdout.splitlines())
     assert "3 queries: 1 with copied segments" in as_json.stderr
+
+
+def _all_commands() -> list[list[str]]:
+    """Every command and sub-command, as the words that name it."""
+    import typer.main
+
+    def walk(group: object, prefix: list[str]) -> list[list[str]]:
+        found: list[list[str]] = []
+        for name, command in sorted(getattr(group, "commands", {}).items()):
+            found += walk(command, [*prefix, name]) if hasattr(command, "commands") else [
+                [*prefix, name]]
+        return found
+
+    return walk(typer.main.get_command(app), [])
+
+
+def test_help_reads_as_conventional_usage() -> None:
+    commands = _all_commands()
+    assert ["query"] in commands and ["synth", "query"] in commands
+    for words in commands:
+        result = runner.invoke(app, [*words, "--help"], env={"COLUMNS": "200"})
+        assert result.exit_code == 0, (words, result.output)
+        usage = next(line for line in result.output.splitlines() if "Usage:" in line)
+        assert "{" not in usage, usage
+        for tag in ("<bool>", "<str>", "<int>", "<float>", "<path>", "<list["):
+            assert tag not in result.output, (words, tag)
+    query = runner.invoke(app, ["query", "--help"], env={"COLUMNS": "200"}).output
+    assert "query [OPTIONS] LIB PATHS..." in query
+    flag = next(line for line in query.splitlines() if "--json" in line)
+    assert flag.split("--json")[1].split()[0] == "One"  # a flag: no type beside it
+    threshold = next(line for line in query.splitlines() if "--threshold" in line)
+    assert threshold.split("--threshold")[1].split()[0] == "FLOAT"
+    stage2 = next(line for line in query.splitlines() if "--stage2" in line)
+    assert "lis|interp|hough" in stage2
+    missing = runner.invoke(app, ["query"])
+    assert missing.exit_code == 2 and "Missing argument 'LIB'" in missing.output
+
+
+def test_info_counts_in_words(reference_library: Path, tmp_path: Path) -> None:
+    three = runner.invoke(app, ["info", str(reference_library)])
+    assert three.exit_code == 0, three.output
+    assert three.stdout.splitlines()[1].startswith("3 reference videos, ")
+    lib = tmp_path / "one"
+    assert runner.invoke(app, ["index", str(lib), str(FLOWER)]).exit_code == 0
+    one = runner.invoke(app, ["info", str(lib)])
+    assert one.stdout.splitlines()[1].startswith("1 reference video, ")
+    checked = runner.invoke(app, ["check", str(lib)])
+    assert checked.exit_code == 0 and ": 1 reference, " in checked.stdout

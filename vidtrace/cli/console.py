@@ -79,3 +79,8 @@ def stage_bars() -> Iterator[Callable[[str, int, int], None]]:
             bar.update(tasks[stage], completed=done, total=total)
 
         yield tick
+
+
+def count(n: int, noun: str, plural: str | None = None) -> str:
+    """`1 reference video`, `2 reference videos`, `0 frames`."""
+    return f"{n} {noun if n == 1 else plural or noun + 's'}"

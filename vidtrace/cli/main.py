@@ -9,7 +9,9 @@ from typing import Annotated
 import typer
 from rich.progress import Progress, TaskID
 
+from vidtrace.cli import usage
 from vidtrace.cli.console import (
+    count,
     err,
     expand_paths,
     fail,
@@ -29,13 +31,14 @@ from vidtrace.settings import (
     Stage2,
 )
 
+usage.install()
 app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
     help="Find which parts of a video are copies of which parts of which reference videos.",
 )
 
-LibArg = Annotated[Path, typer.Argument(help="Library folder.")]
+LibArg = Annotated[Path, typer.Argument(help="Library folder.", metavar="LIB")]
 WaitOpt = Annotated[float, typer.Option(
     help="Seconds to wait for another process writing to the library (0: fail at once).",
     min=0.0)]
@@ -216,7 +219,8 @@ def query(
                     _print_matches(f, matches)
         lib.close()
     if len(files) > 1:
-        summary = (f"{len(files)} queries: {copies} with copied segments ({segments} in all), "
+        summary = (f"{count(len(files), 'query', 'queries')}: {copies} with copied segments "
+                   f"({segments} in all), "
                    f"{len(files) - copies - errors} without, {errors} failed, in "
                    f"{time.perf_counter() - start:.1f} s")
         (err if as_json or vsc is not None else out).print(summary, markup=False)
@@ -288,8 +292,8 @@ def info(
         return
     out.print(f"library {library}: format {summary['format_version']}, descriptor "
               f"{summary['descriptor_version']} ({summary['dim']}-d, {summary['metric']})")
-    out.print(f"{summary['videos']} reference videos, {summary['hours']:.3f} h, "
-              f"{summary['frames']} frames, {summary['bytes']} bytes on disk "
+    out.print(f"{count(summary['videos'], 'reference video')}, {summary['hours']:.3f} h, "
+              f"{count(summary['frames'], 'frame')}, {summary['bytes']} bytes on disk "
               f"({summary['bytes_per_hour'] / 1e6:.1f} MB per hour)")
     ix = summary["index"]
     out.print(f"index: {ix['kind']}" + (f" with {ix['lists']} lists" if ix["lists"] else "")

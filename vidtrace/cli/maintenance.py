@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from vidtrace.cli.console import out, print_error, user_errors
+from vidtrace.cli.console import count, out, print_error, user_errors
 
 
 def check(
@@ -30,7 +30,7 @@ def check(
         for note in report.notes:
             out.print(f"note: {note}")
         state = "ok" if report.ok else f"{len(report.problems)} problem(s); run `vidtrace repair`"
-        out.print(f"{library}: {report.references} reference(s), {state}")
+        out.print(f"{library}: {count(report.references, 'reference')}, {state}")
     if not report.ok:
         raise typer.Exit(1)
 
@@ -54,7 +54,7 @@ def repair(
         out.print(f"dropped {video_id}: its stored frames were damaged; add its file again")
     for problem in after.problems:
         print_error(problem)
-    out.print(f"{library}: {after.references} reference(s), "
+    out.print(f"{library}: {count(after.references, 'reference')}, "
               + ("ok" if after.ok else "still damaged; rebuild it with `vidtrace index`"))
     if not after.ok:
         raise typer.Exit(1)

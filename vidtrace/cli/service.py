@@ -9,7 +9,7 @@ import typer
 from vidtrace.cli.console import fail, out, progress_bar, user_errors
 from vidtrace.errors import ConfigError
 
-LibArg = Annotated[Path, typer.Argument(help="Library folder.")]
+LibArg = Annotated[Path, typer.Argument(help="Library folder.", metavar="LIB")]
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([KMGT]?)(?:i?B)?\s*$", re.IGNORECASE)
 
 
