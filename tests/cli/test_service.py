@@ -27,7 +27,7 @@ def test_report_command_writes_the_page(media: ClipMedia, tmp_path: Path) -> Non
     result = runner.invoke(app, ["report", str(media.library), str(media.two_segment),
                                  "--out", str(out)])
     assert result.exit_code == 0, result.output
-    assert f"2 copied segment(s); evidence written to {out}" in result.stdout
+    assert f"2 copied segments; evidence written to {out}" in result.stdout
     els = parse(out.read_text(encoding="utf-8"))
     assert len(select(els, "tr", "segment")) == 2 == len(select(els, "line", "segment"))
     none = runner.invoke(app, ["report", str(media.library), str(media.unrelated), "--out",

@@ -269,7 +269,7 @@ def _print_matches(path: Path, matches: list) -> None:  # type: ignore[type-arg]
     if not matches:
         out.print(f"{path}: no copied segment found")
         return
-    out.print(f"{path}: {len(matches)} copied segment(s)")
+    out.print(f"{path}: {count(len(matches), 'copied segment')}")
     for m in matches:
         out.print(f"  query {m.query_start:7.1f}-{m.query_end:7.1f} s  <-  {m.ref_id} "
                   f"{m.ref_start:7.1f}-{m.ref_end:7.1f} s   score {m.score:.2f}")

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from vidtrace.cli.console import fail, out, progress_bar, user_errors
+from vidtrace.cli.console import count, fail, out, progress_bar, user_errors
 from vidtrace.errors import ConfigError
 
 LibArg = Annotated[Path, typer.Argument(help="Library folder.", metavar="LIB")]
@@ -47,7 +47,7 @@ def report(
             lib.close()
         out_path.write_text(render_html(result), encoding="utf-8")
     n = len(result.segments)
-    what = f"{n} copied segment(s)" if n else "no copied segment found"
+    what = count(n, "copied segment") if n else "no copied segment found"
     out.print(f"{query}: {what}; evidence written to {out_path}")
 
 
