@@ -24,10 +24,11 @@ vote for the lines through them and lines with many similar frames stand out.
    rows then belong to it and to no later peak.
 
 Why the two samples around the line (refine.near_similarity) rather than
-refine.line_similarity (interpolated between them): with a reference sampled at 1 frame/s, a line at a speed other than 1 passes halfway
-between samples every other query frame, and a copy at 0.45 whose neighbouring reference frame
-is unrelated interpolates to about 0.27 there, below the floor, so a weak copy would split
-into pieces. refine_line still uses the interpolated similarity to place the line.
+refine.line_similarity (interpolated between them): with a reference sampled at 1 frame/s, a
+line at a speed other than 1 passes halfway between samples every other query frame, and a copy
+at 0.45 whose neighbouring reference frame is unrelated interpolates to about 0.27 there, below
+the floor, so a weak copy would split into pieces. refine_line still uses the interpolated
+similarity to place the line.
 
 Every segment found then passes evidence.settle, as every method's do: ends on the line inside
 the reference, speed in range, a line pinned by its own hits, no overlap with a better-supported
