@@ -48,6 +48,26 @@ def test_head_trimmed_reference_gives_one_segment_not_a_squeezed_opening(method:
     assert g.speed == pytest.approx(1.0, abs=0.05)
 
 
+@pytest.mark.parametrize("method", [
+    Stage2.LIS, Stage2.HOUGH,
+    pytest.param(Stage2.INTERP, marks=pytest.mark.xfail(strict=True, reason=(
+        "interp's runs take the lead-in in, then split the copy where its line turns; "
+        "docs/align.md, known limits")))])
+def test_lead_in_like_the_references_first_frames_is_no_segment(method: Stage2) -> None:
+    # as measured on Big Buck Bunny trimmed at 7 s: the 3.5 s before the cut grow more and more
+    # similar to the reference's first frames (0.5 to 0.88), most to the very first
+    rng = np.random.default_rng(19)
+    qt, rt = grid(30, 24)
+    S = noise(rng, len(qt), len(rt))
+    plant(S, qt, 7.0, 30.0, 0.0, 1.0, rng)
+    lead = np.flatnonzero((qt >= 3.5) & (qt < 7.0))
+    ramp = np.linspace(0.5, 0.88, len(lead))
+    S[lead, 0], S[lead, 1], S[lead, 2] = ramp, ramp - 0.06, ramp - 0.12
+    (g,) = _align(method, qt, rt, S, 30.0, 24.0)
+    assert abs(g.query_start - 7.0) <= 1.0 and abs(g.query_end - 30.0) <= 1.0
+    assert abs(g.ref_start - 0.0) <= 1.0 and abs(g.ref_end - 23.0) <= 1.0
+
+
 @pytest.mark.parametrize("method", METHODS)
 def test_unrelated_opening_with_scattered_hits_is_no_segment(method: Stage2) -> None:
     # 2 s of unrelated footage, then the reference from its start; the opening's frames hit

@@ -10,10 +10,12 @@ by default). For each proposed segment, with a = its reference span / its query 
    similarity to the better of the two reference samples around the line is at least `floor`
    (refine.near_match). The ends move in to the first and last matched rows; at least
    `min_hits` rows must match.
-3. A pinned line: the matched rows' reference samples must span at least one reference
-   sampling period (two samples at least). Rows that all match one reference frame (a still
-   opening before a head-trimmed reference, a black frame) say nothing about a speed or an
-   offset: any line through that frame fits them.
+3. Evidence on both sides: the matched rows' reference samples (the better of the two around
+   the line, per row) must be `min_hits` distinct samples too, as a segment needs `min_hits`
+   query frames. Rows that all match one or two reference frames (the end of a shot that
+   the reference begins with, before a head-trimmed reference; a black frame) say nothing
+   about a speed: at 1 reference frame/s any line from 0.5x to 2x through those frames fits
+   them, and the aligners' clamped slope squeezes them onto the reference's first second.
 4. Score: mean similarity of the matched rows times their share of the segment's rows, measured
    on the final span, so a scattered or stretched segment scores low whatever found it.
 5. Overlap: on one reference a query row belongs to one segment at most. Segments are taken by
@@ -58,7 +60,7 @@ def check(seg: Segment, q_times: np.ndarray, r_times: np.ndarray, S: np.ndarray,
     matched = np.flatnonzero(sim >= p.floor)
     if len(matched) < p.min_hits:
         return None
-    if np.ptp(r_times[sample[matched]]) < p.ref_period_s - _EPS:
+    if len(np.unique(sample[matched])) < p.min_hits:
         return None
     half = p.query_period_s / 2
     first, last = matched[0], matched[-1]
