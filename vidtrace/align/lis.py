@@ -9,8 +9,9 @@ slack) and no query gap longer than `max_gap_s`. The DP finds the chain of large
 similarity; hits far from any dense chain (outliers) never join one. A line fitted through the
 chain gives the speed ratio and maps query boundaries to reference boundaries.
 
-A segment's score is the mean similarity of its chain's hits times its density (the share of
-query samples inside the segment that joined the chain, capped at 1); see docs/align.md.
+The segments found pass evidence.settle, as every method's do: speed in range, ends on the
+line inside the reference, min_hits matched frames of each video, no overlap, and a score
+measured along the line (matched rows' mean similarity times their share); docs/align.md.
 """
 
 import itertools

@@ -5,7 +5,8 @@ Following one query: the whole frames and every extra view are searched in the s
 (`QuerySettings.stage1`) picks the candidates; for each, the query x reference similarity
 matrix takes each frame's best view (`QueryViews.similarity`) and the aligner
 (`QuerySettings.stage2`) finds the segments; with `fine` on, each segment is refined on the
-reference's fine-rate frames from `Sources.fine`; segments under the threshold are dropped.
+reference's fine-rate frames from `Sources.fine` (and a reference's refined segments made
+disjoint in query time again); segments under the threshold are dropped.
 """
 
 from collections.abc import Callable
