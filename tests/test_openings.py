@@ -54,8 +54,11 @@ def _one_match(matches: list[Match], ref_id: str, query: tuple[float, float],
 
 def test_head_trimmed_reference_gives_one_segment(opening_media: OpeningMedia) -> None:
     with Library.open(opening_media.library) as lib:
-        matches = lib.query(opening_media.whole_bunny)
-    _one_match(matches, "bunny_from7", (7.0, 30.0), (0.0, 23.0))
+        _one_match(lib.query(opening_media.whole_bunny), "bunny_from7", (7.0, 30.0), (0.0, 23.0))
+        views: QueryViews = lib.describe_query(opening_media.whole_bunny)
+        for stage2 in ("lis", "interp"):  # hough is the default, queried above
+            matches = lib.match(views, replace(lib.query_defaults, stage2=stage2))
+            _one_match(matches, "bunny_from7", (7.0, 30.0), (0.0, 23.0))
 
 
 def test_unrelated_opening_is_no_segment(opening_media: OpeningMedia) -> None:

@@ -51,7 +51,7 @@ def test_head_trimmed_reference_gives_one_segment_not_a_squeezed_opening(method:
 @pytest.mark.parametrize("method", [
     Stage2.LIS, Stage2.HOUGH,
     pytest.param(Stage2.INTERP, marks=pytest.mark.xfail(strict=True, reason=(
-        "interp's runs take the lead-in in, then split the copy where its line turns; "
+        "interp's runs of key frames give the copy's first second to a lead-in run; "
         "docs/align.md, known limits")))])
 def test_lead_in_like_the_references_first_frames_is_no_segment(method: Stage2) -> None:
     # as measured on Big Buck Bunny trimmed at 7 s: the 3.5 s before the cut grow more and more

@@ -65,6 +65,9 @@ class _Run:
             return False
         if not (p.min_speed * dq - p.ref_period_s <= dr <= p.max_speed * dq + p.ref_period_s):
             return False
+        dq0, dr0 = q - self.q[0], r - self.r[0]  # from the first pair too (lis.best_chain)
+        if not (p.min_speed * dq0 - p.ref_period_s <= dr0 <= p.max_speed * dq0 + p.ref_period_s):
+            return False
         if self.line is None:
             return True
         a, b = self.line

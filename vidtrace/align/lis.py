@@ -53,15 +53,16 @@ def best_chain(qt: np.ndarray, rt: np.ndarray, w: np.ndarray, p: AlignParams) ->
         return np.zeros(0, dtype=np.int64)
     best = w.astype(np.float64).copy()
     prev = np.full(n, -1, dtype=np.int64)
+    first = np.arange(n)  # each hit's chain's first hit
     lo = np.searchsorted(qt, qt - p.max_gap_s - 1e-9, side="left")
     for b in range(n):
         a = np.arange(lo[b], b)
         if len(a) == 0:
             continue
-        dq = qt[b] - qt[a]
-        dr = rt[b] - rt[a]
-        ok = (dq > 1e-9) & (dr >= np.maximum(p.min_speed * dq - p.ref_period_s, 0.0)) & (
-            dr <= p.max_speed * dq + p.ref_period_s)
+        ok = _in_range(qt[b] - qt[a], rt[b] - rt[a], p)
+        # the sampling slack is for one step: from the chain's first hit too, or a chain could
+        # stay on one reference frame for ever, one slack at a time
+        ok &= _in_range(qt[b] - qt[first[a]], rt[b] - rt[first[a]], p, strict=False)
         if not np.any(ok):
             continue
         cand = a[ok]
@@ -69,10 +70,20 @@ def best_chain(qt: np.ndarray, rt: np.ndarray, w: np.ndarray, p: AlignParams) ->
         if best[j] > 0:
             best[b] = best[j] + w[b]
             prev[b] = j
+            first[b] = first[j]
     chain = [int(np.argmax(best))]
     while prev[chain[-1]] >= 0:
         chain.append(int(prev[chain[-1]]))
     return np.asarray(chain[::-1], dtype=np.int64)
+
+
+def _in_range(dq: np.ndarray, dr: np.ndarray, p: AlignParams, strict: bool = True
+              ) -> np.ndarray:
+    """Whether reference advances dr over query advances dq fit the speed bounds, give or
+    take one reference sampling period (each end placed to the nearest sample); strict: dq > 0
+    and dr >= 0 as well."""
+    ok = (dr >= p.min_speed * dq - p.ref_period_s) & (dr <= p.max_speed * dq + p.ref_period_s)
+    return ok & (dq > 1e-9) & (dr >= 0) if strict else ok
 
 
 def _fit_line(q: np.ndarray, r: np.ndarray, w: np.ndarray, p: AlignParams) -> tuple[float, float]:
