@@ -142,8 +142,7 @@ def _run_segment(q_times: np.ndarray, r_times: np.ndarray, S: np.ndarray, run: n
                  line: tuple[float, float], taken: np.ndarray, p: AlignParams,
                  query_duration: float, ref_duration: float) -> Segment | None:
     """A run of matched rows made a segment: line refined, ends moved, boundaries and score."""
-    a, b = refine_line(q_times, r_times, S, run, *line, p.min_speed, p.max_speed,
-                       slope_span=p.max_speed - p.min_speed)
+    a, b = refine_line(q_times, r_times, S, run, *line, p.min_speed, p.max_speed)
     first, last = _free_rows(taken, int(run[0]), int(run[-1]))
     around = np.arange(first, last + 1)
     sim = near_similarity(r_times, S, around, a * q_times[around] + b)

@@ -50,16 +50,14 @@ def near_similarity(r_times: np.ndarray, S: np.ndarray, rows: np.ndarray, x: np.
 
 
 def refine_line(q_times: np.ndarray, r_times: np.ndarray, S: np.ndarray, rows: np.ndarray,
-                a0: float, b0: float, min_speed: float, max_speed: float,
-                slope_span: float = SLOPE_SPAN) -> tuple[float, float]:
-    """The line (a, b) near (a0, b0) with the highest mean similarity over query rows `rows`:
-    speeds a0 +- slope_span (within [min_speed, max_speed]), offsets +- OFFSET_SPAN_S."""
+                a0: float, b0: float, min_speed: float, max_speed: float) -> tuple[float, float]:
+    """The line (a, b) near (a0, b0) with the highest mean similarity over query rows `rows`."""
     if len(rows) < 2 or len(r_times) < 2:
         return a0, b0
     q = q_times[rows]
     mid = float(np.mean(q))
-    slopes = a0 + np.arange(-slope_span, slope_span + 1e-9, SLOPE_STEP)
-    if abs(a0 - 1.0) <= slope_span:
+    slopes = a0 + np.arange(-SLOPE_SPAN, SLOPE_SPAN + 1e-9, SLOPE_STEP)
+    if abs(a0 - 1.0) <= SLOPE_SPAN:
         slopes = np.append(slopes, 1.0)  # the most common speed gets an exact trial
     slopes = np.unique(np.clip(slopes, min_speed, max_speed))
     offsets = np.arange(-OFFSET_SPAN_S, OFFSET_SPAN_S + 1e-9, OFFSET_STEP_S)
