@@ -18,7 +18,8 @@ def test_outliers_and_mismatched_frames_do_not_change_the_answer() -> None:
     assert abs(g.query_start - 10) <= 0.5 and abs(g.query_end - 25) <= 0.5
     assert abs(g.ref_start - clean[0].ref_start) <= 0.1
     assert abs(g.ref_end - clean[0].ref_end) <= 0.1
-    assert g.n_hits == clean[0].n_hits - 1  # the frame matching elsewhere is not counted
+    # the frame whose best match lies elsewhere still matches along the line (evidence.py)
+    assert g.n_hits == clean[0].n_hits == 30
 
 
 def test_gap_shorter_than_max_gap_keeps_one_segment() -> None:

@@ -11,7 +11,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from vidtrace.align.lis import AlignParams, Segment, query_bounds, ref_bounds
+from vidtrace.align.base import AlignParams, Segment, line_bounds, query_bounds
 from vidtrace.align.refine import refine_ends, refine_line
 
 FINE_MARGIN_S = 3.0  # reference seconds kept either side of the coarse segment
@@ -45,5 +45,7 @@ def refine_fine(seg: Segment, q_times: np.ndarray, q_vectors: np.ndarray, f_time
     limit = (max(0, int(rows[0]) - slack), min(len(q_times) - 1, int(rows[-1]) + slack))
     lo, hi = refine_ends(q_times, f_times, S, int(rows[0]), int(rows[-1]), a, b, p.floor, limit)
     q0, q1 = query_bounds(float(q_times[lo]), float(q_times[hi]), p, query_duration)
-    r0, r1 = ref_bounds(a * q0 + b, a * q1 + b, ref_duration)
+    q0, q1, r0, r1 = line_bounds(q0, q1, a, b, ref_duration)
+    if q1 <= q0:
+        return seg
     return replace(seg, query_start=q0, query_end=q1, ref_start=r0, ref_end=r1, speed=a)

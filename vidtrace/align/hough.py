@@ -23,30 +23,28 @@ vote for the lines through them and lines with many similar frames stand out.
    refine.refine_ends does), and becomes a segment when its score reaches `threshold`; its
    rows then belong to it and to no later peak.
 
-Why the two samples around the line rather than refine.line_similarity (interpolated between
-them): with a reference sampled at 1 frame/s, a line at a speed other than 1 passes halfway
-between samples every other query frame, and a copy at 0.45 whose neighbouring reference frame
-is unrelated interpolates to about 0.27 there, below the floor, so a weak copy would split
-into pieces. refine_line still uses the interpolated similarity to place the line.
+Why the two samples around the line (refine.near_similarity) rather than
+refine.line_similarity (interpolated between them): with a reference sampled at 1 frame/s, a
+line at a speed other than 1 passes halfway between samples every other query frame, and a copy
+at 0.45 whose neighbouring reference frame is unrelated interpolates to about 0.27 there, below
+the floor, so a weak copy would split into pieces. refine_line still uses the interpolated
+similarity to place the line.
 
-Score, as in lis: mean similarity of the matched rows (to the better of the two reference
-samples around the line) times density (the share of query rows in the segment matched).
+Every segment found then passes evidence.settle, as every method's do: ends on the line inside
+the reference, speed in range, a line pinned by its own hits, no overlap with a better-supported
+segment, and its score (mean similarity of the matched rows to the better of the two reference
+samples around the line, times the share of query rows in the segment matched).
+
 Only increasing lines (speed > 0) get votes: a reversed copy gives nothing or short pieces where
 increasing lines cross it.
 """
 
 import numpy as np
 
-from vidtrace.align.lis import (
-    AlignParams,
-    Segment,
-    _fit_line,
-    _free_rows,
-    query_bounds,
-    ref_bounds,
-    similarity_hits,
-)
-from vidtrace.align.refine import refine_line
+from vidtrace.align.base import AlignParams, Segment, line_bounds, query_bounds
+from vidtrace.align.evidence import settle
+from vidtrace.align.lis import _fit_line, _free_rows, similarity_hits
+from vidtrace.align.refine import near_similarity, refine_line
 
 SPEED_RATIO = 1.03  # neighbouring speeds of the grid
 EXACT_SPEEDS = (1.0, 1.2)  # speeds that copies often have, always in the grid when in range
@@ -125,19 +123,6 @@ def _runs(q_times: np.ndarray, matched: np.ndarray, taken: np.ndarray, p: AlignP
     return np.split(rows, cuts)
 
 
-def near_similarity(r_times: np.ndarray, S: np.ndarray, rows: np.ndarray, x: np.ndarray
-                    ) -> np.ndarray:
-    """Similarity of query rows `rows` to the better of the two reference samples around
-    reference times x (same shape as rows; one sample where x falls on it): float[len(rows)],
-    -1 where x lies more than half a sampling period outside the reference."""
-    last = len(r_times) - 1
-    left = S[rows, np.clip(np.searchsorted(r_times, x, side="right") - 1, 0, last)]
-    right = S[rows, np.clip(np.searchsorted(r_times, x, side="left"), 0, last)]
-    half = (r_times[-1] - r_times[0]) / max(len(r_times) - 1, 1) / 2
-    outside = (x < r_times[0] - half) | (x > r_times[-1] + half)
-    return np.where(outside, -1.0, np.maximum(left, right))
-
-
 def _ends(sim: np.ndarray, lo: int, hi: int, floor: float) -> tuple[int, int]:
     """Rows [lo, hi] of a run moved along its line as refine.refine_ends does: ends below
     `floor` dropped, neighbours at or above it taken in, inside the rows of `sim` (similarity
@@ -168,7 +153,9 @@ def _run_segment(q_times: np.ndarray, r_times: np.ndarray, S: np.ndarray, run: n
     score = float(np.mean(sim[lo:hi + 1][matched])) * float(matched.mean())
     lo, hi = lo + first, hi + first
     q0, q1 = query_bounds(float(q_times[lo]), float(q_times[hi]), p, query_duration)
-    r0, r1 = ref_bounds(a * q0 + b, a * q1 + b, ref_duration)
+    q0, q1, r0, r1 = line_bounds(q0, q1, a, b, ref_duration)
+    if q1 <= q0:
+        return None
     return Segment(q0, q1, r0, r1, score, int(matched.sum()), a)
 
 
@@ -212,4 +199,4 @@ def align_hough(q_times: np.ndarray, r_times: np.ndarray, S: np.ndarray, p: Alig
                 taken[(q_times >= seg.query_start) & (q_times <= seg.query_end)] = True
         if len(out) >= p.max_segments:
             break
-    return sorted(out, key=lambda g: -g.score)
+    return settle(out, q_times, r_times, S, p, query_duration, ref_duration)

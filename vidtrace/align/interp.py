@@ -16,11 +16,12 @@ the run apart (Theil-Sen), clamped to the speed bounds. Its query boundaries are
 last matched key frames, extended half a query period as in lis; its reference boundaries are
 interpolated through the matched key frames at the estimated speed, ref = r_k + speed * (q -
 q_k), anchored on the first (last) few pairs (their median), so one badly placed key frame does
-not move a boundary. There is no refinement on the dense matrix. A segment more than half inside a
-better one (in query time) is dropped.
+not move a boundary; the segment's line joins the two anchored ends. There is no refinement on
+the dense matrix. A segment more than half inside a better one (in query time) is dropped.
 
-The score is on lis's scale: mean similarity of the run's pairs times its density (the share of
-query samples between its first and last key frames that matched). Compared with lis, nothing
+The segments then pass evidence.settle, as every method's do (speed in range, ends on the line
+inside the reference, a line pinned by its own hits, no overlap, the score measured along the
+line: mean similarity of the matched rows times their share). Compared with lis, nothing
 looks past each frame's single best match: in still shots the best matches jitter along the
 still and boundaries follow them.
 """
@@ -29,15 +30,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from vidtrace.align.lis import (
-    AlignParams,
-    Segment,
-    inliers,
-    query_bounds,
-    ref_bounds,
-    similarity_hits,
-    trim_sparse_ends,
-)
+from vidtrace.align.base import AlignParams, Segment, line_bounds, query_bounds
+from vidtrace.align.evidence import settle
+from vidtrace.align.lis import inliers, similarity_hits, trim_sparse_ends
 
 ANCHORS = 5  # matched key frames at each end whose median places a reference boundary
 MAX_FIT_POINTS = 300  # pairs kept (evenly) for the O(n^2) median of slopes
@@ -69,6 +64,9 @@ class _Run:
         if dq <= 1e-9 or dq > p.max_gap_s + 1e-9:
             return False
         if not (p.min_speed * dq - p.ref_period_s <= dr <= p.max_speed * dq + p.ref_period_s):
+            return False
+        dq0, dr0 = q - self.q[0], r - self.r[0]  # from the first pair too (lis.best_chain)
+        if not (p.min_speed * dq0 - p.ref_period_s <= dr0 <= p.max_speed * dq0 + p.ref_period_s):
             return False
         if self.line is None:
             return True
@@ -132,8 +130,11 @@ def _run_segment(run: _Run, q_times: np.ndarray, p: AlignParams, query_duration:
         return None
     a, _ = _theil_sen(q, r, p)
     q0, q1 = query_bounds(float(q[0]), float(q[-1]), p, query_duration)
-    r0, r1 = ref_bounds(_anchored(q[:ANCHORS], r[:ANCHORS], a, q0),
-                        _anchored(q[-ANCHORS:], r[-ANCHORS:], a, q1), ref_duration)
+    r0 = _anchored(q[:ANCHORS], r[:ANCHORS], a, q0)
+    a = (_anchored(q[-ANCHORS:], r[-ANCHORS:], a, q1) - r0) / max(q1 - q0, 1e-9)
+    if a <= 0:
+        return None
+    q0, q1, r0, r1 = line_bounds(q0, q1, a, r0 - a * q0, ref_duration)
     lo = int(np.searchsorted(q_times, q[0] - 1e-9))
     hi = int(np.searchsorted(q_times, q[-1] + 1e-9))
     density = min(1.0, len(q) / max(hi - lo, 1))
@@ -160,7 +161,7 @@ def align_interp(q_times: np.ndarray, r_times: np.ndarray, S: np.ndarray, p: Ali
     for seg in sorted(segments, key=lambda g: -g.score):
         if len(kept) < p.max_segments and not any(_overlaps(seg, g) for g in kept):
             kept.append(seg)
-    return kept
+    return settle(kept, q_times, r_times, S, p, query_duration, ref_duration)
 
 
 def _overlaps(seg: Segment, better: Segment) -> bool:

@@ -9,8 +9,9 @@ slack) and no query gap longer than `max_gap_s`. The DP finds the chain of large
 similarity; hits far from any dense chain (outliers) never join one. A line fitted through the
 chain gives the speed ratio and maps query boundaries to reference boundaries.
 
-A segment's score is the mean similarity of its chain's hits times its density (the share of
-query samples inside the segment that joined the chain, capped at 1); see docs/align.md.
+The segments found pass evidence.settle, as every method's do: speed in range, ends on the
+line inside the reference, min_hits matched frames of each video, no overlap, and a score
+measured along the line (matched rows' mean similarity times their share); docs/align.md.
 """
 
 import itertools
@@ -18,48 +19,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from vidtrace.align.base import AlignParams, Segment, line_bounds, query_bounds
+from vidtrace.align.evidence import settle
 from vidtrace.align.refine import line_similarity, refine_ends, refine_line
-from vidtrace.settings import DEFAULT_QUERY, QuerySettings
-
-
-@dataclass(frozen=True)
-class AlignParams:
-    """Alignment settings; defaults come from vidtrace.settings.QuerySettings (its docstring).
-
-    query_period_s / ref_period_s: the sampling periods of query and reference frames; top: how
-    many reference frames per query frame become hits; max_segments: per reference."""
-
-    query_period_s: float
-    ref_period_s: float
-    top: int = 5
-    floor: float = DEFAULT_QUERY.hit_floor
-    max_gap_s: float = DEFAULT_QUERY.max_gap_s
-    min_speed: float = DEFAULT_QUERY.min_speed
-    max_speed: float = DEFAULT_QUERY.max_speed
-    min_hits: int = DEFAULT_QUERY.min_hits
-    threshold: float = DEFAULT_QUERY.match_threshold
-    max_segments: int = 8
-    split_gap_s: float = 1.5
-
-    @classmethod
-    def from_settings(cls, s: QuerySettings, index_fps: float) -> "AlignParams":
-        """The parameters of query settings `s` against references sampled at `index_fps`."""
-        return cls(query_period_s=1.0 / s.query_fps, ref_period_s=1.0 / index_fps,
-                   floor=s.hit_floor, max_gap_s=s.max_gap_s, min_speed=s.min_speed,
-                   max_speed=s.max_speed, min_hits=s.min_hits, threshold=s.match_threshold)
-
-
-@dataclass(frozen=True)
-class Segment:
-    """A copied segment in seconds, its score, and how many hits its chain holds."""
-
-    query_start: float
-    query_end: float
-    ref_start: float
-    ref_end: float
-    score: float
-    n_hits: int
-    speed: float
 
 
 def similarity_hits(S: np.ndarray, top: int, floor: float
@@ -91,15 +53,16 @@ def best_chain(qt: np.ndarray, rt: np.ndarray, w: np.ndarray, p: AlignParams) ->
         return np.zeros(0, dtype=np.int64)
     best = w.astype(np.float64).copy()
     prev = np.full(n, -1, dtype=np.int64)
+    first = np.arange(n)  # each hit's chain's first hit
     lo = np.searchsorted(qt, qt - p.max_gap_s - 1e-9, side="left")
     for b in range(n):
         a = np.arange(lo[b], b)
         if len(a) == 0:
             continue
-        dq = qt[b] - qt[a]
-        dr = rt[b] - rt[a]
-        ok = (dq > 1e-9) & (dr >= np.maximum(p.min_speed * dq - p.ref_period_s, 0.0)) & (
-            dr <= p.max_speed * dq + p.ref_period_s)
+        ok = _in_range(qt[b] - qt[a], rt[b] - rt[a], p)
+        # the sampling slack is for one step: from the chain's first hit too, or a chain could
+        # stay on one reference frame for ever, one slack at a time
+        ok &= _in_range(qt[b] - qt[first[a]], rt[b] - rt[first[a]], p, strict=False)
         if not np.any(ok):
             continue
         cand = a[ok]
@@ -107,10 +70,20 @@ def best_chain(qt: np.ndarray, rt: np.ndarray, w: np.ndarray, p: AlignParams) ->
         if best[j] > 0:
             best[b] = best[j] + w[b]
             prev[b] = j
+            first[b] = first[j]
     chain = [int(np.argmax(best))]
     while prev[chain[-1]] >= 0:
         chain.append(int(prev[chain[-1]]))
     return np.asarray(chain[::-1], dtype=np.int64)
+
+
+def _in_range(dq: np.ndarray, dr: np.ndarray, p: AlignParams, strict: bool = True
+              ) -> np.ndarray:
+    """Whether reference advances dr over query advances dq fit the speed bounds, give or
+    take one reference sampling period (each end placed to the nearest sample); strict: dq > 0
+    and dr >= 0 as well."""
+    ok = (dr >= p.min_speed * dq - p.ref_period_s) & (dr <= p.max_speed * dq + p.ref_period_s)
+    return ok & (dq > 1e-9) & (dr >= 0) if strict else ok
 
 
 def _fit_line(q: np.ndarray, r: np.ndarray, w: np.ndarray, p: AlignParams) -> tuple[float, float]:
@@ -208,24 +181,6 @@ def split_at_gaps(q_times: np.ndarray, r_times: np.ndarray, S: np.ndarray, chain
     return [slice(x, y) for x, y in itertools.pairwise(edges) if y - x >= p.min_hits]
 
 
-def query_bounds(q_first: float, q_last: float, p: AlignParams, query_duration: float
-                 ) -> tuple[float, float]:
-    """Query start and end of a segment whose first and last matched samples are at q_first
-    and q_last: a sample at time t stands for the content around it, so half a query period is
-    added either side, within [0, query_duration] (no upper bound when it is unknown, <= 0)."""
-    half = p.query_period_s / 2
-    q1 = q_last + half
-    return max(0.0, q_first - half), min(query_duration, q1) if query_duration > 0 else q1
-
-
-def ref_bounds(r_start: float, r_end: float, ref_duration: float) -> tuple[float, float]:
-    """Reference start and end clipped to [0, ref_duration] (no upper bound when it is
-    unknown, <= 0), the end never before the start."""
-    r_max = ref_duration if ref_duration > 0 else np.inf
-    r0 = float(np.clip(r_start, 0.0, r_max))
-    return r0, float(np.clip(r_end, r0, r_max))
-
-
 def _segment(q_times: np.ndarray, r_times: np.ndarray, S: np.ndarray, chain_q: np.ndarray,
              chain_s: np.ndarray, line: ChainLine, p: AlignParams, query_duration: float,
              ref_duration: float, free: tuple[int, int]) -> Segment:
@@ -234,7 +189,7 @@ def _segment(q_times: np.ndarray, r_times: np.ndarray, S: np.ndarray, chain_q: n
     a, b = line.a, line.b
     lo, hi = refine_ends(q_times, r_times, S, line.lo, line.hi, a, b, p.floor, free)
     q0, q1 = query_bounds(float(q_times[lo]), float(q_times[hi]), p, query_duration)
-    r0, r1 = ref_bounds(a * q0 + b, a * q1 + b, ref_duration)
+    q0, q1, r0, r1 = line_bounds(q0, q1, a, b, ref_duration)
     in_span = _span(chain_q, float(q_times[lo]), float(q_times[hi]))
     n_frames = len(np.unique(chain_q[in_span]))
     density = min(1.0, n_frames / (hi - lo + 1))
@@ -285,7 +240,7 @@ def align_pair(q_times: np.ndarray, r_times: np.ndarray, S: np.ndarray, p: Align
         if seg.n_hits >= p.min_hits and seg.score >= p.threshold:
             out.append(seg)
             taken |= seg_rows
-    return sorted(out, key=lambda g: -g.score)
+    return settle(out, q_times, r_times, S, p, query_duration, ref_duration)
 
 
 def _span(times: np.ndarray, start: float, end: float) -> np.ndarray:

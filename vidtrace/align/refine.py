@@ -27,6 +27,28 @@ def line_similarity(r_times: np.ndarray, S: np.ndarray, rows: np.ndarray, q: np.
     return np.where(outside, -1.0, sim)
 
 
+def near_match(r_times: np.ndarray, S: np.ndarray, rows: np.ndarray, x: np.ndarray
+               ) -> tuple[np.ndarray, np.ndarray]:
+    """Similarity of query rows `rows` to the better of the two reference samples around
+    reference times x (same shape as rows; one sample where x falls on it), and that sample's
+    index: (float[len(rows)], int64[len(rows)]); similarity -1 where x lies more than half a
+    sampling period outside the reference."""
+    last = len(r_times) - 1
+    left = np.clip(np.searchsorted(r_times, x, side="right") - 1, 0, last)
+    right = np.clip(np.searchsorted(r_times, x, side="left"), 0, last)
+    s_left, s_right = S[rows, left], S[rows, right]
+    half = (r_times[-1] - r_times[0]) / max(len(r_times) - 1, 1) / 2
+    outside = (x < r_times[0] - half) | (x > r_times[-1] + half)
+    sim = np.where(outside, -1.0, np.maximum(s_left, s_right))
+    return sim, np.where(s_right > s_left, right, left)
+
+
+def near_similarity(r_times: np.ndarray, S: np.ndarray, rows: np.ndarray, x: np.ndarray
+                    ) -> np.ndarray:
+    """The similarities of `near_match`: float[len(rows)]."""
+    return near_match(r_times, S, rows, x)[0]
+
+
 def refine_line(q_times: np.ndarray, r_times: np.ndarray, S: np.ndarray, rows: np.ndarray,
                 a0: float, b0: float, min_speed: float, max_speed: float) -> tuple[float, float]:
     """The line (a, b) near (a0, b0) with the highest mean similarity over query rows `rows`."""

@@ -5,7 +5,8 @@ Following one query: the whole frames and every extra view are searched in the s
 (`QuerySettings.stage1`) picks the candidates; for each, the query x reference similarity
 matrix takes each frame's best view (`QueryViews.similarity`) and the aligner
 (`QuerySettings.stage2`) finds the segments; with `fine` on, each segment is refined on the
-reference's fine-rate frames from `Sources.fine`; segments under the threshold are dropped.
+reference's fine-rate frames from `Sources.fine` (and a reference's refined segments made
+disjoint in query time again); segments under the threshold are dropped.
 """
 
 from collections.abc import Callable
@@ -14,6 +15,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from vidtrace.align import AlignInput, AlignParams, Segment, aligner
+from vidtrace.align.evidence import resolve_overlaps
 from vidtrace.align.fine import fine_window, refine_fine
 from vidtrace.library.store import ReadStore
 from vidtrace.retrieve import FrameSource, RankInput, ranker
@@ -124,10 +126,14 @@ class Matcher:
             best = full
             if fine and views.extra:
                 best = replace(full, vectors=views.best_vectors(r_vectors))
-            for g in self.aligner.align(pair):
-                if fine:
-                    assert sources is not None and sources.fine is not None
-                    g = self._refine(g, best, ref, sources.fine)
+            segments = self.aligner.align(pair)
+            if fine:
+                assert sources is not None and sources.fine is not None
+                # refined ends may move into a neighbour: one segment per query row again
+                segments = resolve_overlaps([self._refine(g, best, ref, sources.fine)
+                                             for g in segments],
+                                            s.min_hits * self.params.query_period_s)
+            for g in segments:
                 aligned.append(Aligned(ref, g, Match(ref.video_id, g.query_start, g.query_end,
                                                      g.ref_start, g.ref_end, g.score)))
         matches = sorted((a.match for a in aligned if a.segment.score >= floor),

@@ -1,0 +1,129 @@
+"""Rules every stage-2 segment obeys, whichever method found it (docs/align.md, "Segments that
+can be true"). Each method proposes segments; `settle` keeps those that can be true copies.
+
+A copy is one line ref = a * query + b with a in [min_speed, max_speed] (QuerySettings, 0.5-2x
+by default). For each proposed segment, with a = its reference span / its query span:
+
+1. Speed: a must lie in the speed range. Ends sit on the line (base.line_bounds): query time
+   whose line runs outside the reference is cut off, never squeezed onto its first instant.
+2. Evidence along the line: the query rows inside the segment are matched when their
+   similarity to the better of the two reference samples around the line is at least `floor`
+   (refine.near_match). The ends move in to the first and last matched rows; at least
+   `min_hits` rows must match.
+3. Evidence on both sides: the matched rows' reference samples (the better of the two around
+   the line, per row) must be `min_hits` distinct samples too, as a segment needs `min_hits`
+   query frames. Rows that all match one or two reference frames (the end of a shot that
+   the reference begins with, before a head-trimmed reference; a black frame) say nothing
+   about a speed: at 1 reference frame/s any line from 0.5x to 2x through those frames fits
+   them, and the aligners' clamped slope squeezes them onto the reference's first second.
+4. Score: mean similarity of the matched rows times their share of the segment's rows, measured
+   on the final span, so a scattered or stretched segment scores low whatever found it.
+5. Overlap: on one reference a query row belongs to one segment at most. Segments are taken by
+   support (summed similarity of their matched rows), and a later one keeps only its parts
+   outside the earlier ones, each checked again by rules 1-4.
+"""
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from vidtrace.align.base import AlignParams, Segment, line_bounds
+from vidtrace.align.refine import near_match
+
+_EPS = 1e-6
+
+
+@dataclass(frozen=True)
+class Checked:
+    """A segment that passed rules 1-4 and its support (summed similarity of matched rows)."""
+
+    segment: Segment
+    support: float
+
+
+def check(seg: Segment, q_times: np.ndarray, r_times: np.ndarray, S: np.ndarray,
+          p: AlignParams, ref_duration: float) -> Checked | None:
+    """`seg` with its ends on its line and its score measured (rules 1-4), or None when it
+    breaks a rule. q_times float64[Tq], r_times float64[Tr] seconds; S float32[Tq, Tr]."""
+    span = seg.query_end - seg.query_start
+    if span <= _EPS or len(r_times) == 0:
+        return None
+    a = (seg.ref_end - seg.ref_start) / span
+    if not p.min_speed - _EPS <= a <= p.max_speed + _EPS:
+        return None
+    b = seg.ref_start - a * seg.query_start
+    q0, q1, _, _ = line_bounds(seg.query_start, seg.query_end, a, b, ref_duration)
+    rows = np.flatnonzero((q_times >= q0 - _EPS) & (q_times <= q1 + _EPS))
+    if len(rows) == 0:
+        return None
+    sim, sample = near_match(r_times, S, rows, a * q_times[rows] + b)
+    matched = np.flatnonzero(sim >= p.floor)
+    if len(matched) < p.min_hits:
+        return None
+    if len(np.unique(sample[matched])) < p.min_hits:
+        return None
+    half = p.query_period_s / 2
+    first, last = matched[0], matched[-1]
+    q0 = max(q0, float(q_times[rows[first]]) - half)
+    q1 = min(q1, float(q_times[rows[last]]) + half)
+    q0, q1, r0, r1 = line_bounds(q0, q1, a, b, ref_duration)
+    inside = sim[first:last + 1]
+    hits = inside[inside >= p.floor]
+    score = float(np.mean(hits)) * len(hits) / len(inside)
+    out = replace(seg, query_start=q0, query_end=q1, ref_start=r0, ref_end=r1, score=score,
+                  n_hits=len(hits), speed=float(a))
+    return Checked(out, float(np.sum(hits)))
+
+
+def _outside(seg: Segment, other: Segment) -> list[Segment]:
+    """The parts of seg's query span outside other's, on seg's line (seg itself when they do
+    not overlap)."""
+    if seg.query_end <= other.query_start + _EPS or seg.query_start >= other.query_end - _EPS:
+        return [seg]
+    a = seg.speed
+
+    def part(q0: float, q1: float) -> Segment:
+        r0 = seg.ref_start + a * (q0 - seg.query_start)
+        return replace(seg, query_start=q0, query_end=q1, ref_start=r0,
+                       ref_end=r0 + a * (q1 - q0))
+
+    parts = []
+    if other.query_start > seg.query_start + _EPS:
+        parts.append(part(seg.query_start, other.query_start))
+    if other.query_end < seg.query_end - _EPS:
+        parts.append(part(other.query_end, seg.query_end))
+    return parts
+
+
+def settle(segments: list[Segment], q_times: np.ndarray, r_times: np.ndarray, S: np.ndarray,
+           p: AlignParams, query_duration: float, ref_duration: float) -> list[Segment]:
+    """The segments of one (query, reference) pair that can be true (the module's rules), at
+    most `max_segments`, each scoring at least `threshold`, best score first. query_duration
+    is not needed (the segments' query ends are already inside the query) and kept for the
+    methods' common signature."""
+    del query_duration
+    proposed = [c for g in segments if (c := check(g, q_times, r_times, S, p, ref_duration))]
+    kept: list[Segment] = []
+    for c in sorted(proposed, key=lambda c: -c.support):
+        parts = [c.segment]
+        for other in kept:
+            parts = [piece for g in parts for piece in _outside(g, other)]
+        if parts != [c.segment]:
+            parts = [x.segment for g in parts
+                     if (x := check(g, q_times, r_times, S, p, ref_duration))]
+        kept += parts
+    good = [g for g in kept if g.score >= p.threshold]
+    return sorted(good, key=lambda g: -g.score)[:p.max_segments]
+
+
+def resolve_overlaps(segments: list[Segment], min_span_s: float) -> list[Segment]:
+    """Segments of one reference made disjoint in query time without a similarity matrix (after
+    a refinement that may have moved their ends): by score times hits, a later one keeps its
+    parts outside the earlier ones that last at least `min_span_s`; best score first."""
+    kept: list[Segment] = []
+    for seg in sorted(segments, key=lambda g: -g.score * g.n_hits):
+        parts = [seg]
+        for other in kept:
+            parts = [piece for g in parts for piece in _outside(g, other)]
+        kept += [g for g in parts if g.query_end - g.query_start >= min_span_s - _EPS]
+    return sorted(kept, key=lambda g: -g.score)
