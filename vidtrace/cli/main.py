@@ -38,7 +38,8 @@ app = typer.Typer(
     help="Find which parts of a video are copies of which parts of which reference videos.",
 )
 
-LibArg = Annotated[Path, typer.Argument(help="Library folder.", metavar="LIB")]
+LibArg = Annotated[str, typer.Argument(
+    help="Library: a folder, milvus://HOST:PORT/NAME or milvus-lite://PATH.db.", metavar="LIB")]
 WaitOpt = Annotated[float, typer.Option(
     help="Seconds to wait for another process writing to the library (0: fail at once).",
     min=0.0)]
