@@ -97,16 +97,16 @@ class Library:
 
     def add(self, paths: Iterable[str | Path], ids: Iterable[str | None] | None = None,
             on_error: OnError | None = None, progress: Callable[[Path], Progress] | None = None,
-            jobs: int = 1, wait: float = 0.0, on_wait: Callable[[str], None] | None = None
-            ) -> list[AddResult]:
-        """Add reference videos (library/ingest.py); a file whose content is already in the
-        library is a no-op. The library's write lock is held throughout (`wait`: seconds to
-        wait for another writer)."""
+            jobs: int = 1, wait: float = 0.0, on_wait: Callable[[str], None] | None = None,
+            cluster: str | None = None) -> list[AddResult]:
+        """Add reference videos (library/ingest.py; `cluster`: describe them on a Dask
+        cluster); content already stored is a no-op. The write session is held throughout
+        (`wait`: seconds to wait for another writer)."""
         files = [Path(p) for p in paths]
         id_list = list(ids) if ids is not None else [None] * len(files)
         with self.store.writing(wait, on_wait):
             return add_files(self.store, self.descriptor, files, id_list, self.resources,
-                             on_error, progress, jobs)
+                             on_error, progress, jobs, cluster)
 
     def remove(self, video_id: str, wait: float = 0.0) -> Reference:
         """Remove one reference video by id; LibraryError when there is none."""

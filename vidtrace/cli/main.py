@@ -71,6 +71,9 @@ def index(
     jobs: Annotated[int, typer.Option(
         help="Describe this many files at once, in worker processes sharing the threads.",
         min=1)] = 1,
+    cluster: Annotated[str | None, typer.Option(
+        help="Describe on a Dask cluster: tcp://SCHEDULER:8786 or local:N (N worker "
+        "processes here); needs the [dask] extra (docs/scale.md).", metavar="ADDRESS")] = None,
     index_type: Annotated[IndexType | None, typer.Option(
         help="Search index, new library: flat (exact), ivfpq (compressed, approximate, for "
         "millions of frames) or auto (flat up to 50,000 frames, ivfpq from there; docs/speed.md) "
@@ -124,7 +127,7 @@ def index(
 
             results = lib.add(files, [video_id] * len(files), on_error=report, wait=wait,
                               on_wait=lambda message: err.print(message, markup=False),
-                              progress=per_file, jobs=jobs)
+                              progress=per_file, jobs=jobs, cluster=cluster)
         lib.close()
     elapsed = time.perf_counter() - start
     added = [r for r in results if r.status is AddStatus.ADDED]
