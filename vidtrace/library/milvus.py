@@ -20,6 +20,7 @@ import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -77,6 +78,12 @@ class MilvusStore:
                ) -> "MilvusStore":
         """Make the library's collections and store `manifest`; with `exist_ok`, a library
         already there (made before, or by another process first) is opened instead."""
+        if not location.server:
+            try:
+                Path(location.uri).parent.mkdir(parents=True, exist_ok=True)
+            except OSError as e:
+                raise LibraryError(f"{location.text}: cannot make its folder ({e.strerror or e});"
+                                   " choose a folder you can write") from e
         client = cls.connect(location)
         try:
             stored = _stored_manifest(client, location)
@@ -103,6 +110,9 @@ class MilvusStore:
 
     @classmethod
     def open(cls, location: Any) -> "MilvusStore":
+        if not location.server and not Path(location.uri).is_file():  # opening would make it
+            raise LibraryError(f"{location.text}: no vidtrace library there; create it with "
+                               "`vidtrace index LIB VIDEO...`")
         client = cls.connect(location)
         ms.load_collections(client, location.name)
         stored = _stored_manifest(client, location)
