@@ -16,13 +16,14 @@ Backends: "faiss" (the folder store: SQLite catalog + faiss index, index_type au
 50,000 frames, ivfpq above), "milvus-lite" (the Milvus store, embedded, with the index type
 given, IVF_PQ by default: the server's layout at the same code size as faiss's ivfpq), and
 "milvus" at a server URI when one is given. Sizes beyond those measured are extrapolated from
-the largest one measured (memory and build time per hour; latency along the power law through
-the two largest) and labelled "extrapolated"; recall is never extrapolated.
+the two largest measured (memory and build time per added hour; latency along the power law
+through them) and labelled "extrapolated"; recall is never extrapolated.
 """
 
 import hashlib
 import json
 import math
+import os
 import subprocess
 import sys
 import tempfile
@@ -36,7 +37,10 @@ import numpy as np
 from vidtrace.bench.speed import SyntheticFrames
 from vidtrace.settings import DEFAULT_LIBRARY, DEFAULT_QUERY, QuerySettings
 
-SCALE_HOURS = (10.0, 100.0)
+BACKENDS = ("faiss", "milvus-lite", "milvus")
+# what fits a few minutes each on 2 shared cores (milvus-lite searched 120 frames in seconds
+# at 10 h: larger embedded runs would not)
+DEFAULT_PLAN = (("faiss", 10.0), ("faiss", 100.0), ("milvus-lite", 1.0), ("milvus-lite", 10.0))
 EXTRAPOLATE_HOURS = (1_000.0, 10_000.0, 100_000.0)
 QUERIES = 20
 QUERY_FRAMES = 120  # a 60 s query at 2 frames/s
@@ -46,8 +50,9 @@ SYNTHETIC_DESCRIPTOR = "synthetic-sscd-shaped"
 Progress = Callable[[str, int, int], None]
 
 
-def _rss_kb(field: str) -> int:
-    for line in Path("/proc/self/status").read_text().splitlines():
+def _rss_kb(field: str, pid: int | None = None) -> int:
+    """A memory field of /proc/PID/status (this process by default), in kB."""
+    for line in Path(f"/proc/{pid or 'self'}/status").read_text().splitlines():
         if line.startswith(field + ":"):
             return int(line.split()[1])
     return 0
@@ -68,7 +73,7 @@ def _open_store(backend: str, work: Path, hours: float, index_type: str, server:
         return create_store(work / tag, manifest)
     if backend == "milvus-lite":
         return create_store(f"milvus-lite://{work.absolute()}/{tag}.db", manifest)
-    return create_store(f"{server}/vidtrace_scale_{tag}", manifest)
+    return create_store(f"{server}/vidtrace_scale_{tag}_{os.getpid()}", manifest)
 
 
 def planted_queries(synth: SyntheticFrames, frames: int, n: int, seed: int = 0
@@ -99,13 +104,16 @@ def planted_queries(synth: SyntheticFrames, frames: int, n: int, seed: int = 0
 
 def measure(backend: str, hours: float, work: Path, index_type: str = "auto",
             nprobe: int = DEFAULT_QUERY.nprobe, k: int = DEFAULT_QUERY.knn_k,
-            queries: int = QUERIES, server: str | None = None, seed: int = 0) -> dict[str, Any]:
-    """One backend at one size, in this process (`run_scale` runs each in a fresh one)."""
+            queries: int = QUERIES, server: str | None = None, server_pid: int | None = None,
+            seed: int = 0) -> dict[str, Any]:
+    """One backend at one size, in this process (`run_scale` runs each in a fresh one);
+    `server_pid`: the Milvus server's process, whose memory is then reported."""
     from vidtrace.types import FrameSet, Reference
 
     frames = round(hours * 3600)
     synth = SyntheticFrames(DIM, seed)
     base_kb = _rss_kb("VmRSS")
+    server_kb = _rss_kb("VmRSS", server_pid) if server_pid is not None else 0
     store = _open_store(backend, work, hours, index_type, server)
     keys: dict[int, int] = {}
     start = time.perf_counter()
@@ -119,8 +127,12 @@ def measure(backend: str, hours: float, work: Path, index_type: str = "auto",
             keys[rowid] = store.add(ref, fs, None).key
     if backend == "faiss":
         _ = store.index  # the index of the committed state, loaded as a query would
+    else:
+        store.settle()  # sealed and indexed, as a server's long-lived library is
     build_s = time.perf_counter() - start
     grown_mb = (_rss_kb("VmRSS") - base_kb) / 1024
+    if server_pid is not None:  # the server's memory, not this client's
+        grown_mb = (_rss_kb("VmRSS", server_pid) - server_kb) / 1024
     xq, truth = planted_queries(synth, frames, queries * QUERY_FRAMES, seed)
     store.search(xq[:QUERY_FRAMES], k, nprobe)  # warm
     latencies, frame_hits, ref_hits, copies = [], 0, 0, 0
@@ -139,10 +151,15 @@ def measure(backend: str, hours: float, work: Path, index_type: str = "auto",
             frame_hits += bool(np.any((hits.ref_key[mine] == key) & (hits.ref_frame[mine]
                                                                      == frame)))
     info = store.info()
+    if backend == "milvus":  # leave the server as it was
+        for table in store.tables.values():
+            if store.client.has_collection(table):
+                store.client.drop_collection(table)
     store.close()
     return {"backend": backend, "hours": hours, "frames": frames,
             "index": info["index"]["kind"], "nprobe": nprobe, "k": k,
             "build_s": round(build_s, 2), "memory_mb": round(grown_mb, 1),
+            "memory_of": "server" if server_pid is not None else "process",
             "peak_rss_mb": round(_rss_kb("VmHWM") / 1024, 1),
             "latency_p50_s": round(float(np.percentile(latencies, 50)), 4),
             "latency_p95_s": round(float(np.percentile(latencies, 95)), 4),
@@ -171,19 +188,28 @@ def _measure_in_child(args: dict[str, Any], timeout_s: float) -> dict[str, Any]:
 
 def extrapolate(rows: Sequence[dict[str, Any]], hours: float) -> dict[str, Any]:
     """A labelled estimate at `hours` from one backend's measured `rows` (ascending hours):
-    memory and build time grow with the hours of the largest run; latency follows the power
-    law through the two largest runs (exponent at least 0: never faster for more)."""
+    memory and build time along the line through the two largest runs; latency along the
+    power law through them (exponent at least 0: never faster for more)."""
     big = rows[-1]
     f = hours / big["hours"]
-    if len(rows) > 1 and rows[-2]["latency_p50_s"] > 0:
-        prev = rows[-2]
+    prev = rows[-2] if len(rows) > 1 else None
+    if prev is not None and prev["latency_p50_s"] > 0:
         slope = max(0.0, math.log(big["latency_p50_s"] / prev["latency_p50_s"])
                     / math.log(big["hours"] / prev["hours"]))
     else:
         slope = 1.0
+
+    def linear(field: str) -> float:
+        """Along the line through the two largest runs (per added hour), else in
+        proportion to the hours; never below the largest run's."""
+        if prev is None:
+            return float(big[field]) * f
+        per_hour = max(0.0, (big[field] - prev[field]) / (big["hours"] - prev["hours"]))
+        return float(big[field]) + per_hour * (hours - big["hours"])
+
     return {"backend": big["backend"], "hours": hours, "frames": round(hours * 3600),
-            "index": big["index"], "build_s": round(big["build_s"] * f, 1),
-            "memory_mb": round(big["memory_mb"] * f, 1),
+            "index": big["index"], "build_s": round(linear("build_s"), 1),
+            "memory_mb": round(linear("memory_mb"), 1),
             "latency_p50_s": round(big["latency_p50_s"] * f ** slope, 4),
             "latency_p95_s": round(big["latency_p95_s"] * f ** slope, 4),
             "latency_exponent": round(slope, 3), "frame_recall": None,
@@ -191,21 +217,46 @@ def extrapolate(rows: Sequence[dict[str, Any]], hours: float) -> dict[str, Any]:
             "extrapolated_from_hours": [r["hours"] for r in rows[-2:]]}
 
 
-def run_scale(work: Path | None = None, hours: Sequence[float] = SCALE_HOURS,
-              backends: Sequence[str] = ("faiss", "milvus-lite"),
+def parse_plan(items: Sequence[str]) -> list[tuple[str, float]]:
+    """(backend, hours) runs from BACKEND:H,H,... texts (ConfigError otherwise)."""
+    from vidtrace.errors import ConfigError
+
+    plan = []
+    for item in items:
+        backend, _, hours = item.partition(":")
+        try:
+            sizes = [float(h) for h in hours.split(",")]
+        except ValueError:
+            sizes = []
+        if backend not in BACKENDS or not sizes or min(sizes) <= 0:
+            raise ConfigError(f"--run {item}: give BACKEND:HOURS[,HOURS...] with BACKEND one "
+                              f"of {', '.join(BACKENDS)}, e.g. faiss:10,100")
+        plan += [(backend, h) for h in sizes]
+    return plan
+
+
+def run_scale(work: Path | None = None, plan: Sequence[tuple[str, float]] = DEFAULT_PLAN,
               milvus_index: str = "ivfpq", server: str | None = None,
+              server_pid: int | None = None,
               extrapolate_to: Sequence[float] = EXTRAPOLATE_HOURS, queries: int = QUERIES,
               timeout_s: float = 900.0, progress: Progress | None = None) -> dict[str, Any]:
-    """Every backend at every size in `hours`, then estimates at `extrapolate_to`."""
+    """Each (backend, hours) of `plan` measured, then estimates at `extrapolate_to`. The
+    "milvus" backend needs `server` (milvus://HOST:PORT) and uses its auto index (IVF_SQ8);
+    "milvus-lite" uses `milvus_index`."""
+    from vidtrace.errors import ConfigError
+
+    if server is None and any(b == "milvus" for b, _ in plan):
+        raise ConfigError("--run milvus:... needs --server milvus://HOST:PORT (docs/scale.md)")
+    backends = list(dict.fromkeys(b for b, _ in plan))
     runs: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory(dir=work, prefix="scale-") as tmp:
-        plan = [(b, h) for b in backends for h in hours]
         for i, (backend, h) in enumerate(plan):
             if progress:
                 progress(f"{backend} {h:g} h", i, len(plan))
             args = {"backend": backend, "hours": h, "work": tmp, "queries": queries,
-                    "index_type": "auto" if backend == "faiss" else milvus_index,
-                    "server": server}
+                    "index_type": {"faiss": "auto", "milvus": "auto"}.get(backend,
+                                                                          milvus_index),
+                    "server": server, "server_pid": server_pid if backend == "milvus" else None}
             runs.append(_measure_in_child(args, timeout_s))
         if progress:
             progress("done", len(plan), len(plan))
@@ -216,7 +267,7 @@ def run_scale(work: Path | None = None, hours: Sequence[float] = SCALE_HOURS,
         if rows:
             estimates += [extrapolate(rows, h) for h in extrapolate_to if h > rows[-1]["hours"]]
     return {"dim": DIM, "per_video_s": PER_VIDEO, "query_frames": QUERY_FRAMES,
-            "milvus_index": milvus_index, "server": server, "runs": runs,
+            "milvus_lite_index": milvus_index, "server": server, "runs": runs,
             "extrapolated": estimates}
 
 

@@ -312,6 +312,23 @@ class MilvusStore:
         ms.put_meta(self.client, self.name, MANIFEST_KEY, json.dumps(manifest.to_json()))
         self.manifest = manifest
 
+    def settle(self, timeout_s: float = 600.0) -> None:
+        """Seal what was written and wait until the frames' index covers it (Milvus indexes
+        sealed segments; growing ones are searched exhaustively): for measurements."""
+        import time
+
+        table = self.tables["frames"]
+        self.client.flush(table)
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            state = self.client.describe_index(table, "v")
+            if int(state.get("pending_index_rows", 0)) == 0 and int(
+                    state.get("indexed_rows", 0)) >= int(state.get("total_rows", 0)):
+                return
+            time.sleep(0.5)
+        raise LibraryError(f"{self.location}: the index did not cover every frame within "
+                           f"{timeout_s:.0f} s")
+
     # ---- the descriptor ------------------------------------------------------------------
 
     def load_descriptor(self, threads: int) -> Descriptor:
