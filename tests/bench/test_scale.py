@@ -41,7 +41,7 @@ def test_plans_and_extrapolations() -> None:
     for bad in ("faiss", "pinecone:10", "faiss:ten", "faiss:0"):
         with pytest.raises(ConfigError, match="BACKEND:HOURS"):
             parse_plan([bad])
-    rows = [{"backend": "faiss", "hours": 10.0, "index": "flat", "build_s": 10.0,
+    rows = [{"backend": "faiss", "hours": 10.0, "index": "ivfpq", "build_s": 10.0,
              "memory_mb": 150.0, "latency_p50_s": 0.1, "latency_p95_s": 0.2},
             {"backend": "faiss", "hours": 100.0, "index": "ivfpq", "build_s": 100.0,
              "memory_mb": 600.0, "latency_p50_s": 0.4, "latency_p95_s": 0.8}]
@@ -51,6 +51,11 @@ def test_plans_and_extrapolations() -> None:
     assert est["build_s"] == pytest.approx(1000.0)
     assert est["latency_exponent"] == pytest.approx(np.log(4) / np.log(10), abs=1e-3)
     assert est["latency_p50_s"] == pytest.approx(1.6, rel=1e-3)  # 4x per 10x hours
+    # the smaller run used another index kind: the largest alone, with its kind's growth
+    mixed = extrapolate([{**rows[0], "index": "flat"}, rows[1]], 1000.0)
+    assert mixed["extrapolated_from_hours"] == [100.0] and mixed["latency_exponent"] == 0.5
+    assert mixed["memory_mb"] == pytest.approx(6000.0)
+    assert mixed["latency_p50_s"] == pytest.approx(0.4 * 10 ** 0.5, rel=1e-3)
 
 
 def test_a_tiny_scale_run_finds_its_planted_copies(tmp_path: Path) -> None:

@@ -15,9 +15,9 @@ reference is (reference recall, what stage 1's vote needs).
 Backends: "faiss" (the folder store: SQLite catalog + faiss index, index_type auto: exact below
 50,000 frames, ivfpq above), "milvus-lite" (the Milvus store, embedded, with the index type
 given, IVF_PQ by default: the server's layout at the same code size as faiss's ivfpq), and
-"milvus" at a server URI when one is given. Sizes beyond those measured are extrapolated from
-the two largest measured (memory and build time per added hour; latency along the power law
-through them) and labelled "extrapolated"; recall is never extrapolated.
+"milvus" at a server URI when one is given. Sizes beyond those measured are extrapolated
+(`extrapolate`: from the two largest runs when they used one index kind, else from the largest
+and the kind's known growth) and labelled "extrapolated"; recall is never extrapolated.
 """
 
 import hashlib
@@ -186,22 +186,33 @@ def _measure_in_child(args: dict[str, Any], timeout_s: float) -> dict[str, Any]:
     return dict(json.loads(done.stdout.strip().splitlines()[-1]))
 
 
+# latency exponent of an index kind when the runs cannot give one (a single run, or the two
+# largest of different kinds): exact search reads every frame; faiss's ivfpq has sqrt(n) lists
+# (library/index.py) so a fixed nprobe reads ~sqrt(n) codes; Milvus's IVF has a fixed list
+# count per segment and one more segment per segment's worth of frames: linear.
+KIND_EXPONENT = {"flat": 1.0, "ivfpq": 0.5, "FLAT": 1.0, "IVF_PQ": 1.0, "IVF_SQ8": 1.0,
+                 "IVF_FLAT": 1.0}
+
+
 def extrapolate(rows: Sequence[dict[str, Any]], hours: float) -> dict[str, Any]:
-    """A labelled estimate at `hours` from one backend's measured `rows` (ascending hours):
-    memory and build time along the line through the two largest runs; latency along the
-    power law through them (exponent at least 0: never faster for more)."""
+    """A labelled estimate at `hours` from one backend's measured `rows` (ascending hours).
+    When the two largest runs used the same index kind: memory and build time along the line
+    through them, latency along the power law through them (exponent at least 0). Otherwise
+    (one run, or a change of kind between them): memory and build time in proportion to the
+    hours of the largest run (an upper bound: it scales the process's fixed part too), latency
+    with the kind's exponent (KIND_EXPONENT)."""
     big = rows[-1]
     f = hours / big["hours"]
-    prev = rows[-2] if len(rows) > 1 else None
+    prev = rows[-2] if len(rows) > 1 and rows[-2]["index"] == big["index"] else None
     if prev is not None and prev["latency_p50_s"] > 0:
         slope = max(0.0, math.log(big["latency_p50_s"] / prev["latency_p50_s"])
                     / math.log(big["hours"] / prev["hours"]))
+        model = "fit through the two largest runs"
     else:
-        slope = 1.0
+        slope = KIND_EXPONENT.get(big["index"], 1.0)
+        model = f"exponent of a {big['index']} index; sizes in proportion to the largest run"
 
     def linear(field: str) -> float:
-        """Along the line through the two largest runs (per added hour), else in
-        proportion to the hours; never below the largest run's."""
         if prev is None:
             return float(big[field]) * f
         per_hour = max(0.0, (big[field] - prev[field]) / (big["hours"] - prev["hours"]))
@@ -212,9 +223,9 @@ def extrapolate(rows: Sequence[dict[str, Any]], hours: float) -> dict[str, Any]:
             "memory_mb": round(linear("memory_mb"), 1),
             "latency_p50_s": round(big["latency_p50_s"] * f ** slope, 4),
             "latency_p95_s": round(big["latency_p95_s"] * f ** slope, 4),
-            "latency_exponent": round(slope, 3), "frame_recall": None,
+            "latency_exponent": round(slope, 3), "model": model, "frame_recall": None,
             "reference_recall": None, "measured": False,
-            "extrapolated_from_hours": [r["hours"] for r in rows[-2:]]}
+            "extrapolated_from_hours": [r["hours"] for r in ([prev] if prev else []) + [big]]}
 
 
 def parse_plan(items: Sequence[str]) -> list[tuple[str, float]]:
