@@ -164,7 +164,7 @@ def test_locations_name_a_folder_or_a_milvus_library(tmp_path: Path,
         parse_uri("milvus://127.0.0.1/films")
     with pytest.raises(ConfigError, match=r"milvus://HOST:PORT/NAME"):
         parse_uri("milvus://127.0.0.1:19530/9-bad-name")
-    with pytest.raises(ConfigError, match=r"a file ending in \.db"):
+    with pytest.raises(ConfigError, match=r"a path ending in \.db"):
         parse_uri("milvus-lite://refs.sqlite")
 
 

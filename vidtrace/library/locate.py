@@ -4,7 +4,7 @@ A library location is a folder (the folder store, folder.py) or a URI (the Milvu
 milvus.py, with the [milvus] extra):
 
     milvus://HOST:PORT/NAME     a Milvus server; NAME prefixes the library's collections
-    milvus-lite://PATH.db       embedded Milvus (milvus-lite) in one file; a relative PATH is
+    milvus-lite://PATH.db       embedded Milvus (milvus-lite) at PATH.db; a relative PATH is
                                 relative to the current folder, an absolute one starts with a
                                 third slash (milvus-lite:///data/refs.db)
 
@@ -47,7 +47,7 @@ def parse_uri(text: str) -> MilvusLocation:
     if text.startswith("milvus-lite://"):
         rest = text.removeprefix("milvus-lite://")
         if not rest.endswith(".db") or rest in (".db", "/.db"):
-            raise ConfigError(f"{text}: a milvus-lite library is a file ending in .db: "
+            raise ConfigError(f"{text}: a milvus-lite library is a path ending in .db: "
                               "milvus-lite://PATH.db (absolute: milvus-lite:///PATH.db)")
         path = Path(rest).absolute()
         return MilvusLocation(text, str(path), LITE_NAME, server=False)

@@ -110,7 +110,7 @@ class MilvusStore:
 
     @classmethod
     def open(cls, location: Any) -> "MilvusStore":
-        if not location.server and not Path(location.uri).is_file():  # opening would make it
+        if not location.server and not Path(location.uri).exists():  # opening would make it
             raise LibraryError(f"{location.text}: no vidtrace library there; create it with "
                                "`vidtrace index LIB VIDEO...`")
         client = cls.connect(location)
