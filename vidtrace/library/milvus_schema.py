@@ -113,8 +113,9 @@ def create_collections(client: Any, name: str, dim: int, index: tuple[str, dict[
                   ("checksum", text, {"max_length": 64}), ("fine_fps", DataType.DOUBLE, {}),
                   ("fine_frames", DataType.INT64, {}),
                   ("fine_checksum", text, {"max_length": 64})], PLACEHOLDER_DIM, "FLAT", {})
-    frame_fields = [("id", DataType.INT64, {}), ("ref", DataType.INT64, {}),
-                    ("frame", DataType.INT64, {}), ("t", DataType.DOUBLE, {})]
+    frame_fields: list[tuple[str, Any, dict[str, Any]]] = [
+        ("id", DataType.INT64, {}), ("ref", DataType.INT64, {}),
+        ("frame", DataType.INT64, {}), ("t", DataType.DOUBLE, {})]
     make("frames", frame_fields, dim, *index)
     if fine:
         make("fine", frame_fields, dim, "FLAT", {})
