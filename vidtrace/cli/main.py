@@ -297,7 +297,8 @@ def info(
     out.print(f"library {library}: format {summary['format_version']}, descriptor "
               f"{summary['descriptor_version']} ({summary['dim']}-d, {summary['metric']})")
     out.print(f"{count(summary['videos'], 'reference video')}, {summary['hours']:.3f} h, "
-              f"{count(summary['frames'], 'frame')}, {summary['bytes']} bytes on disk "
+              f"{count(summary['frames'], 'frame')}, {summary['bytes']} bytes "
+              f"{'of vectors in Milvus' if 'backend' in summary else 'on disk'} "
               f"({summary['bytes_per_hour'] / 1e6:.1f} MB per hour)")
     ix = summary["index"]
     out.print(f"index: {ix['kind']}" + (f" with {ix['lists']} lists" if ix["lists"] else "")
