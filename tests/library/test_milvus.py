@@ -114,6 +114,18 @@ def test_adding_again_is_a_no_op_and_remove_takes_a_reference_out(
         assert lib.match(views)[0].ref_id == "mdn_flower"
 
 
+def test_a_later_process_indexes_into_the_library_an_earlier_one_made(tmp_path: Path) -> None:
+    """Milvus keeps a reopened library's collections released until they are loaded; milvus-lite
+    serves one process at a time, so this library is made and reopened by two others."""
+    _milvus()
+    uri = f"milvus-lite://{tmp_path}/later.db"
+    cli = "from vidtrace.cli.main import main; main()"
+    first = fresh_python(cli, "index", uri, str(FILES[0]))
+    assert "1 added" in first and "0 unchanged, 0 failed" in first, first
+    again = fresh_python(cli, "index", uri, str(FILES[0]), str(FILES[1]))
+    assert "1 added" in again and "1 unchanged, 0 failed" in again, again
+
+
 def test_frames_without_a_reference_row_are_never_found(libraries: tuple[str, Path]) -> None:
     """A writer that died before its commit marker (the reference row) left frames behind:
     searches drop them, and adding the file later overwrites them."""

@@ -86,6 +86,7 @@ class MilvusStore:
                                    " choose a folder you can write") from e
         client = cls.connect(location)
         try:
+            ms.load_collections(client, location.name)  # a library already there
             stored = _stored_manifest(client, location)
             if stored is not None:
                 if not exist_ok:
