@@ -69,9 +69,9 @@ class MilvusStore:
         try:
             client = MilvusClient(location.uri)
         except Exception as e:  # pymilvus raises its own and grpc's errors
-            raise LibraryError(f"{location.text}: cannot reach Milvus ({_reason(e)}); start the "
+            raise LibraryError(f"{location.text}: cannot reach Milvus ({ms.reason(e)}); start the "
                                "server or check the address (docs/scale.md)") from e
-        return _Client(client, location.text)
+        return ms.Client(client, location.text)
 
     @classmethod
     def create(cls, location: Any, manifest: Manifest, exist_ok: bool = False
@@ -383,27 +383,6 @@ class MilvusStore:
         }
 
 
-class _Client:
-    """A pymilvus client whose failures are LibraryErrors naming the library."""
-
-    def __init__(self, client: Any, where: str) -> None:
-        self._client, self._where = client, where
-
-    def __getattr__(self, name: str) -> Any:
-        method = getattr(self._client, name)
-
-        def call(*args: Any, **kwargs: Any) -> Any:
-            try:
-                return method(*args, **kwargs)
-            except Exception as e:  # pymilvus and grpc errors have no common base
-                if isinstance(e, LibraryError):
-                    raise
-                raise LibraryError(f"{self._where}: Milvus failed ({_reason(e)}); check the "
-                                   "server (docs/scale.md) and run again") from e
-
-        return call
-
-
 class _Where:
     """A store's location as `_stored_manifest` reads it."""
 
@@ -428,7 +407,3 @@ def _reference(row: dict[str, Any]) -> Reference:
     return Reference(int(row["key"]), row["video_id"], row["path"], row["content_hash"],
                      float(row["duration"]), float(row["fps"]), row["descriptor"],
                      int(row["n_frames"]))
-
-
-def _reason(e: Exception) -> str:
-    return str(e).strip().splitlines()[0][:200] if str(e).strip() else type(e).__name__

@@ -1,5 +1,6 @@
 """The Milvus layout of a library (stage 3, library; used by milvus.py): collections, keys,
-index parameters and the small key/value table that holds the manifest.
+index parameters, the small key/value table that holds the manifest, and a client whose failures
+are LibraryErrors.
 
 A library NAME is four collections in one Milvus database (docs/scale.md):
 
@@ -23,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from vidtrace.errors import LibraryError
 from vidtrace.library.index import pq_codes
 from vidtrace.settings import IndexType
 
@@ -172,3 +174,29 @@ def get_meta(client: Any, name: str, key: str) -> str | None:
     if len(parts) != n:
         return None
     return "".join(parts[k] for k in keys)
+
+
+class Client:
+    """A pymilvus client whose failures are LibraryErrors naming the library."""
+
+    def __init__(self, client: Any, where: str) -> None:
+        self._client, self._where = client, where
+
+    def __getattr__(self, name: str) -> Any:
+        method = getattr(self._client, name)
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return method(*args, **kwargs)
+            except Exception as e:  # pymilvus and grpc errors have no common base
+                if isinstance(e, LibraryError):
+                    raise
+                raise LibraryError(f"{self._where}: Milvus failed ({reason(e)}); check the "
+                                   "server (docs/scale.md) and run again") from e
+
+        return call
+
+
+def reason(e: Exception) -> str:
+    """The first line of a Milvus or grpc error, for one-line messages."""
+    return str(e).strip().splitlines()[0][:200] if str(e).strip() else type(e).__name__
