@@ -10,8 +10,8 @@ from typing import Any
 
 from vidtrace.descriptors.base import Descriptor
 from vidtrace.descriptors.describe import Progress, describe_query
-from vidtrace.library.folder import FolderStore
 from vidtrace.library.ingest import AddResult, AddStatus, OnError, add_files
+from vidtrace.library.locate import create_store, library_exists, open_store
 from vidtrace.library.manifest import Manifest
 from vidtrace.library.store import Store
 from vidtrace.match import Matcher, Sources, Trace
@@ -40,24 +40,24 @@ class Library:
     @classmethod
     def create(cls, folder: str | Path, settings: LibrarySettings = DEFAULT_LIBRARY,
                resources: Resources = DEFAULT_RESOURCES, exist_ok: bool = False) -> "Library":
-        """A new empty library in `folder` (`exist_ok`: open one already there instead)."""
+        """A new empty library at `folder` or a Milvus URI (`exist_ok`: open one there)."""
         from vidtrace.descriptors import create_descriptor
 
         d = create_descriptor(settings.descriptor, resources.thread_count)
         query = QuerySettings(fine=FineMode.LIBRARY if settings.fine_fps > 0 else FineMode.OFF)
         manifest = Manifest.new(d.version, d.dim, d.metric, settings, query)
-        lib = cls(FolderStore.create(folder, manifest, exist_ok), resources)
+        lib = cls(create_store(folder, manifest, exist_ok), resources)
         lib._descriptor = d if d.version == lib.manifest.descriptor_version else None
         return lib
 
     @classmethod
     def open(cls, folder: str | Path, resources: Resources = DEFAULT_RESOURCES) -> "Library":
-        return cls(FolderStore.open(folder), resources)
+        return cls(open_store(folder), resources)
 
     @classmethod
     def open_or_create(cls, folder: str | Path, settings: LibrarySettings = DEFAULT_LIBRARY,
                        resources: Resources = DEFAULT_RESOURCES) -> "Library":
-        exists = (Path(folder) / "manifest.json").exists()
+        exists = library_exists(folder)
         return (cls.open(folder, resources) if exists
                 else cls.create(folder, settings, resources, exist_ok=True))
 
@@ -97,16 +97,16 @@ class Library:
 
     def add(self, paths: Iterable[str | Path], ids: Iterable[str | None] | None = None,
             on_error: OnError | None = None, progress: Callable[[Path], Progress] | None = None,
-            jobs: int = 1, wait: float = 0.0, on_wait: Callable[[str], None] | None = None
-            ) -> list[AddResult]:
-        """Add reference videos (library/ingest.py); a file whose content is already in the
-        library is a no-op. The library's write lock is held throughout (`wait`: seconds to
-        wait for another writer)."""
+            jobs: int = 1, wait: float = 0.0, on_wait: Callable[[str], None] | None = None,
+            cluster: str | None = None) -> list[AddResult]:
+        """Add reference videos (library/ingest.py; `cluster`: describe them on a Dask
+        cluster); content already stored is a no-op. The write session is held throughout
+        (`wait`: seconds to wait for another writer)."""
         files = [Path(p) for p in paths]
         id_list = list(ids) if ids is not None else [None] * len(files)
         with self.store.writing(wait, on_wait):
             return add_files(self.store, self.descriptor, files, id_list, self.resources,
-                             on_error, progress, jobs)
+                             on_error, progress, jobs, cluster)
 
     def remove(self, video_id: str, wait: float = 0.0) -> Reference:
         """Remove one reference video by id; LibraryError when there is none."""

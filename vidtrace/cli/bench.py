@@ -56,6 +56,18 @@ def bench(
                       "a full disk, damaged files and read-only libraries, each run as "
                       "separate vidtrace processes on the shipped clips; report default "
                       "benchmarks/faults.json (docs/library.md).")] = False,
+    scale: Annotated[bool, typer.Option("--scale", help="The stores at scale on synthetic "
+                     "references with planted copies: build time, memory, latency p50/p95, "
+                     "recall, measured and extrapolated; report default benchmarks/scale.json "
+                     "(docs/scale.md).")] = False,
+    run: Annotated[list[str] | None, typer.Option("--run", help="With --scale: BACKEND:HOURS"
+                   "\\[,HOURS...] runs instead of the default plan (faiss:10,100 "
+                   "milvus-lite:1,10); BACKEND faiss, milvus-lite or milvus; repeatable.")
+                   ] = None,
+    server: Annotated[str | None, typer.Option(help="With --scale: the Milvus server of the "
+                      "milvus runs, milvus://HOST:PORT.")] = None,
+    server_pid: Annotated[int | None, typer.Option(help="With --scale: the Milvus server's "
+                          "process id, to report its memory.")] = None,
     config: Annotated[list[str] | None, typer.Option(help="With --backends: DESCRIPTOR"
                       "\\[:INDEX_SAMPLING\\[/QUERY_SAMPLING]] rows to run instead of the default "
                       "set, e.g. pdq or sscd:keyframes/fixed; repeatable.")] = None,
@@ -71,6 +83,9 @@ def bench(
         return
     if learned:
         _learned(sources, report, cache)
+        return
+    if scale:
+        _scale(report, cache, run, server, server_pid)
         return
     if faults:
         _faults(report, cache)
@@ -146,6 +161,24 @@ def _learned(sources: Path | None, report: Path | None, cache: Path | None) -> N
         need_torch()
     _standalone_report("learned", "vidtrace-learned", sources, report, cache, format_learned,
                        lambda src, cch, tick: run_learned(src, cch, progress=tick))
+
+
+def _scale(report: Path | None, cache: Path | None, runs: list[str] | None,
+           server: str | None, server_pid: int | None) -> None:
+    """`--scale`: `vidtrace.bench.scale`; libraries are built in a temporary folder under the
+    cache and removed."""
+    from vidtrace.bench.scale import DEFAULT_PLAN, format_scale, parse_plan, run_scale
+
+    with user_errors():
+        plan = parse_plan(runs) if runs else list(DEFAULT_PLAN)
+        where = server.rstrip("/") if server else None
+
+    def measure(_sources: Path, work: Path, tick: Callable[[str, int, int], None]
+                ) -> dict[str, Any]:
+        work.mkdir(parents=True, exist_ok=True)
+        return run_scale(work, plan, server=where, server_pid=server_pid, progress=tick)
+
+    _standalone_report("scale", "vidtrace-scale", None, report, cache, format_scale, measure)
 
 
 def _faults(report: Path | None, cache: Path | None) -> None:

@@ -38,7 +38,8 @@ app = typer.Typer(
     help="Find which parts of a video are copies of which parts of which reference videos.",
 )
 
-LibArg = Annotated[Path, typer.Argument(help="Library folder.", metavar="LIB")]
+LibArg = Annotated[str, typer.Argument(
+    help="Library: a folder, milvus://HOST:PORT/NAME or milvus-lite://PATH.db.", metavar="LIB")]
 WaitOpt = Annotated[float, typer.Option(
     help="Seconds to wait for another process writing to the library (0: fail at once).",
     min=0.0)]
@@ -70,6 +71,9 @@ def index(
     jobs: Annotated[int, typer.Option(
         help="Describe this many files at once, in worker processes sharing the threads.",
         min=1)] = 1,
+    cluster: Annotated[str | None, typer.Option(
+        help="Describe on a Dask cluster: tcp://SCHEDULER:8786 or local:N (N worker "
+        "processes here); needs the [dask] extra (docs/scale.md).", metavar="ADDRESS")] = None,
     index_type: Annotated[IndexType | None, typer.Option(
         help="Search index, new library: flat (exact), ivfpq (compressed, approximate, for "
         "millions of frames) or auto (flat up to 50,000 frames, ivfpq from there; docs/speed.md) "
@@ -123,7 +127,7 @@ def index(
 
             results = lib.add(files, [video_id] * len(files), on_error=report, wait=wait,
                               on_wait=lambda message: err.print(message, markup=False),
-                              progress=per_file, jobs=jobs)
+                              progress=per_file, jobs=jobs, cluster=cluster)
         lib.close()
     elapsed = time.perf_counter() - start
     added = [r for r in results if r.status is AddStatus.ADDED]
@@ -293,7 +297,8 @@ def info(
     out.print(f"library {library}: format {summary['format_version']}, descriptor "
               f"{summary['descriptor_version']} ({summary['dim']}-d, {summary['metric']})")
     out.print(f"{count(summary['videos'], 'reference video')}, {summary['hours']:.3f} h, "
-              f"{count(summary['frames'], 'frame')}, {summary['bytes']} bytes on disk "
+              f"{count(summary['frames'], 'frame')}, {summary['bytes']} bytes "
+              f"{'of vectors in Milvus' if 'backend' in summary else 'on disk'} "
               f"({summary['bytes_per_hour'] / 1e6:.1f} MB per hour)")
     ix = summary["index"]
     out.print(f"index: {ix['kind']}" + (f" with {ix['lists']} lists" if ix["lists"] else "")

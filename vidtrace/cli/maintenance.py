@@ -11,14 +11,17 @@ from vidtrace.cli.console import count, out, print_error, user_errors
 
 
 def check(
-    library: Annotated[Path, typer.Argument(help="Library folder.", metavar="LIB")],
+    location: Annotated[str, typer.Argument(help="Library folder.", metavar="LIB")],
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:
     """Verify a library without changing it: manifest, catalog, every stored frame row's
     checksum, the saved index, the descriptor state. Exit status 1 when something is wrong."""
+    from vidtrace.library.locate import folder_only
     from vidtrace.library.repair import check_library
 
     with user_errors():
+        folder_only(location, "check")
+        library = Path(location)
         report = check_library(library)
     if as_json:
         print(json.dumps({"library": str(library), "ok": report.ok,
@@ -36,16 +39,19 @@ def check(
 
 
 def repair(
-    library: Annotated[Path, typer.Argument(help="Library folder.", metavar="LIB")],
+    location: Annotated[str, typer.Argument(help="Library folder.", metavar="LIB")],
     wait: Annotated[float, typer.Option(help="Seconds to wait for another process writing to "
                                         "the library.", min=0.0)] = 0.0,
 ) -> None:
     """Rebuild what can be derived from the catalog: drop references whose stored frames are
     damaged (listed: add their files again), salvage a damaged catalog, rebuild the index,
     remove temporary files."""
+    from vidtrace.library.locate import folder_only
     from vidtrace.library.repair import check_library, repair_library
 
     with user_errors():
+        folder_only(location, "repair")
+        library = Path(location)
         report = repair_library(library, wait)
         after = check_library(library)
     for note in report.notes:

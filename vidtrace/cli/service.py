@@ -9,7 +9,8 @@ import typer
 from vidtrace.cli.console import count, fail, out, progress_bar, user_errors
 from vidtrace.errors import ConfigError
 
-LibArg = Annotated[Path, typer.Argument(help="Library folder.", metavar="LIB")]
+LibArg = Annotated[str, typer.Argument(help="Library folder (or, for report, a Milvus URI).",
+                                        metavar="LIB")]
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([KMGT]?)(?:i?B)?\s*$", re.IGNORECASE)
 
 
@@ -52,7 +53,7 @@ def report(
 
 
 def serve(
-    library: LibArg,
+    location: LibArg,
     host: Annotated[str, typer.Option(help="Address to listen on; other than 127.0.0.1 only "
                                       "behind a TLS proxy.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.", min=1, max=65535)] = 8000,
@@ -74,9 +75,12 @@ def serve(
     except ImportError:
         raise fail(SERVICE_EXTRA_HINT) from None
     from vidtrace.api import Library
+    from vidtrace.library.locate import folder_only
     from vidtrace.service.security import service_token
 
     with user_errors():
+        folder_only(location, "serve")
+        library = Path(location)
         limit = parse_size(max_upload)
         Library.open_or_create(library).close()
         token, created = service_token(library / SERVICE_DIR, token_file)

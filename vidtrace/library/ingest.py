@@ -44,15 +44,20 @@ OnError = Callable[[Path, Exception], None]
 
 def add_files(store: Store, descriptor: Descriptor, files: Sequence[Path],
               ids: Sequence[str | None], resources: Resources, on_error: OnError | None = None,
-              progress: Callable[[Path], Progress] | None = None, jobs: int = 1
-              ) -> list[AddResult]:
+              progress: Callable[[Path], Progress] | None = None, jobs: int = 1,
+              cluster: str | None = None) -> list[AddResult]:
     """Add reference video `files` (ids: None = the file name without suffix) to `store`; a
     file whose content is stored already is a no-op. With `on_error`, a file that fails
     (VideoError, LibraryError) is reported to it and skipped; without, the error is raised.
     `progress(path)` gives a per-file seconds callback (with `jobs` > 1 it is called once a
-    file is done, with its duration). Call inside `store.writing()`."""
+    file is done, with its duration). `cluster` (tcp://HOST:PORT or local:N) describes on a
+    Dask cluster instead (descriptors/cluster.py). Call inside `store.writing()`."""
     if jobs < 1:
         raise ConfigError(f"jobs must be 1 or more, got {jobs}")
+    if cluster is not None:
+        from vidtrace.descriptors.cluster import check_cluster
+
+        check_cluster(cluster)
     if len(ids) != len(files):
         raise ConfigError(f"got {len(files)} files but {len(ids)} ids")
     if not descriptor.ready:
@@ -69,12 +74,13 @@ def add_files(store: Store, descriptor: Descriptor, files: Sequence[Path],
             continue
         if isinstance(checked, AddResult):
             results.append(checked)
-        elif jobs > 1 and len(files) > 1:
+        elif cluster is not None or (jobs > 1 and len(files) > 1):
             todo.append((path, *checked))
         else:
             _add_serial(store, descriptor, path, *checked, resources, on_error, progress, results)
     if todo:
-        _add_parallel(store, descriptor, todo, resources, on_error, progress, jobs, results)
+        _add_parallel(store, descriptor, todo, resources, on_error, progress, jobs, results,
+                      cluster)
     return results
 
 
@@ -95,18 +101,24 @@ def _add_serial(store: Store, descriptor: Descriptor, path: Path, vid: str, dige
 def _add_parallel(store: Store, descriptor: Descriptor, todo: list[tuple[Path, str, str]],
                   resources: Resources, on_error: OnError | None,
                   progress: Callable[[Path], Progress] | None, jobs: int,
-                  results: list[AddResult]) -> None:
-    """The describing of `todo` done by `jobs` worker processes; each file is checked again
-    just before it is committed (a twin may have come first). Results are appended in the
-    order the files finish."""
+                  results: list[AddResult], cluster: str | None = None) -> None:
+    """The describing of `todo` done by `jobs` worker processes, or on the Dask `cluster`;
+    each file is checked again just before it is committed (a twin may have come first).
+    Results are appended in the order the files finish."""
     from contextlib import closing
 
     from vidtrace.descriptors.parallel import describe_references
 
-    done = describe_references([(p, vid) for p, vid, _ in todo], descriptor,
-                               store.manifest.descriptor, store.manifest.settings,
-                               resources.batch_size, resources.thread_count,
-                               min(jobs, len(todo)))
+    m, pairs = store.manifest, [(p, vid) for p, vid, _ in todo]
+    if cluster is not None:
+        from vidtrace.descriptors.cluster import describe_on_cluster
+
+        done = describe_on_cluster(pairs, descriptor, m.descriptor, m.settings,
+                                   resources.batch_size, resources.thread_count, cluster)
+    else:
+        done = describe_references(pairs, descriptor, m.descriptor, m.settings,
+                                   resources.batch_size, resources.thread_count,
+                                   min(jobs, len(todo)))
     with closing(done):  # raising here stops the workers at once
         for i, outcome in done:
             path, vid, digest = todo[i]

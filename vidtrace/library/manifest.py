@@ -72,11 +72,17 @@ class Manifest:
             doc = json.loads(path.read_text())
         except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
             raise LibraryError(f"{path}: damaged manifest ({e}); rebuild the library") from e
+        return cls.from_json(doc, path, folder)
+
+    @classmethod
+    def from_json(cls, doc: Any, path: Path | str, where: Path | str) -> "Manifest":
+        """The manifest in `doc` (parsed JSON) read from `path` of the library at `where`
+        (names in errors); LibraryError when it is not a supported, whole manifest."""
         if not isinstance(doc, dict) or doc.get("format") != FORMAT_NAME:
             raise LibraryError(f"{path}: not a vidtrace library manifest")
         if doc.get("version") != FORMAT_VERSION:
             raise LibraryError(
-                f"{folder}: library format version {doc.get('version')} is not supported by this "
+                f"{where}: library format version {doc.get('version')} is not supported by this "
                 f"vidtrace (it reads version {FORMAT_VERSION}); rebuild the library with "
                 "`vidtrace index` into a new folder")
         try:
@@ -96,7 +102,7 @@ class Manifest:
                                "the library") from e
 
 
-def _field(doc: dict[str, Any], key: str, kind: type, path: Path) -> Any:
+def _field(doc: dict[str, Any], key: str, kind: type, path: Path | str) -> Any:
     value = doc.get(key)
     if value is None:
         raise LibraryError(f"{path}: damaged manifest: the field {key!r} is missing; restore "

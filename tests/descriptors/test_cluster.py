@@ -1,0 +1,60 @@
+"""Describing on a Dask cluster (descriptors/cluster.py, `vidtrace index --cluster`): two local
+worker processes build the same library as a serial run, and a file that cannot be read is
+reported while the others are added. Skips without the [dask] extra."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from tests.conftest import CLIPS
+from vidtrace.api import Library
+from vidtrace.cli.main import app
+from vidtrace.descriptors.cluster import check_cluster
+from vidtrace.errors import ConfigError
+
+FILES = [CLIPS / "mdn_flower.mp4", CLIPS / "mdn_friday_1940.mp4",
+         CLIPS / "udacity_highway_lanes.mp4"]
+
+
+def test_cluster_addresses_are_checked() -> None:
+    assert check_cluster("local:2") == "local:2"
+    assert check_cluster("tcp://10.0.0.5:8786") == "tcp://10.0.0.5:8786"
+    for bad in ("local:0", "local:x", "10.0.0.5:8786", "tcp://scheduler"):
+        with pytest.raises(ConfigError, match=r"give tcp://SCHEDULER:8786 .* or local:N"):
+            check_cluster(bad)
+
+
+def test_a_local_cluster_builds_the_library_a_serial_run_builds(tmp_path: Path) -> None:
+    pytest.importorskip("distributed", reason="--cluster needs the [dask] extra")
+    broken = tmp_path / "broken.mp4"
+    broken.write_bytes(FILES[0].read_bytes()[:2000])  # a truncated file: fails, run goes on
+    files = [*FILES, broken]
+    runner = CliRunner()
+    on_cluster = runner.invoke(app, ["index", str(tmp_path / "cluster"), *map(str, files),
+                                     "--cluster", "local:2"])
+    assert on_cluster.exit_code == 1, on_cluster.output  # one file failed
+    assert "3 added" in on_cluster.output and "0 unchanged, 1 failed" in on_cluster.output
+    assert "broken.mp4" in on_cluster.output
+    with Library.create(tmp_path / "serial") as lib:
+        lib.add(FILES)
+    with Library.open(tmp_path / "cluster") as a, Library.open(tmp_path / "serial") as b:
+        # the cluster's files are committed as they finish: compare in id order
+        refs_a, refs_b = (sorted(x.videos(), key=lambda r: r.video_id) for x in (a, b))
+        assert [(r.video_id, r.content_hash, r.n_frames, r.duration) for r in refs_a] == [
+            (r.video_id, r.content_hash, r.n_frames, r.duration) for r in refs_b]
+        assert [r.n_frames for r in refs_a] == [5, 7, 9]
+        for x, y in zip(refs_a, refs_b, strict=True):
+            (tx, vx), (ty, vy) = a.store.frames(x.key), b.store.frames(y.key)
+            assert np.array_equal(tx, ty)
+            assert np.abs(vx - vy).max() < 2e-3  # float16 rows, other thread counts
+
+
+def test_a_cluster_without_the_extra_or_scheduler_is_one_line(tmp_path: Path) -> None:
+    pytest.importorskip("distributed", reason="--cluster needs the [dask] extra")
+    result = CliRunner().invoke(app, ["index", str(tmp_path / "lib"), str(FILES[0]),
+                                      "--cluster", "tcp://127.0.0.1:1"])
+    assert result.exit_code != 0
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1 and "cannot reach the Dask scheduler" in lines[0], result.output
