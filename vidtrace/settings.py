@@ -166,8 +166,9 @@ class LibrarySettings(_Checked):
     (`crop_borders`) and the frame is resized to `input_size` x `input_size`
     (docs/preprocessing.md); queries are prepared the same way. `index_type` chooses the search
     index (IndexType); an hnsw index links each frame to `hnsw_m` neighbours (2 x `hnsw_m` on
-    its lowest layer), found with a candidate list of `hnsw_ef_construction`. With `fine_fps` > 0 every reference is also stored at that finer rate,
-    for stage 2's fine refinement (FineMode.LIBRARY).
+    its lowest layer), found with a candidate list of `hnsw_ef_construction`. With `fine_fps` >
+    0 every reference is also stored at that finer rate, for stage 2's fine refinement
+    (FineMode.LIBRARY).
     """
 
     descriptor: str = "sscd"

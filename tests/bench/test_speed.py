@@ -6,7 +6,8 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import CLIPS
-from vidtrace.bench.speed import format_speed, run_speed, search_latency, speed_videos
+from vidtrace.bench.search import search_latency
+from vidtrace.bench.speed import format_speed, run_speed, speed_videos
 
 
 @pytest.fixture(scope="module")

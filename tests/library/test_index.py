@@ -90,7 +90,7 @@ def test_index_kind_by_size_and_setting() -> None:
 
 def test_ivfpq_finds_what_exact_search_finds(tmp_path: Path) -> None:
     # synthetic frames shaped like SSCD's (evaluate/speed.py): an hour at 1 frame/s
-    from vidtrace.bench.speed import SyntheticFrames
+    from vidtrace.bench.search import SyntheticFrames
     from vidtrace.library.index import build_index
 
     synth = SyntheticFrames(128, seed=1)
