@@ -53,7 +53,7 @@ def bench(
                     "footage needed); report default benchmarks/speed-search.json.")] = None,
     search_hours: Annotated[list[float] | None, typer.Option(
         "--search-hours", metavar="HOURS", help="With --speed: the synthetic library sizes of "
-        "the search part \[default: 1, 50, 500]; repeatable.")] = None,
+        "the search part \\[default: 1, 50, 500]; repeatable.")] = None,
     learned: Annotated[bool, typer.Option("--learned", help="The learned head (docs/"
                        "learned.md) against plain sscd on frame retrieval over held-out "
                        "footage, with its ablations (needs the \\[train] extra); report default "

@@ -53,7 +53,17 @@ RETRAIN_GROWTH = 4  # retrain when the wanted list count is this many times the 
 def hnsw_bytes(n_frames: int, dim: int, m: int = DEFAULT_LIBRARY.hnsw_m) -> int:
     """Estimated bytes of an hnsw index of `n_frames` float32[dim] vectors with `m` links a
     frame: each vector, its id and its graph links (2 m int32 on layer 0, a few more above)."""
-    return int(n_frames * (4 * dim + ID_BYTES + 2 * m * 4 * HNSW_LINK_OVERHEAD))
+    return int(n_frames * _hnsw_frame_bytes(dim, m))
+
+
+def _hnsw_frame_bytes(dim: int, m: int) -> float:
+    return 4 * dim + ID_BYTES + 2 * m * 4 * HNSW_LINK_OVERHEAD
+
+
+def hnsw_max_frames(dim: int, m: int = DEFAULT_LIBRARY.hnsw_m) -> int:
+    """The most frames "auto" keeps in an hnsw index: those whose `hnsw_bytes` fit
+    HNSW_MAX_BYTES (461,000 SSCD frames at M 32, 128 h at 1 frame/s)."""
+    return int(HNSW_MAX_BYTES // _hnsw_frame_bytes(dim, m))
 
 
 def index_kind(setting: str, n_frames: int, binary: bool = False, *, dim: int,
@@ -61,7 +71,8 @@ def index_kind(setting: str, n_frames: int, binary: bool = False, *, dim: int,
     """The index kind a library of `n_frames` reference frames of `dim` dimensions uses under
     setting `setting` (an IndexType value); `m` is the library's hnsw_m. Forced kinds are kept
     (ivfpq from IVF_MIN_TRAIN frames, its codebooks' size); "auto" is flat below
-    FLAT_MAX_FRAMES, hnsw while `hnsw_bytes` is at most HNSW_MAX_BYTES, ivfpq beyond."""
+    FLAT_MAX_FRAMES, hnsw up to `hnsw_max_frames` (its index within HNSW_MAX_BYTES), ivfpq
+    beyond."""
     setting = IndexType(setting)
     if binary or setting is IndexType.FLAT:
         return "flat"
@@ -71,7 +82,7 @@ def index_kind(setting: str, n_frames: int, binary: bool = False, *, dim: int,
         return "ivfpq" if n_frames >= IVF_MIN_TRAIN else "flat"
     if n_frames < FLAT_MAX_FRAMES:
         return "flat"
-    return "hnsw" if hnsw_bytes(n_frames, dim, m) <= HNSW_MAX_BYTES else "ivfpq"
+    return "hnsw" if n_frames <= hnsw_max_frames(dim, m) else "ivfpq"
 
 
 def ivf_lists(n_frames: int) -> int:
