@@ -133,8 +133,8 @@ def test_hnsw_against_brute_force_and_growing(tmp_path: Path) -> None:
     ids = np.concatenate([np.int64(r) << 24 | np.arange(1000) for r in range(1, 5)])
     recall = np.mean([len(set(a) & set(ids[b])) / 10 for a, b in zip(I, exact, strict=True)])
     assert recall >= 0.99, recall
-    assert np.allclose(D, np.take_along_axis(queries @ every.T, exact, 1)[:, :10], atol=1e-4) or (
-        np.abs(D[:, 0] - (queries @ every.T).max(1)).max() < 1e-4)  # ties may reorder the tail
+    # similarities are exact inner products: the best one is the true best almost always
+    assert (np.abs(D[:, 0] - (queries @ every.T).max(1)) < 1e-5).mean() >= 0.99
     # a smaller efSearch finds less: the setting reaches the graph
     _, I_small = index.search(queries, 10, ef_search=10)
     small = np.mean([len(set(a) & set(ids[b])) / 10 for a, b in zip(I_small, exact, strict=True)])
@@ -145,9 +145,9 @@ def test_hnsw_against_brute_force_and_growing(tmp_path: Path) -> None:
     late = _unit(rng, 300, dim)
     index.add(9, late)
     assert index.ntotal == 4300
-    D9, I9 = index.search(late, 1)
-    rowids, frames = unpack_ids(I9)
-    assert (rowids.ravel() == 9).mean() >= 0.99 and (frames.ravel() == np.arange(300)).mean() >= 0.99
+    rowids, frames = unpack_ids(index.search(late, 1)[1])
+    assert (rowids.ravel() == 9).mean() >= 0.99
+    assert (frames.ravel() == np.arange(300)).mean() >= 0.99
     # a graph cannot drop frames: the store rebuilds it instead
     assert not index.removable and FrameIndex(dim).removable
     with pytest.raises(ValueError, match="hnsw index cannot drop frames"):
