@@ -7,6 +7,7 @@ and memory of each, recall@10 against exact search and how often the copied fram
 import resource
 import time
 from collections.abc import Callable, Iterator, Sequence
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -167,7 +168,7 @@ def _hnsw_row(dim: int, frames: int, videos: Callable[[], Iterator[tuple[int, np
     build_s = time.perf_counter() - start
     sweep = []
     for ef in sorted({ef_search, *ef_sweep}):
-        search_s = _best_time(lambda ef=ef: hnsw.search(queries, k, ef_search=ef), repeats)
+        search_s = _best_time(partial(hnsw.search, queries, k, ef_search=ef), repeats)
         recall, found = _quality(hnsw.search(queries, k, ef_search=ef)[1], I_exact, truth)
         sweep.append({"ef_search": ef, "search_s": search_s, "recall_at_10": recall,
                       "copy_found": found})

@@ -218,7 +218,7 @@ class FrameIndex:
         if self.kind == "hnsw":  # per call, so concurrent searches may differ
             import faiss
 
-            params = faiss.SearchParametersHNSW()
+            params = faiss.SearchParametersHNSW()  # type: ignore[attr-defined]
             params.efSearch = max(ef_search, k)
             D, I = self._index.search(self._encode(xq), k, params=params)
         else:
