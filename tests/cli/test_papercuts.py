@@ -84,6 +84,10 @@ def test_help_reads_as_conventional_usage() -> None:
     assert "lis|interp|hough" in stage2
     missing = runner.invoke(app, ["query"])
     assert missing.exit_code == 2 and "Missing argument 'LIB'" in missing.output
+    # the command list gives each command's summary as one sentence, not the docstring's rows
+    top = runner.invoke(app, ["--help"], env={"COLUMNS": "300"}).output
+    check = next(line for line in top.splitlines() if line.startswith("│ check "))
+    assert check.rstrip(" │").endswith("Exit status 1 when something is wrong."), check
 
 
 def test_info_counts_in_words(reference_library: Path, tmp_path: Path) -> None:

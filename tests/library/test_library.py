@@ -1,7 +1,10 @@
 """The reference library on real clips: round trip, idempotence, atomicity, version checks."""
 
 import json
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -143,6 +146,20 @@ def test_create_refuses_a_folder_of_other_files(tmp_path: Path) -> None:
     with pytest.raises(LibraryError, match="folder with other files"):
         Library.create(tmp_path)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["holiday.mp4"]
+
+
+def test_create_clears_what_a_killed_creator_left(tmp_path: Path) -> None:
+    """A `.lib.creating-PID` folder of a process that is gone is removed by the next create;
+    one of a live process (this test's parent) is left to it."""
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)
+    dead = tmp_path / f".lib.creating-{int(gone.stdout)}"
+    live = tmp_path / f".lib.creating-{os.getppid()}"
+    for folder in (dead, live):
+        folder.mkdir()
+        (folder / "manifest.json").write_text("{}")
+    Library.create(tmp_path / "lib").close()
+    assert not dead.exists() and live.exists()
 
 
 def test_library_goes_flat_hnsw_ivfpq_as_it_grows(reference_videos: dict[str, Path],

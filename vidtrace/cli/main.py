@@ -347,3 +347,4 @@ def _register_groups() -> None:
 
 
 _register_groups()
+usage.one_line_summaries(app)

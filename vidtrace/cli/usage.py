@@ -9,6 +9,7 @@ module swaps the three small methods that render those pieces; if a later typer 
 changes) and the help test fails so the pin's bump is noticed.
 """
 
+import inspect
 from enum import Enum
 from typing import Any
 
@@ -68,3 +69,13 @@ def install() -> bool:
     argument.display_type_rich = _argument_tag  # type: ignore[method-assign]
     option.display_type_rich = _option_tag  # type: ignore[method-assign]
     return True
+
+
+def one_line_summaries(app: Any) -> None:
+    """Give every command of `app` its docstring's first paragraph as one line in the command
+    list of `vidtrace --help` (typer keeps the docstring's line breaks there, which breaks the
+    sentence across rows)."""
+    for info in app.registered_commands:
+        doc = info.help or (info.callback.__doc__ if info.callback else None)
+        if info.short_help is None and doc:
+            info.short_help = " ".join(inspect.cleandoc(doc).split("\n\n")[0].split())

@@ -48,6 +48,25 @@ def _os_error(folder: Path, e: OSError) -> LibraryError:
                         "its last committed state)")
 
 
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, owned by someone else
+        return True
+    return True
+
+
+def _remove_dead_creators(parent: Path, name: str) -> None:
+    """Remove `.NAME.creating-PID` folders whose creating process is gone (killed while it
+    created the library), so a crash leaves nothing behind once the next create runs."""
+    for tmp in parent.glob(f".{name}.creating-*"):
+        pid = tmp.name.rsplit("-", 1)[-1]
+        if pid.isdigit() and int(pid) != os.getpid() and not _pid_alive(int(pid)):
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
 class FolderStore:
     """A library folder; make one with `create`, open one with `open`."""
 
@@ -85,6 +104,7 @@ class FolderStore:
         tmp = parent / f".{root.name}.creating-{os.getpid()}"
         try:
             parent.mkdir(parents=True, exist_ok=True)
+            _remove_dead_creators(parent, root.name)
             shutil.rmtree(tmp, ignore_errors=True)
             tmp.mkdir()
             Catalog.create(tmp, manifest.library_id,
