@@ -31,8 +31,11 @@ from vidtrace.settings import (
     (LibrarySettings, "crop_borders", 1, "crop_borders must be true or false"),
     (LibrarySettings, "index_sampling", "dense",
      "index_sampling must be one of fixed, keyframes, scene, got 'dense'"),
-    (LibrarySettings, "index_type", "hnsw2", "index_type must be one of auto, flat, ivfpq"),
+    (LibrarySettings, "index_type", "hnsw2", "index_type must be one of auto, flat, hnsw, ivfpq"),
     (LibrarySettings, "descriptor", "", "descriptor must be a non-empty text"),
+    (LibrarySettings, "hnsw_m", 2, "hnsw_m must lie in [4, 256], got 2"),
+    (LibrarySettings, "hnsw_ef_construction", 16.5, "hnsw_ef_construction must be a whole"),
+    (QuerySettings, "ef_search", 0, "ef_search must lie in [1, 65536], got 0"),
     (QuerySettings, "query_fps", -1.0, "query_fps must lie in"),
     (QuerySettings, "match_threshold", 1.5, "match_threshold must lie in [0, 1]"),
     (QuerySettings, "knn_k", True, "knn_k must be a number, got True"),
@@ -61,6 +64,7 @@ def test_choices_are_enums_made_from_their_text() -> None:
     assert (q.stage1, q.stage2, q.fine, q.query_sampling) == (
         Stage1.BIPARTITE, Stage2.LIS, FineMode.DECODE, Sampling.SCENE)
     assert LibrarySettings(index_type="ivfpq").index_type is IndexType.IVFPQ
+    assert LibrarySettings(index_type="hnsw").index_type is IndexType.HNSW
     assert q.to_dict()["stage1"] == "bipartite" and type(q.to_dict()["stage1"]) is str
     # whole numbers given as floats and ints given for floats become the field's type
     assert LibrarySettings(short_side=320.0).short_side == 320

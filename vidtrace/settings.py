@@ -38,10 +38,12 @@ class Sampling(StrEnum):
 
 
 class IndexType(StrEnum):
-    """The search index (library/index.py, docs/speed.md): exact, IVF-PQ, or chosen by size."""
+    """The search index (library/index.py, docs/speed.md): exact, HNSW graph, IVF-PQ, or chosen
+    by size and memory."""
 
     AUTO = "auto"
     FLAT = "flat"
+    HNSW = "hnsw"
     IVFPQ = "ivfpq"
 
 
@@ -82,6 +84,7 @@ _RANGES: dict[str, tuple[float | None, float | None]] = {
     "fine_decode_fps": (1e-3, 120.0),
     "short_side": (16, 4320), "max_long_side": (16, 8192), "input_size": (16, 1024),
     "batch_size": (1, 4096), "threads": (0, 1024), "knn_k": (1, 1000), "nprobe": (1, 65536),
+    "hnsw_m": (4, 256), "hnsw_ef_construction": (8, 4096), "ef_search": (1, 65536),
     "max_candidates": (1, 10_000), "rerank_top": (1, 100), "min_hits": (1, 10_000),
     "hit_floor": (-1.0, 1.0), "match_threshold": (0.0, 1.0), "max_gap_s": (1e-3, 3600.0),
     "min_speed": (0.05, 20.0), "max_speed": (0.05, 20.0),
@@ -162,8 +165,10 @@ class LibrarySettings(_Checked):
     pixels, the long side at most `max_long_side` (aspect kept); uniform borders are cropped
     (`crop_borders`) and the frame is resized to `input_size` x `input_size`
     (docs/preprocessing.md); queries are prepared the same way. `index_type` chooses the search
-    index (IndexType). With `fine_fps` > 0 every reference is also stored at that finer rate,
-    for stage 2's fine refinement (FineMode.LIBRARY).
+    index (IndexType); an hnsw index links each frame to `hnsw_m` neighbours (2 x `hnsw_m` on
+    its lowest layer), found with a candidate list of `hnsw_ef_construction`. With `fine_fps` >
+    0 every reference is also stored at that finer rate, for stage 2's fine refinement
+    (FineMode.LIBRARY).
     """
 
     descriptor: str = "sscd"
@@ -175,6 +180,8 @@ class LibrarySettings(_Checked):
     crop_borders: bool = True
     index_type: IndexType = IndexType.AUTO
     fine_fps: float = 0.0
+    hnsw_m: int = 32  # docs/speed.md: recall and memory of M 32, efConstruction 64
+    hnsw_ef_construction: int = 64
 
     def refuse_changes(self, wanted: dict[str, object], where: str) -> None:
         """ConfigError when a setting in `wanted` differs from this one: a library keeps the
@@ -200,7 +207,8 @@ class QuerySettings(_Checked):
     """How queries are answered; a library keeps defaults for them, a run may change any.
 
     Queries are sampled at `query_fps` with `query_sampling`. Retrieval (stage 1): the `knn_k`
-    nearest reference frames of each query frame (an ivfpq index visits `nprobe` lists); hits
+    nearest reference frames of each query frame (an ivfpq index visits `nprobe` lists, an hnsw
+    index keeps `ef_search` candidates); hits
     below `hit_floor` cosine similarity are ignored; `stage1` ranks the references
     ("orb-rerank" checks the best `rerank_top` of "vote" geometrically) and the best
     `max_candidates` are aligned. Alignment (stage 2, `stage2`): a chain of hits may skip at
@@ -220,6 +228,7 @@ class QuerySettings(_Checked):
     query_sampling: Sampling = Sampling.FIXED
     knn_k: int = 10
     nprobe: int = 64  # benchmarks/speed.json, docs/speed.md: 1.000 of copied frames at 50 h
+    ef_search: int = 128  # benchmarks/speed-search.json, docs/speed.md
     hit_floor: float = 0.3
     stage1: Stage1 = Stage1.VOTE
     rerank_top: int = 3

@@ -6,7 +6,8 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import CLIPS
-from vidtrace.bench.speed import format_speed, run_speed, search_latency, speed_videos
+from vidtrace.bench.search import search_latency
+from vidtrace.bench.speed import format_speed, run_speed, speed_videos
 
 
 @pytest.fixture(scope="module")
@@ -38,6 +39,7 @@ def test_speed_report_on_a_tiny_run(clips_folder: Path, tmp_path: Path) -> None:
     assert doc["descriptor"]["fps"] > 0 and doc["descriptor"]["cpu_ms_per_frame"] > 0
     small, search = doc["search"]
     assert small["frames"] == 36 and small["ivfpq_search_s"] is None  # too few to train on
+    assert small["hnsw_search_s"] > 0 and small["copy_found_hnsw"] == small["copy_found_exact"]
     assert search["frames"] == 360 and search["exact_search_s"] > 0
     assert search["ivfpq_search_s"] > 0 and search["ivfpq_bytes"] < search["exact_bytes"]
     assert 0 < search["recall_at_10"] <= 1 and search["copy_found_exact"] >= 0.9
@@ -49,6 +51,7 @@ def test_speed_report_on_a_tiny_run(clips_folder: Path, tmp_path: Path) -> None:
     assert query["warm_cpu_s"] > 0
     text = format_speed(doc)
     assert "index/decode" in text and "too few frames for ivfpq" in text
+    assert "hnsw (M 32, efSearch 128)" in text and "hnsw efSearch:" in text
     assert "CPU limit" in text and "descriptor alone" in text
     # the joined videos are cached: asking again writes nothing new
     before = video.stat().st_mtime_ns
@@ -60,3 +63,25 @@ def test_search_latency_holds_the_frames_asked_for() -> None:
     assert row["frames"] == 1800 and row["exact_bytes"] == 1800 * (32 * 4 + 8)
     assert row["nlist"] == 32 and row["ivfpq_bytes"] < row["exact_bytes"]
     assert row["copy_found_exact"] >= row["copy_found_ivfpq"] >= 0.8
+    # hnsw: the full vectors plus the graph, more than flat; its copies found as exact finds them
+    assert row["hnsw_bytes"] > row["exact_bytes"] and row["hnsw_build_s"] > 0
+    assert row["copy_found_hnsw"] >= 0.95 * row["copy_found_exact"]
+    assert (row["hnsw_m"], row["hnsw_ef_construction"], row["ef_search"]) == (32, 64, 128)
+    sweep = {e["ef_search"]: e for e in row["hnsw_ef_sweep"]}
+    assert sorted(sweep) == [32, 64, 128, 256]  # the default is one of them
+    assert sweep[128]["recall_at_10"] == row["hnsw_recall_at_10"]
+    assert sweep[256]["recall_at_10"] >= sweep[32]["recall_at_10"] - 0.02
+
+
+def test_search_only_report_and_its_text() -> None:
+    from vidtrace.bench.search import run_speed_search
+    from vidtrace.settings import DEFAULT_RUN
+
+    doc = run_speed_search(DEFAULT_RUN.with_changes(descriptor="pdq", ef_search=40), [0.1])
+    (row,) = doc["search"]
+    assert doc["dim"] == 256 and row["frames"] == 360 and row["ef_search"] == 40
+    assert [e["ef_search"] for e in row["hnsw_ef_sweep"]] == [32, 40, 64, 128, 256]
+    assert len(doc["load_average_1min"]) == 2 and doc["peak_rss_mb"] > 0
+    text = format_speed(doc)
+    assert "hnsw (M 32, efSearch 40)" in text and "ivfpq (too few frames" not in text
+    assert "descriptor alone" not in text  # the search part only

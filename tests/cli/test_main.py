@@ -164,9 +164,24 @@ def test_index_type_ivfpq_info_and_nprobe(tmp_path: Path) -> None:
     (row,) = [json.loads(line) for line in found.stdout.splitlines() if line.startswith("{")]
     assert row["matches"][0]["reference"] == "big_buck_bunny_0-30s"
     bad = runner.invoke(app, ["index", str(tmp_path / "other"), str(bunny),
-                              "--index-type", "hnsw"], env={"COLUMNS": "200"})
-    assert bad.exit_code == 2 and "'hnsw' is not one of 'auto', 'flat', 'ivfpq'" in (
+                              "--index-type", "annoy"], env={"COLUMNS": "200"})
+    assert bad.exit_code == 2 and "'annoy' is not one of 'auto', 'flat', 'hnsw', 'ivfpq'" in (
         _unwrapped(bad.output))
+
+
+def test_index_type_hnsw_info_and_ef_search(tmp_path: Path) -> None:
+    lib = tmp_path / "lib"
+    bunny = CLIPS / "big_buck_bunny_0-30s.webm"
+    made = runner.invoke(app, ["index", str(lib), str(bunny), "--fps", "4",
+                               "--index-type", "hnsw"])
+    assert made.exit_code == 0, made.output
+    info = runner.invoke(app, ["info", str(lib)], env={"COLUMNS": "200"})
+    assert "index: hnsw, 120 vectors (index_type hnsw)" in info.output
+    found = runner.invoke(app, ["query", str(lib), str(bunny), "--json", "--ef-search", "16"])
+    (row,) = [json.loads(line) for line in found.stdout.splitlines() if line.startswith("{")]
+    assert row["matches"][0]["reference"] == "big_buck_bunny_0-30s"
+    bad = runner.invoke(app, ["query", str(lib), str(bunny), "--ef-search", "0"])
+    assert bad.exit_code != 0 and "ef_search must lie in [1, 65536], got 0" in bad.output
 
 
 def test_query_process_leaves_scipy_unimported(reference_library: Path,

@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from vidtrace.library.index import FrameIndex, pack_ids, unpack_ids
 
@@ -75,22 +76,93 @@ def test_binary_index_skips_frames_without_content() -> None:
     assert 1 not in unpack_ids(I[0])[1].tolist() and 4 not in unpack_ids(I[0])[1].tolist()
 
 
-def test_index_kind_by_size_and_setting() -> None:
-    from vidtrace.library.index import IVF_MIN_FRAMES, IVF_MIN_TRAIN, index_kind, ivf_lists
+def test_index_kind_by_size_memory_and_setting() -> None:
+    from vidtrace.library.index import (
+        FLAT_MAX_FRAMES,
+        HNSW_MAX_BYTES,
+        IVF_MIN_TRAIN,
+        hnsw_bytes,
+        hnsw_max_frames,
+        index_kind,
+        ivf_lists,
+    )
 
-    assert index_kind("auto", IVF_MIN_FRAMES - 1) == "flat"
-    assert index_kind("auto", IVF_MIN_FRAMES) == "ivfpq"
-    assert index_kind("flat", 10 * IVF_MIN_FRAMES) == "flat"
-    assert index_kind("ivfpq", IVF_MIN_TRAIN) == "ivfpq"
-    assert index_kind("ivfpq", IVF_MIN_TRAIN - 1) == "flat"  # too little to train on
-    assert index_kind("auto", 10 * IVF_MIN_FRAMES, binary=True) == "flat"
+    # auto: flat below FLAT_MAX_FRAMES, hnsw while its index fits HNSW_MAX_BYTES, ivfpq beyond
+    assert index_kind("auto", FLAT_MAX_FRAMES - 1, dim=512) == "flat"
+    assert index_kind("auto", FLAT_MAX_FRAMES, dim=512) == "hnsw"
+    most = hnsw_max_frames(512)  # 512-d at M 32: 2,328 bytes a frame
+    assert 450_000 < most < 470_000  # about 128 hours at 1 frame/s
+    assert hnsw_bytes(most, 512) <= HNSW_MAX_BYTES < hnsw_bytes(most + 1, 512)
+    assert index_kind("auto", most, dim=512) == "hnsw"
+    assert index_kind("auto", most + 1, dim=512) == "ivfpq"
+    assert index_kind("auto", 180_000, dim=512) == "hnsw"  # 50 h
+    assert index_kind("auto", 1_800_000, dim=512) == "ivfpq"  # 500 h
+    assert index_kind("auto", 1_800_000, dim=64) == "hnsw"  # smaller vectors: more fit
+    assert index_kind("auto", 420_000, dim=512) == "hnsw"
+    assert index_kind("auto", 420_000, dim=512, m=64) == "ivfpq"  # more links: fewer fit
+    assert index_kind("flat", 10 * FLAT_MAX_FRAMES, dim=512) == "flat"
+    assert index_kind("hnsw", 10, dim=512) == "hnsw"
+    assert index_kind("hnsw", 10 * most, dim=512) == "hnsw"  # forced kinds are kept
+    assert index_kind("ivfpq", IVF_MIN_TRAIN, dim=512) == "ivfpq"
+    assert index_kind("ivfpq", IVF_MIN_TRAIN - 1, dim=512) == "flat"  # too little to train on
+    assert index_kind("auto", 10 * FLAT_MAX_FRAMES, binary=True, dim=512) == "flat"
+    assert index_kind("hnsw", 10 * FLAT_MAX_FRAMES, binary=True, dim=512) == "flat"
     assert ivf_lists(180_000) == 256 and ivf_lists(1_800_000) == 1024
     assert ivf_lists(1_000) == 16  # sqrt would give 31; every list keeps 40 training vectors
 
 
+def _unit(rng: np.random.Generator, n: int, dim: int) -> np.ndarray:
+    x = rng.standard_normal((n, dim)).astype(np.float32)
+    return x / np.linalg.norm(x, axis=1, keepdims=True)
+
+
+def test_hnsw_against_brute_force_and_growing(tmp_path: Path) -> None:
+    from vidtrace.library.index import hnsw_bytes
+    from vidtrace.settings import DEFAULT_QUERY
+
+    rng = np.random.default_rng(3)
+    dim = 48
+    refs = [_unit(rng, 1000, dim) for _ in range(4)]
+    queries = _unit(rng, 200, dim)
+    index = FrameIndex(dim, kind="hnsw")
+    for rowid, vectors in enumerate(refs, start=1):
+        index.add(rowid, vectors)
+    every = np.concatenate(refs)
+    D, I = index.search(queries, 10)  # the default efSearch
+    exact = np.argsort(-(queries @ every.T), axis=1)[:, :10]
+    ids = np.concatenate([np.int64(r) << 24 | np.arange(1000) for r in range(1, 5)])
+    recall = np.mean([len(set(a) & set(ids[b])) / 10 for a, b in zip(I, exact, strict=True)])
+    assert recall >= 0.99, recall
+    # similarities are exact inner products: the best one is the true best almost always
+    assert (np.abs(D[:, 0] - (queries @ every.T).max(1)) < 1e-5).mean() >= 0.99
+    # a smaller efSearch finds less: the setting reaches the graph
+    _, I_small = index.search(queries, 10, ef_search=10)
+    small = np.mean([len(set(a) & set(ids[b])) / 10 for a, b in zip(I_small, exact, strict=True)])
+    assert small < recall and DEFAULT_QUERY.ef_search > 10
+    # the estimate auto's rule uses is the real size, within 3 %
+    assert abs(index.memory_bytes() / hnsw_bytes(4000, dim) - 1) < 0.03
+    # frames added to a built graph are found at once, by themselves first
+    late = _unit(rng, 300, dim)
+    index.add(9, late)
+    assert index.ntotal == 4300
+    rowids, frames = unpack_ids(index.search(late, 1)[1])
+    assert (rowids.ravel() == 9).mean() >= 0.99
+    assert (frames.ravel() == np.arange(300)).mean() >= 0.99
+    # a graph cannot drop frames: the store rebuilds it instead
+    assert not index.removable and FrameIndex(dim).removable
+    with pytest.raises(ValueError, match="hnsw index cannot drop frames"):
+        index.remove(9)
+    index.save(tmp_path, 5)
+    again = FrameIndex.load(tmp_path, 5, dim)
+    assert again is not None and again.kind == "hnsw" and again.ntotal == 4300
+    assert np.array_equal(again.search(queries, 10)[1], index.search(queries, 10)[1])
+    with pytest.raises(ValueError, match="no 'hnsw' index for binary=True"):
+        FrameIndex(64, binary=True, kind="hnsw")
+
+
 def test_ivfpq_finds_what_exact_search_finds(tmp_path: Path) -> None:
     # synthetic frames shaped like SSCD's (evaluate/speed.py): an hour at 1 frame/s
-    from vidtrace.bench.speed import SyntheticFrames
+    from vidtrace.bench.search import SyntheticFrames
     from vidtrace.library.index import build_index
 
     synth = SyntheticFrames(128, seed=1)

@@ -162,22 +162,27 @@ def test_create_clears_what_a_killed_creator_left(tmp_path: Path) -> None:
     assert not dead.exists() and live.exists()
 
 
-def test_library_switches_to_ivfpq_as_it_grows(reference_videos: dict[str, Path],
-                                               scaled_bordered_copy: QueryTruth, media_dir: Path,
-                                               tmp_path: Path,
-                                               monkeypatch: pytest.MonkeyPatch) -> None:
-    # the thresholds scaled down so three short references at 4 frames/s cross them
+def test_library_goes_flat_hnsw_ivfpq_as_it_grows(reference_videos: dict[str, Path],
+                                                  scaled_bordered_copy: QueryTruth,
+                                                  media_dir: Path, tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    # the thresholds scaled down so three short references at 4 frames/s cross them: flat
+    # below 200 frames, hnsw up to 400, ivfpq beyond (ref_c 115, ref_a 212, ref_b 166 frames)
     from vidtrace.library import index as index_module
 
-    monkeypatch.setattr(index_module, "IVF_MIN_FRAMES", 300)
+    monkeypatch.setattr(index_module, "FLAT_MAX_FRAMES", 200)
+    monkeypatch.setattr(index_module, "HNSW_MAX_BYTES", index_module.hnsw_bytes(400, 512) + 1)
     monkeypatch.setattr(index_module, "IVF_MIN_TRAIN", 256)
     folder = tmp_path / "lib"
     with Library.create(folder, DEFAULT_LIBRARY.with_changes(index_fps=4.0)) as lib:
+        lib.add([reference_videos["ref_c"]])
+        assert lib.store.index.kind == "flat" and lib.store.index.ntotal < 200
         lib.add([reference_videos["ref_a"]])
-        assert lib.store.index.kind == "flat" and lib.store.index.ntotal < 300
-        lib.add([reference_videos["ref_b"], reference_videos["ref_c"]])
+        assert lib.store.index.kind == "hnsw" and 200 <= lib.store.index.ntotal <= 400
+        assert lib.query(media_dir / scaled_bordered_copy.query)[0].ref_id == "ref_a"
+        lib.add([reference_videos["ref_b"]])
         assert lib.store.index.kind == "ivfpq" and lib.store.index.ntotal == sum(
-            v.n_frames for v in lib.videos())
+            v.n_frames for v in lib.videos()) > 400
     with Library.open(folder) as lib:
         assert lib.store.index.kind == "ivfpq"  # the saved file, not a rebuild
         matches = lib.query(media_dir / scaled_bordered_copy.query)
@@ -185,11 +190,48 @@ def test_library_switches_to_ivfpq_as_it_grows(reference_videos: dict[str, Path]
         m = matches[0]
         assert abs(m.query_start - 4.0) < 2.5 and abs(m.ref_start - 20.0) < 2.5
         assert abs(m.ref_end - 40.0) < 2.5
-        lib.remove("ref_b")
+        lib.remove("ref_b")  # back to 327 frames: the hnsw range
     with Library.open(folder) as lib:
-        assert lib.store.index.kind == "ivfpq" and lib.store.index.ntotal == sum(
+        assert lib.store.index.kind == "hnsw" and lib.store.index.ntotal == sum(
             v.n_frames for v in lib.videos())
         assert lib.query(media_dir / scaled_bordered_copy.query)[0].ref_id == "ref_a"
+
+
+def test_hnsw_library_finds_the_copy_and_adds_without_rebuilding(
+        reference_videos: dict[str, Path], scaled_bordered_copy: QueryTruth, media_dir: Path,
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from vidtrace.library import folder as folder_module
+
+    folder = tmp_path / "lib"
+    with Library.create(folder, DEFAULT_LIBRARY.with_changes(index_type="hnsw")) as lib:
+        lib.add([reference_videos["ref_a"], reference_videos["ref_b"]])
+        assert lib.store.index.kind == "hnsw"
+    builds: list[str] = []
+    real_build = folder_module.build_index
+
+    def counted(*args: object, **kwargs: object) -> FrameIndex:
+        builds.append(str(args[2]))
+        return real_build(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(folder_module, "build_index", counted)
+    with Library.open(folder) as lib:
+        assert lib.store.index.kind == "hnsw"  # the saved graph
+        (m,) = lib.query(media_dir / scaled_bordered_copy.query)
+        assert m.ref_id == "ref_a" and abs(m.query_start - 4.0) < 2.5
+        assert abs(m.ref_start - 20.0) < 2.5 and abs(m.ref_end - 40.0) < 2.5
+        lib.add([reference_videos["ref_c"]])  # inserted into the saved graph
+        assert builds == [] and lib.store.index.ntotal == sum(v.n_frames for v in lib.videos())
+        found = lib.query(reference_videos["ref_c"])
+        assert found and found[0].ref_id == "ref_c" and found[0].score > 0.8
+        lib.remove("ref_b")  # a graph cannot drop frames: rebuilt from the catalog
+        assert builds == ["hnsw"]
+    with Library.open(folder) as lib:
+        assert lib.store.index.kind == "hnsw" and lib.store.index.ntotal == sum(
+            v.n_frames for v in lib.videos())
+        assert [v.video_id for v in lib.videos()] == ["ref_a", "ref_c"]
+        assert lib.query(media_dir / scaled_bordered_copy.query)[0].ref_id == "ref_a"
+        assert lib.query(reference_videos["ref_c"])[0].ref_id == "ref_c"
+    assert builds == ["hnsw"]  # reopened from the saved file
 
 
 def test_parallel_add_matches_serial_add(clip_library: Path, tmp_path: Path,

@@ -11,8 +11,10 @@
 2. The descriptor alone on batches of frames of its input size: frames per second, and CPU
    milliseconds per frame.
 3. Search alone against libraries of 1, 50 and 500 reference hours of synthetic frames shaped
-   like SSCD's (`SyntheticFrames`) at 1 frame/s, exact (flat) and ivfpq: the time for the k
-   nearest neighbours of a 60 s query's 120 frames, each index's memory, recall@10.
+   like SSCD's (`SyntheticFrames`) at 1 frame/s, exact (flat), hnsw and ivfpq: the time for
+   the k nearest neighbours of a 60 s query's 120 frames, each index's build time and memory,
+   recall@10, and how often the copied frame is found; hnsw also at other efSearch values.
+   `run_speed_search` runs this part alone (`vidtrace bench --speed --only search`).
 4. A real decoded 60 s query end to end at 1 and 50 hours (`query_latency`), warm and cold,
    with its CPU time.
 Peak resident memory of the process is reported at the end.
@@ -21,12 +23,18 @@ Peak resident memory of the process is reported at the end.
 import resource
 import tempfile
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from vidtrace.bench.search import (
+    SEARCH_HOURS,
+    SyntheticFrames,
+    format_search,
+    search_table,
+)
 from vidtrace.errors import ConfigError
 from vidtrace.settings import DEFAULT_RUN, RunSettings, usable_cores
 
@@ -36,8 +44,6 @@ if TYPE_CHECKING:
 RESOLUTIONS: dict[str, tuple[int, int]] = {"360p": (640, 360), "720p": (1280, 720),
                                            "1080p": (1920, 1080)}
 SPEED_SOURCE_S = 60.0
-SEARCH_HOURS = (1.0, 50.0, 500.0)
-QUERY_FRAMES = 120  # a 60 s query at 2 frames/s
 Progress = Callable[[str, int, int], None]
 
 
@@ -124,124 +130,6 @@ def descriptor_speed(d: "Descriptor", settings: RunSettings, batches: int = DESC
     n = batches * b
     return {"fps": n / elapsed, "cpu_ms_per_frame": 1000 * (cpu_seconds() - cpu) / n,
             "threads": settings.resources.thread_count}
-
-
-# Synthetic reference frames shaped like SSCD's (measured on the development footage's 1,760
-# reference frames: 15 / 50 / 74 % of the variance in the first 10 / 50 / 100 directions, a
-# mean of norm 0.14): eigenvalue i of the covariance is proportional to exp(-i / 70), in a
-# random basis. Frames come in scenes of 2-10 s, a scene's frames close to its anchor.
-SPECTRUM_DECAY = 70.0
-MEAN_NORM = 0.14
-SCENE_NOISE = 0.35  # a frame = its scene's anchor + this much noise (similarity ~0.9)
-COPY_SHARE = 0.6  # share of the query's frames that are edited copies of library frames
-EDIT_NOISE = (0.6, 1.2)  # an edited copy = its source + this much noise (similarity 0.64-0.86)
-
-
-class SyntheticFrames:
-    """Deterministic synthetic reference frames and queries (see the constants above)."""
-
-    def __init__(self, dim: int, seed: int = 0) -> None:
-        rng = np.random.default_rng(seed)
-        self.dim, self.seed = dim, seed
-        q, _ = np.linalg.qr(rng.standard_normal((dim, dim)))
-        scale = np.sqrt(np.exp(-np.arange(dim) / SPECTRUM_DECAY))
-        self._basis = (q * (scale / np.linalg.norm(scale))).T.astype(np.float32)
-        mean = rng.standard_normal(dim)
-        self._mean = (MEAN_NORM * mean / np.linalg.norm(mean)).astype(np.float32)
-
-    def _noise(self, rng: np.random.Generator, n: int) -> np.ndarray:
-        return rng.standard_normal((n, self.dim), dtype=np.float32) @ self._basis
-
-    def video(self, rowid: int, n: int) -> np.ndarray:
-        """float32[n, dim] unit frames of synthetic video `rowid` at 1 frame/s."""
-        rng = np.random.default_rng([self.seed, rowid])
-        lengths = rng.integers(2, 11, size=n // 2 + 1)
-        scene = np.repeat(np.arange(len(lengths)), lengths)[:n]
-        anchors = self._mean + self._noise(rng, len(lengths))
-        x = anchors[scene] + SCENE_NOISE * self._noise(rng, n)
-        return x / np.linalg.norm(x, axis=1, keepdims=True)
-
-    def videos(self, frames: int, per_video: int = 3600
-               ) -> Callable[[], Iterator[tuple[int, np.ndarray]]]:
-        """A callable yielding (rowid, frames) of `frames` synthetic frames in videos of
-        `per_video` frames, the same each call."""
-        def gen() -> Iterator[tuple[int, np.ndarray]]:
-            for rowid, first in enumerate(range(0, frames, per_video), start=1):
-                yield rowid, self.video(rowid, min(per_video, frames - first))
-        return gen
-
-    def queries(self, frames: int, n: int, per_video: int = 3600
-                ) -> tuple[np.ndarray, np.ndarray]:
-        """(float32[n, dim] query frames, int64[n] the packed id of each copy's source frame,
-        -1 for an unrelated frame): a COPY_SHARE of them edited copies of library frames."""
-        from vidtrace.library.index import pack_ids
-
-        rng = np.random.default_rng([self.seed, 1 << 20])
-        out = np.empty((n, self.dim), np.float32)
-        truth = np.full(n, -1, np.int64)
-        n_videos = -(-frames // per_video)
-        for i in range(n):
-            if rng.random() < COPY_SHARE:
-                rowid = int(rng.integers(1, n_videos + 1))
-                length = min(per_video, frames - (rowid - 1) * per_video)
-                frame = int(rng.integers(length))
-                x = self.video(rowid, length)[frame] + rng.uniform(*EDIT_NOISE) * self._noise(
-                    rng, 1)[0]
-                truth[i] = pack_ids(rowid, length)[frame]
-            else:
-                x = self._mean + self._noise(rng, 1)[0]
-            out[i] = x / np.linalg.norm(x)
-        return out, truth
-
-
-def _best_time(fn: Callable[[], object], repeats: int) -> float:
-    best = np.inf
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - start)
-    return float(best)
-
-
-def search_latency(hours: float, dim: int, k: int, nprobe: int = 32, repeats: int = 3,
-                   seed: int = 0) -> dict[str, Any]:
-    """Exact (flat) and ivfpq indexes over `hours` of synthetic reference frames at 1 frame/s
-    (SyntheticFrames): the best of `repeats` searches of QUERY_FRAMES query frames in each,
-    the ivfpq index's build seconds and bytes, and its recall@10: the share of the exact top
-    10 it returns (over the query frames that copy a library frame), and how often each finds
-    the copied frame itself in its top 10."""
-    from vidtrace.library.index import IVF_MIN_TRAIN, FrameIndex, build_index
-
-    synth = SyntheticFrames(dim, seed)
-    frames = int(hours * 3600)
-    videos = synth.videos(frames)
-    queries, truth = synth.queries(frames, QUERY_FRAMES)
-    flat = FrameIndex(dim)
-    for rowid, vectors in videos():
-        flat.add(rowid, vectors)
-    exact_s = _best_time(lambda: flat.search(queries, k), repeats)
-    _, I_exact = flat.search(queries, k)
-    copies = truth >= 0
-    found_exact = (I_exact[copies] == truth[copies, None]).any(axis=1)
-    row: dict[str, Any] = {
-        "hours": hours, "frames": frames, "exact_search_s": exact_s,
-        "exact_bytes": frames * (dim * 4 + 8), "copy_found_exact": float(found_exact.mean()),
-        "ivfpq_search_s": None, "ivfpq_bytes": None, "ivfpq_build_s": None, "nlist": None,
-        "nprobe": nprobe, "recall_at_10": None, "copy_found_ivfpq": None}
-    if frames < IVF_MIN_TRAIN:  # too few frames to train an ivfpq index on
-        return row
-    start = time.perf_counter()
-    ivf = build_index(dim, False, "ivfpq", frames, videos, seed)
-    row["ivfpq_build_s"] = time.perf_counter() - start
-    ivf.nprobe = nprobe
-    row["ivfpq_search_s"] = _best_time(lambda: ivf.search(queries, k), repeats)
-    _, I_ivf = ivf.search(queries, k)
-    overlap = [len(set(a) & set(b)) / k for a, b in zip(I_exact[copies], I_ivf[copies],
-                                                         strict=True)]
-    found_ivf = (I_ivf[copies] == truth[copies, None]).any(axis=1)
-    row |= {"ivfpq_bytes": ivf.memory_bytes(), "nlist": ivf.nlist,
-            "recall_at_10": float(np.mean(overlap)), "copy_found_ivfpq": float(found_ivf.mean())}
-    return row
 
 
 QUERY_HOURS = (1.0, 50.0)
@@ -379,12 +267,7 @@ def run_speed(sources: Path, cache: Path, settings: RunSettings = DEFAULT_RUN,
                   for k, v in descriptor_speed(d, settings).items()}
     dim = d.dim
     del d  # the search and query sections load their own
-    search = []
-    for i, hours in enumerate(search_hours):
-        row = search_latency(hours, dim, settings.query.knn_k, settings.query.nprobe)
-        search.append({k: round(v, 4) if isinstance(v, float) else v for k, v in row.items()})
-        if progress:
-            progress("search", i + 1, len(search_hours))
+    search = search_table(dim, settings, search_hours, progress)
     # the query section resets the peak (to measure what a query adds): read it first
     peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     queries = []
@@ -405,7 +288,10 @@ def run_speed(sources: Path, cache: Path, settings: RunSettings = DEFAULT_RUN,
 
 
 def format_speed(doc: dict[str, Any]) -> str:
-    """The speed report as text tables."""
+    """The speed report as text tables (a search-only report: its search table)."""
+    if "indexing" not in doc:
+        return "\n".join([*format_search(doc["search"]),
+                          f"\npeak RSS {doc['peak_rss_mb']:.0f} MB"]) + "\n"
     lines = [f"{'resolution':<10} {'sampling':<9} {'decode x':>8} {'index x':>8} "
              f"{'index/decode':>12} {'frames':>6} {'decode cpu s':>12} {'index cpu s':>11} "
              f"{'CPU limit':>9}"]
@@ -417,20 +303,7 @@ def format_speed(doc: dict[str, Any]) -> str:
     d = doc["descriptor"]
     lines += ["", f"descriptor alone: {d['fps']:.0f} frames/s on {d['threads']} threads, "
               f"{d['cpu_ms_per_frame']:.1f} CPU ms a frame; {doc['cores']} usable cores"]
-    lines += ["", f"{'ref hours':>9} {'frames':>9} {'exact ms':>9} {'exact MB':>9} "
-              f"{'ivfpq ms':>9} {'ivfpq MB':>9} {'build s':>8} {'recall@10':>9} "
-              f"{'copy@10 exact/ivfpq':>19}"]
-    for r in doc["search"]:
-        head = (f"{r['hours']:>9g} {r['frames']:>9} {r['exact_search_s'] * 1000:>9.1f} "
-                f"{r['exact_bytes'] / 1e6:>9.1f}")
-        if r["ivfpq_search_s"] is None:
-            lines.append(f"{head} {'(too few frames for ivfpq)':>38} "
-                         f"{r['copy_found_exact']:>9.3f}")
-            continue
-        lines.append(
-            f"{head} {r['ivfpq_search_s'] * 1000:>9.1f} {r['ivfpq_bytes'] / 1e6:>9.1f} "
-            f"{r['ivfpq_build_s']:>8.1f} {r['recall_at_10']:>9.3f} "
-            f"{r['copy_found_exact']:>9.3f}/{r['copy_found_ivfpq']:.3f}")
+    lines += ["", *format_search(doc["search"])]
     lines += ["", f"{'ref hours':>9} {'index':>6} {'describe s':>10} {'match s':>8} "
               f"{'warm s':>7} {'max s':>6} {'warm cpu s':>10} {'cold CLI s':>10} "
               f"{'query +MB':>9} {'found':>5}"]

@@ -48,6 +48,12 @@ def bench(
     speed: Annotated[bool, typer.Option("--speed", help="Decode-only vs indexing throughput "
                      "per resolution and sampling mode, and search time against 1-500 hours of "
                      "synthetic references; report default benchmarks/speed.json.")] = False,
+    only: Annotated[str | None, typer.Option("--only", metavar="search", help="With --speed: "
+                    "run one part only: search (exact, hnsw and ivfpq on synthetic frames, no "
+                    "footage needed); report default benchmarks/speed-search.json.")] = None,
+    search_hours: Annotated[list[float] | None, typer.Option(
+        "--search-hours", metavar="HOURS", help="With --speed: the synthetic library sizes of "
+        "the search part \\[default: 1, 50, 500]; repeatable.")] = None,
     learned: Annotated[bool, typer.Option("--learned", help="The learned head (docs/"
                        "learned.md) against plain sscd on frame retrieval over held-out "
                        "footage, with its ablations (needs the \\[train] extra); report default "
@@ -79,7 +85,7 @@ def bench(
 
     plan = BenchPlan.quick() if quick else BenchPlan.default()
     if speed:
-        _speed(sources, report, cache, set_ or [])
+        _speed(sources, report, cache, set_ or [], only, search_hours)
         return
     if learned:
         _learned(sources, report, cache)
@@ -140,15 +146,30 @@ def _ablation(plan: "BenchPlan", seed: int, calibration_seed: int, sources: Path
     out.print(f"report -> {path}", markup=False)
 
 
-def _speed(sources: Path | None, report: Path | None, cache: Path | None, set_: list[str]
-           ) -> None:
-    """`--speed`: `vidtrace.bench.speed` with the report's provenance."""
+def _speed(sources: Path | None, report: Path | None, cache: Path | None, set_: list[str],
+           only: str | None = None, search_hours: list[float] | None = None) -> None:
+    """`--speed`: `vidtrace.bench.speed` with the report's provenance; `only` "search": its
+    search part alone (`vidtrace.bench.search`)."""
+    from vidtrace.bench.search import SEARCH_HOURS, run_speed_search
     from vidtrace.bench.speed import format_speed, run_speed
+    from vidtrace.errors import ConfigError
 
     with user_errors():
         settings = parse_settings(set_)
+        if only not in (None, "search"):
+            raise ConfigError(f"--only {only!r}: the one part --speed runs alone is search")
+        if any(h <= 0 for h in search_hours or []):
+            raise ConfigError("--search-hours: give positive numbers of hours")
+    hours = tuple(search_hours or SEARCH_HOURS)
+    if only == "search":
+        _standalone_report("speed-search", "vidtrace-speed-search", sources, report, cache,
+                           format_speed,
+                           lambda src, cch, tick: run_speed_search(settings, hours, tick),
+                           {"settings": settings.to_dict()})
+        return
     _standalone_report("speed", "vidtrace-speed", sources, report, cache, format_speed,
-                       lambda src, cch, tick: run_speed(src, cch, settings, progress=tick),
+                       lambda src, cch, tick: run_speed(src, cch, settings, search_hours=hours,
+                                                        progress=tick),
                        {"settings": settings.to_dict()})
 
 

@@ -75,8 +75,9 @@ def index(
         help="Describe on a Dask cluster: tcp://SCHEDULER:8786 or local:N (N worker "
         "processes here); needs the [dask] extra (docs/scale.md).", metavar="ADDRESS")] = None,
     index_type: Annotated[IndexType | None, typer.Option(
-        help="Search index, new library: flat (exact), ivfpq (compressed, approximate, for "
-        "millions of frames) or auto (flat up to 50,000 frames, ivfpq from there; docs/speed.md) "
+        help="Search index, new library: flat (exact), hnsw (graph, approximate, fast, more "
+        "memory), ivfpq (compressed, approximate, for millions of frames) or auto (flat below "
+        "50,000 frames, hnsw up to 1 GiB of index, ivfpq beyond; docs/speed.md) "
         f"\\[default: {DEFAULT_LIBRARY.index_type}]."
     )] = None,
 ) -> None:
@@ -172,6 +173,9 @@ def query(
     nprobe: Annotated[int | None, typer.Option(
         help="Inverted lists an ivfpq index searches: more finds more, slower \\[default: the "
         f"library's, {DEFAULT_QUERY.nprobe}].")] = None,
+    ef_search: Annotated[int | None, typer.Option(
+        help="Candidates an hnsw index keeps while searching: more finds more, slower "
+        f"\\[default: the library's, {DEFAULT_QUERY.ef_search}].")] = None,
 ) -> None:
     """Find the copied segments of each query video."""
     from vidtrace.api import Library
@@ -189,7 +193,8 @@ def query(
         changes = {k: v for k, v in (
             ("stage1", stage1), ("stage2", stage2), ("match_threshold", threshold),
             ("fine", fine), ("pip_view", pip_view), ("mirror_view", mirror_view),
-            ("query_sampling", sampling), ("nprobe", nprobe)) if v is not None}
+            ("query_sampling", sampling), ("nprobe", nprobe), ("ef_search", ef_search))
+            if v is not None}
         settings = lib.query_defaults.with_changes(**changes)
         lib.sources(settings, None)  # a fine mode the library cannot serve fails here, once
         lib.descriptor  # noqa: B018 - load the model once, up front, so errors show early

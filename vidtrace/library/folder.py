@@ -36,7 +36,7 @@ from vidtrace.library.index import (
 )
 from vidtrace.library.lock import LOCK_FILE, write_lock
 from vidtrace.library.manifest import FORMAT_VERSION, MANIFEST_FILE, Manifest
-from vidtrace.settings import Metric
+from vidtrace.settings import DEFAULT_QUERY, Metric
 from vidtrace.types import FrameHits, FrameSet, Reference
 
 STATE_FILE = "descriptor-state.npz"
@@ -182,9 +182,10 @@ class FolderStore:
         with self.catalog.read_transaction():
             yield
 
-    def search(self, vectors: np.ndarray, k: int, nprobe: int) -> FrameHits:
+    def search(self, vectors: np.ndarray, k: int, nprobe: int,
+               ef_search: int = DEFAULT_QUERY.ef_search) -> FrameHits:
         index = self.index
-        D, I = index.search(vectors, k, nprobe)
+        D, I = index.search(vectors, k, nprobe, ef_search)
         keys, frames = unpack_ids(I)
         q = np.repeat(np.arange(len(vectors)), D.shape[1])
         valid = keys.ravel() >= 0
@@ -213,7 +214,9 @@ class FolderStore:
         library has outgrown (RETRAIN_GROWTH) is rebuilt too."""
         refs = self.catalog.videos()
         n = sum(r.n_frames for r in refs)
-        kind = index_kind(self.manifest.settings.index_type, n, self.catalog.binary)
+        lib = self.manifest.settings
+        kind = index_kind(lib.index_type, n, self.catalog.binary, dim=self.manifest.dim,
+                          m=lib.hnsw_m)
         if index is not None and index.kind == kind and not (
                 kind == "ivfpq" and ivf_lists(n) >= RETRAIN_GROWTH * index.nlist):
             return index
@@ -222,7 +225,8 @@ class FolderStore:
             for ref in refs:
                 yield ref.key, self.catalog.frames(ref.key)[1]
 
-        return build_index(self.manifest.dim, self.catalog.binary, kind, n, videos)
+        return build_index(self.manifest.dim, self.catalog.binary, kind, n, videos,
+                           m=lib.hnsw_m, ef_construction=lib.hnsw_ef_construction)
 
     # ---- writing -------------------------------------------------------------------------
 
@@ -264,7 +268,7 @@ class FolderStore:
     def _save_index(self) -> None:
         assert self._index is not None
         generation = self.catalog.generation
-        fitted = self._fitting_index(self._index)  # grown past IVF_MIN_FRAMES or its lists
+        fitted = self._fitting_index(self._index)  # grown into another kind, or its lists
         try:
             digest = fitted.save(self.folder, generation)
         except OSError as e:
@@ -292,7 +296,10 @@ class FolderStore:
         self._check_writing()
         index = self.index
         ref = self.catalog.delete(video_id)
-        index.remove(ref.key)
+        if index.removable:
+            index.remove(ref.key)
+        else:  # an hnsw graph cannot drop frames: build it again from the catalog
+            self._index = self._fitting_index(None)
         self._index_generation, self._dirty = self.catalog.generation, True
         return ref
 

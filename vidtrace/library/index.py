@@ -6,12 +6,14 @@ written atomically; its sha256 is recorded in the catalog by the writer that sav
 (library/folder.py), so a stale, foreign or damaged file is never used: it is rebuilt from the
 catalog (in memory by a reader, on disk by the next writer).
 
-Two kinds (IndexType, docs/speed.md): "flat", exact search over every vector, and "ivfpq", an
-inverted file of product-quantised codes (64 bytes a frame instead of 2,048 for SSCD) that
-searches `nprobe` of its lists, for libraries of millions of frames. "auto" (the default
-setting) is flat below IVF_MIN_FRAMES frames and ivfpq from there; `index_kind` decides, and a
-library retrains its ivfpq index from the catalog when it has outgrown its list count. How many
-lists a search visits is the query setting `nprobe`.
+Three kinds (IndexType, docs/speed.md): "flat", exact search over every vector; "hnsw", a
+graph over the full vectors (faiss IndexHNSWFlat, M links a frame, more memory than flat) that
+follows `ef_search` candidates at query time; and "ivfpq", an inverted file of product-quantised
+codes (64 bytes a frame instead of 2,048 for SSCD) that searches `nprobe` of its lists, for
+libraries of millions of frames. "auto" (the default setting) is flat below FLAT_MAX_FRAMES
+frames, hnsw while the graph index takes at most HNSW_MAX_BYTES, ivfpq beyond; `index_kind`
+decides, and a library retrains its ivfpq index from the catalog when it has outgrown its list
+count. An hnsw graph cannot drop frames: removing a reference rebuilds it from the catalog.
 Binary descriptors always use the exact Hamming index.
 """
 
@@ -25,13 +27,21 @@ import numpy as np
 
 from vidtrace.descriptors.base import bits_from_signs, has_content
 from vidtrace.fsutil import write_atomic
-from vidtrace.settings import DEFAULT_QUERY, IndexType
+from vidtrace.settings import DEFAULT_LIBRARY, DEFAULT_QUERY, IndexType
 
 FRAME_BITS = 24  # up to 16.7 M frames per video: 4,660 hours at 1 frame/s
 _FRAME_MASK = (1 << FRAME_BITS) - 1
 
 
-IVF_MIN_FRAMES = 50_000  # "auto" switches to ivfpq here: about 14 h at 1 frame/s
+# "auto" (docs/speed.md, benchmarks/speed-search.json): exact search is fast enough below
+# FLAT_MAX_FRAMES (about 14 h at 1 frame/s); from there an hnsw graph, which finds the copied frame
+# as often as exact search, while it takes at most HNSW_MAX_BYTES (about 460,000 SSCD frames,
+# 128 h); an ivfpq index beyond, whose memory stays small.
+FLAT_MAX_FRAMES = 50_000
+HNSW_MAX_BYTES = 1 << 30
+HNSW_LINK_OVERHEAD = 1.07  # upper layers and level bookkeeping over the 2 M links of layer 0
+# (measured: 272 bytes a frame of graph at M 32, 256 of them layer 0's links)
+ID_BYTES = 8  # an int64 id a frame
 IVF_MIN_TRAIN = 256  # fewer frames than this stay flat even when ivfpq is asked for (PQ
 # learns 256 centroids per sub-quantiser)
 PQ_MAX_CODES = 64  # sub-quantisers of 8 bits each: the bytes one frame's code takes
@@ -40,15 +50,39 @@ TRAIN_MAX = 100_000  # ... up to this many
 RETRAIN_GROWTH = 4  # retrain when the wanted list count is this many times the trained one
 
 
-def index_kind(setting: str, n_frames: int, binary: bool = False) -> str:
-    """The index kind a library of `n_frames` reference frames uses under setting `setting`
-    (an IndexType value)."""
+def hnsw_bytes(n_frames: int, dim: int, m: int = DEFAULT_LIBRARY.hnsw_m) -> int:
+    """Estimated bytes of an hnsw index of `n_frames` float32[dim] vectors with `m` links a
+    frame: each vector, its id and its graph links (2 m int32 on layer 0, a few more above)."""
+    return int(n_frames * _hnsw_frame_bytes(dim, m))
+
+
+def _hnsw_frame_bytes(dim: int, m: int) -> float:
+    return 4 * dim + ID_BYTES + 2 * m * 4 * HNSW_LINK_OVERHEAD
+
+
+def hnsw_max_frames(dim: int, m: int = DEFAULT_LIBRARY.hnsw_m) -> int:
+    """The most frames "auto" keeps in an hnsw index: those whose `hnsw_bytes` fit
+    HNSW_MAX_BYTES (461,000 SSCD frames at M 32, 128 h at 1 frame/s)."""
+    return int(HNSW_MAX_BYTES // _hnsw_frame_bytes(dim, m))
+
+
+def index_kind(setting: str, n_frames: int, binary: bool = False, *, dim: int,
+               m: int = DEFAULT_LIBRARY.hnsw_m) -> str:
+    """The index kind a library of `n_frames` reference frames of `dim` dimensions uses under
+    setting `setting` (an IndexType value); `m` is the library's hnsw_m. Forced kinds are kept
+    (ivfpq from IVF_MIN_TRAIN frames, its codebooks' size); "auto" is flat below
+    FLAT_MAX_FRAMES, hnsw up to `hnsw_max_frames` (its index within HNSW_MAX_BYTES), ivfpq
+    beyond."""
     setting = IndexType(setting)
-    if binary or setting is IndexType.FLAT or n_frames < IVF_MIN_TRAIN:
+    if binary or setting is IndexType.FLAT:
         return "flat"
-    if setting is IndexType.IVFPQ or n_frames >= IVF_MIN_FRAMES:
-        return "ivfpq"
-    return "flat"
+    if setting is IndexType.HNSW:
+        return "hnsw"
+    if setting is IndexType.IVFPQ:
+        return "ivfpq" if n_frames >= IVF_MIN_TRAIN else "flat"
+    if n_frames < FLAT_MAX_FRAMES:
+        return "flat"
+    return "hnsw" if n_frames <= hnsw_max_frames(dim, m) else "ivfpq"
 
 
 def ivf_lists(n_frames: int) -> int:
@@ -78,29 +112,37 @@ def unpack_ids(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 class FrameIndex:
     """Search over reference frames: exact inner product (faiss IndexFlatIP with id map), an
-    approximate inverted file of PQ codes (`kind` "ivfpq", IndexIVFPQ with `nlist` lists; call
-    `train` before adding), or, for binary descriptors (`binary`), exact Hamming distance over
-    packed bits (IndexBinaryFlat with id map). Vectors go in and similarities come out on one
+    approximate graph (`kind` "hnsw", IndexHNSWFlat on inner product with id map, `m` links a
+    frame, built with `ef_construction` candidates), an approximate inverted file of PQ codes
+    (`kind` "ivfpq", IndexIVFPQ with `nlist` lists; call `train` before adding), or, for binary
+    descriptors (`binary`), exact Hamming distance over packed bits (IndexBinaryFlat with id
+    map). Vectors go in and similarities come out on one
     scale: a binary descriptor's +-1/sqrt(dim) vectors (descriptors/base.py) are packed to bits
     on the way in, and a Hamming distance h comes back as the similarity 1 - 2 h / dim. Zero
     vectors (frames without content) are neither held nor searched by a binary index."""
 
-    def __init__(self, dim: int, binary: bool = False, kind: str = "flat", nlist: int = 0
-                 ) -> None:
+    def __init__(self, dim: int, binary: bool = False, kind: str = "flat", nlist: int = 0,
+                 m: int = DEFAULT_LIBRARY.hnsw_m,
+                 ef_construction: int = DEFAULT_LIBRARY.hnsw_ef_construction) -> None:
         import faiss
 
         if binary and dim % 8:
             raise ValueError(f"a binary index needs a multiple of 8 bits, got {dim}")
-        if kind not in ("flat", "ivfpq") or (kind == "ivfpq" and (binary or nlist < 1)):
+        if kind not in ("flat", "hnsw", "ivfpq") or (kind != "flat" and binary) or (
+                kind == "ivfpq" and nlist < 1):
             raise ValueError(f"no {kind!r} index for binary={binary}, nlist={nlist}")
         self.dim = dim
         self.binary = binary
         self.kind = kind
-        self._index: Any  # IndexBinaryIDMap2, IndexIDMap2 or IndexIVFPQ
+        self._index: Any  # IndexBinaryIDMap2, IndexIDMap2 (of flat or HNSW) or IndexIVFPQ
         if binary:
             self._index = faiss.IndexBinaryIDMap2(faiss.IndexBinaryFlat(dim))
         elif kind == "flat":
             self._index = faiss.IndexIDMap2(faiss.IndexFlatIP(dim))
+        elif kind == "hnsw":
+            graph = faiss.IndexHNSWFlat(dim, m, faiss.METRIC_INNER_PRODUCT)
+            graph.hnsw.efConstruction = ef_construction
+            self._index = faiss.IndexIDMap2(graph)
         else:
             self._index = faiss.IndexIVFPQ(faiss.IndexFlatIP(dim), dim, nlist, pq_codes(dim), 8,
                                            faiss.METRIC_INNER_PRODUCT)
@@ -109,6 +151,11 @@ class FrameIndex:
     def nlist(self) -> int:
         """Inverted lists of an ivfpq index; 0 for a flat one."""
         return int(self._index.nlist) if self.kind == "ivfpq" else 0
+
+    @property
+    def removable(self) -> bool:
+        """Whether `remove` works; an hnsw graph cannot drop frames (rebuild it instead)."""
+        return self.kind != "hnsw"
 
     @property
     def is_trained(self) -> bool:
@@ -149,22 +196,33 @@ class FrameIndex:
         self._index.add_with_ids(self._encode(vectors), ids)
 
     def remove(self, rowid: int) -> None:
+        """Drop every frame of catalog row `rowid` (ValueError for an hnsw index)."""
         import faiss
 
+        if not self.removable:
+            raise ValueError("an hnsw index cannot drop frames; build it again without them")
         lo = rowid << FRAME_BITS
         self._index.remove_ids(faiss.IDSelectorRange(lo, lo + _FRAME_MASK + 1))
 
-    def search(self, xq: np.ndarray, k: int, nprobe: int = DEFAULT_QUERY.nprobe
-               ) -> tuple[np.ndarray, np.ndarray]:
+    def search(self, xq: np.ndarray, k: int, nprobe: int = DEFAULT_QUERY.nprobe,
+               ef_search: int = DEFAULT_QUERY.ef_search) -> tuple[np.ndarray, np.ndarray]:
         """Top-k by similarity: (D float32[n, k] similarities, I int64[n, k]); missing results
-        are -1. An ivfpq index visits `nprobe` of its lists."""
+        are -1. An ivfpq index visits `nprobe` of its lists; an hnsw index keeps `ef_search`
+        candidates (at least k)."""
         k = max(1, min(k, self.ntotal))
         if self.ntotal == 0:
             n = len(xq)
             return np.zeros((n, 1), np.float32), np.full((n, 1), -1, np.int64)
         if self.kind == "ivfpq":
             self._index.nprobe = max(1, min(nprobe, self.nlist))
-        D, I = self._index.search(self._encode(xq), k)
+        if self.kind == "hnsw":  # per call, so concurrent searches may differ
+            import faiss
+
+            params = faiss.SearchParametersHNSW()  # type: ignore[attr-defined]
+            params.efSearch = max(ef_search, k)
+            D, I = self._index.search(self._encode(xq), k, params=params)
+        else:
+            D, I = self._index.search(self._encode(xq), k)
         if self.binary:
             D = (1.0 - 2.0 * D.astype(np.float32) / self.dim).astype(np.float32)
             empty = ~has_content(xq)  # a query frame without content finds nothing
@@ -212,9 +270,21 @@ class FrameIndex:
         out = cls.__new__(cls)
         out.dim = dim
         out.binary = binary
-        out.kind = "flat" if binary or faiss.try_extract_index_ivf(raw) is None else "ivfpq"
+        out.kind = "flat" if binary else _kind_of(raw)
         out._index = raw  # as it was saved
         return out
+
+
+def _kind_of(raw: Any) -> str:
+    """"ivfpq", "hnsw" or "flat" for a deserialised float index."""
+    import faiss
+
+    if faiss.try_extract_index_ivf(raw) is not None:
+        return "ivfpq"
+    inner = getattr(raw, "index", None)  # an id map's index
+    if inner is not None and isinstance(faiss.downcast_index(inner), faiss.IndexHNSW):
+        return "hnsw"
+    return "flat"
 
 
 def index_file(generation: int) -> str:
@@ -224,11 +294,13 @@ def index_file(generation: int) -> str:
 def build_index(
     dim: int, binary: bool, kind: str, n_frames: int,
     videos: Callable[[], Iterator[tuple[int, np.ndarray]]], seed: int = 0,
+    m: int = DEFAULT_LIBRARY.hnsw_m, ef_construction: int = DEFAULT_LIBRARY.hnsw_ef_construction,
 ) -> FrameIndex:
-    """A `kind` index of every (rowid, vectors) that `videos()` yields (n_frames in all). An
-    ivfpq index is first trained on an even sample of them (`videos` is then read twice)."""
-    if kind == "flat":
-        index = FrameIndex(dim, binary)
+    """A `kind` index of every (rowid, vectors) that `videos()` yields (n_frames in all); an
+    hnsw one with `m` links a frame built with `ef_construction` candidates. An ivfpq index is
+    first trained on an even sample of them (`videos` is then read twice)."""
+    if kind in ("flat", "hnsw"):
+        index = FrameIndex(dim, binary, kind, m=m, ef_construction=ef_construction)
     else:
         nlist = ivf_lists(n_frames)
         index = FrameIndex(dim, binary, "ivfpq", nlist)

@@ -22,10 +22,11 @@ from vidtrace.types import FrameHits, FrameSet, Reference
 class ReadStore(Protocol):
     """Read-only access to stored references, as matching uses it."""
 
-    def search(self, vectors: np.ndarray, k: int, nprobe: int) -> FrameHits:
+    def search(self, vectors: np.ndarray, k: int, nprobe: int, ef_search: int = ...
+               ) -> FrameHits:
         """The k nearest stored reference frames of each float32[n, d] query vector, as hits
         (query row, reference key, reference frame, similarity); an ivfpq index visits
-        `nprobe` lists."""
+        `nprobe` lists, an hnsw index keeps `ef_search` candidates."""
         ...
 
     def reference(self, key: int) -> Reference:

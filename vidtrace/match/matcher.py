@@ -77,9 +77,9 @@ class Matcher:
     def hits(self, views: QueryViews) -> FrameHits:
         """The k-NN hits of every query frame, an extra view's hits counted as its frame's."""
         s = self.settings
-        parts = [self.store.search(views.full.vectors, s.knn_k, s.nprobe)]
+        parts = [self.store.search(views.full.vectors, s.knn_k, s.nprobe, s.ef_search)]
         for view in views.extra:
-            h = self.store.search(view.vectors, s.knn_k, s.nprobe)
+            h = self.store.search(view.vectors, s.knn_k, s.nprobe, s.ef_search)
             parts.append(replace(h, query_frame=view.rows[h.query_frame]))
         return parts[0] if len(parts) == 1 else FrameHits.concat(parts)
 
