@@ -73,10 +73,10 @@ def dedup(
 def _print(result) -> None:  # type: ignore[no-untyped-def]
     grouped = {m for g in result.groups for m in g.members}
     out.print(
-        f"{count(len(result.videos), 'video')}: {count(len(result.overlaps), 'overlap')} "
-        f"of at least {result.min_duration:g} s in "
-        f"{count(len(result.groups), 'group')}, {len(result.videos) - len(grouped)} "
-        f"sharing nothing (described {result.describe_s:.1f} s, matched "
+        f"{count(len(result.videos), 'video')}: {count(len(result.overlaps), 'overlap')} of at "
+        f"least {result.min_duration:g} s in {count(len(result.groups), 'group')}, "
+        f"{len(result.videos) - len(grouped)} sharing nothing (described "
+        f"{count(result.described, 'new video')} in {result.describe_s:.1f} s, matched in "
         f"{result.match_s:.1f} s)"
     )
     if result.overlaps:

@@ -18,7 +18,7 @@ from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from vidtrace.api import Library
+from vidtrace.api import AddStatus, Library
 from vidtrace.dedup.exclude import WithoutReferences
 from vidtrace.dedup.overlaps import (
     ORIGINAL_RULE,
@@ -56,7 +56,7 @@ class DedupResult:
     """The copies inside a collection: `videos` by name (a file as given, or a reference id),
     the `overlaps` of every unordered pair, the `groups` of connected videos; the files that
     could not be read (`failed`, name -> one-line error); the threshold and shortest overlap
-    used; seconds spent describing new files and matching."""
+    used; seconds spent describing new files (`described` of them) and matching."""
 
     videos: Mapping[str, VideoFacts]
     overlaps: list[Overlap]
@@ -66,6 +66,7 @@ class DedupResult:
     describe_s: float = 0.0
     match_s: float = 0.0
     failed: Mapping[str, str] = field(default_factory=dict)
+    described: int = 0
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -76,6 +77,7 @@ class DedupResult:
             "pairs": [o.to_json() for o in self.overlaps],
             "groups": [g.to_json(self.videos) for g in self.groups],
             "failed": [{"video": k, "error": v} for k, v in self.failed.items()],
+            "described": self.described,
             "describe_s": round(self.describe_s, 3),
             "match_s": round(self.match_s, 3),
         }
@@ -241,6 +243,7 @@ def dedup_paths(
         describe_s,
         found.match_s,
         failed,
+        sum(a.status is AddStatus.ADDED for a in added),
     )
 
 
