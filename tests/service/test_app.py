@@ -17,7 +17,8 @@ from vidtrace.errors import LibraryError
 NO_JOB = "0" * 32
 PROTECTED = [("GET", "/v1/references"), ("POST", "/v1/references"),
              ("DELETE", "/v1/references/some_id"), ("POST", "/v1/queries"),
-             ("GET", f"/v1/jobs/{NO_JOB}"), ("GET", f"/v1/jobs/{NO_JOB}/report"),
+             ("POST", "/v1/dedup"), ("GET", f"/v1/jobs/{NO_JOB}"),
+             ("GET", f"/v1/jobs/{NO_JOB}/report"),
              ("GET", "/openapi.json")]
 
 
