@@ -100,10 +100,15 @@ def dedup_settings(lib: Library, base: QuerySettings | None = None) -> QuerySett
 
 
 def find_findings(
-    lib: Library, refs: Sequence[Reference], settings: QuerySettings, progress: Tick | None = None
+    lib: Library,
+    refs: Sequence[Reference],
+    settings: QuerySettings,
+    progress: Tick | None = None,
+    aligned: list[int] | None = None,
 ) -> list[Finding]:
     """Each of `refs` queried with its stored frames against the others of `refs` (the rest
-    of the library and itself hidden), in one snapshot of the store."""
+    of the library and itself hidden), in one snapshot of the store. `aligned`, when given,
+    gets the number of other videos aligned for each query (at most `max_candidates`)."""
     store = lib.store
     findings: list[Finding] = []
     with store.snapshot():
@@ -114,7 +119,7 @@ def find_findings(
             if len(times):
                 query = FrameSet(ref.video_id, times, vectors, max(ref.duration, times[-1]))
                 view = WithoutReferences(store, [*outside, ref])
-                matcher = Matcher(view, settings, lib.settings.index_fps)
+                trace = Matcher(view, settings, lib.settings.index_fps).trace(QueryViews.of(query))
                 findings += [
                     Finding(
                         ref.video_id,
@@ -125,8 +130,10 @@ def find_findings(
                         m.ref_end,
                         m.score,
                     )
-                    for m in matcher.match(QueryViews.of(query))
+                    for m in trace.matches
                 ]
+                if aligned is not None:
+                    aligned.append(len(trace.candidates))
             if progress:
                 progress(i + 1, len(refs))
     return findings
