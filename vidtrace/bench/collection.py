@@ -206,7 +206,7 @@ def score_collection(
     grouped = [[family[name(m)] for m in g.members] for g in result.groups]
     majority = sum(max(fams.count(f) for f in set(fams)) for fams in grouped)
     members = sum(len(fams) for fams in grouped)
-    families = {}
+    families: dict[str, set[str]] = {}
     for t in truths:
         if t.segments:
             families.setdefault(family_of(t), set()).add(t.query)
