@@ -69,6 +69,7 @@ def test_synthetic_dedup_finds_the_planted_pairs(tmp_path: Path) -> None:
         "videos": 1, "families": 0, "unrelated": 1, "seconds_of_video": 1.0, **{
             k: 0 for k in ("pairs_f1", "precision", "recall", "correct_pairs", "true_pairs",
                            "found_pairs", "cross_family", "within_1s", "within_3s",
-                           "group_purity", "describe_s_per_video", "match_s_per_video")},
+                           "group_purity", "describe_s_per_video", "match_s_per_video",
+                           "cpu_s_per_video")},
         "groups_exact": True}})
     assert text.splitlines()[1].split()[:3] == ["20", str(r["frames"]), "flat"]
