@@ -23,7 +23,10 @@ ALLOWED: dict[str, set[str]] = {
     # above the API: the evidence page reads a trace (match) and the store's frames; the
     # service drives the API and the report (video: probing an upload's length for progress)
     "report": {"api", "match", "library", "video", "descriptors"},
-    "service": {"api", "report", "video"},
+    # dedup queries each reference's stored frames with the matcher against the store seen
+    # without it (library's ReadStore), through the API's library
+    "dedup": {"api", "match", "library", "video"},
+    "service": {"api", "report", "video", "dedup"},
 }
 SHARED = {"types", "settings", "errors", "fsutil", "groundtruth"}
 MAX_LINES = 450

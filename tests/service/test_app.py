@@ -17,7 +17,8 @@ from vidtrace.errors import LibraryError
 NO_JOB = "0" * 32
 PROTECTED = [("GET", "/v1/references"), ("POST", "/v1/references"),
              ("DELETE", "/v1/references/some_id"), ("POST", "/v1/queries"),
-             ("GET", f"/v1/jobs/{NO_JOB}"), ("GET", f"/v1/jobs/{NO_JOB}/report"),
+             ("POST", "/v1/dedup"), ("GET", f"/v1/jobs/{NO_JOB}"),
+             ("GET", f"/v1/jobs/{NO_JOB}/report"),
              ("GET", "/openapi.json")]
 
 
@@ -195,7 +196,7 @@ def test_openapi_schema_and_page(client: Any) -> None:
     schema = client.get("/openapi.json", headers=AUTH).json()
     assert set(schema["paths"]) == {"/v1/references", "/v1/references/{ref_id}", "/v1/queries",
                                     "/v1/jobs/{job_id}", "/v1/jobs/{job_id}/report",
-                                    "/v1/health"}
+                                    "/v1/health", "/v1/dedup"}
     body = schema["paths"]["/v1/queries"]["post"]["requestBody"]["content"]
     assert body["multipart/form-data"]["schema"]["required"] == ["file"]
     assert "HTTPBearer" in schema["components"]["securitySchemes"]

@@ -21,7 +21,7 @@ from tests.service.helpers import AUTH, TOKEN
 schemathesis = pytest.importorskip("schemathesis", reason="needs schemathesis (dev extra)")
 
 MAX_EXAMPLES = 30
-OPERATIONS = 7
+OPERATIONS = 8
 
 
 @pytest.fixture(scope="module")

@@ -74,6 +74,10 @@ def bench(
                       "milvus runs, milvus://HOST:PORT.")] = None,
     server_pid: Annotated[int | None, typer.Option(help="With --scale: the Milvus server's "
                           "process id, to report its memory.")] = None,
+    dedup: Annotated[bool, typer.Option("--dedup", help="vidtrace dedup on synthetic "
+                     "collections of 100 and 1,000 videos (time per video as the collection "
+                     "grows) and on a collection made from the source clips (pairs F1, group "
+                     "purity); report default benchmarks/dedup.json (docs/dedup.md).")] = False,
     config: Annotated[list[str] | None, typer.Option(help="With --backends: DESCRIPTOR"
                       "\\[:INDEX_SAMPLING\\[/QUERY_SAMPLING]] rows to run instead of the default "
                       "set, e.g. pdq or sscd:keyframes/fixed; repeatable.")] = None,
@@ -95,6 +99,12 @@ def bench(
         return
     if faults:
         _faults(report, cache)
+        return
+    if dedup:
+        from vidtrace.bench.dedup import format_dedup, run_dedup_bench
+
+        _standalone_report("dedup", "vidtrace-dedup", sources, report, cache, format_dedup,
+                           lambda src, cch, tick: run_dedup_bench(src, cch, progress=tick))
         return
     if ablation or backends:
         _ablation(plan, seed, calibration_seed, sources, photos, no_photos, report, cache,

@@ -334,6 +334,7 @@ def main() -> None:
 
 def _register_groups() -> None:
     from vidtrace.cli.bench import bench
+    from vidtrace.cli.dedup import dedup
     from vidtrace.cli.formats import eval_command, export_descriptors
     from vidtrace.cli.maintenance import check, repair
     from vidtrace.cli.service import report, serve
@@ -349,6 +350,7 @@ def _register_groups() -> None:
     app.command("export-descriptors")(export_descriptors)
     app.command("report")(report)
     app.command("serve")(serve)
+    app.command("dedup")(dedup)
 
 
 _register_groups()

@@ -4,7 +4,8 @@
 route but `GET /v1/health` and the page at `/` (which holds no data and asks for the token)
 needs `Authorization: Bearer TOKEN`. Uploads are streamed to the library's service folder
 under names the service makes (uploads.py); work goes to the engine (engine.py): additions and
-removals on its one writer thread, queries on its pool; the event loop only waits on futures.
+removals on its one writer thread, queries and dedup runs on its pool; the event loop only
+waits on futures.
 """
 
 import asyncio
@@ -18,13 +19,14 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import anyio
-from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi import Depends, FastAPI, HTTPException, Query, Request
 from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel
 from starlette.requests import ClientDisconnect
 
+from vidtrace.dedup import DEFAULT_MIN_DURATION_S
 from vidtrace.errors import LibraryError
 from vidtrace.service.engine import Engine, QueryOutcome
 from vidtrace.service.jobs import Job, JobKind, JobStatus, JobTable
@@ -50,7 +52,7 @@ class JobCreated(BaseModel):
 
 class JobView(BaseModel):
     id: str
-    kind: Literal["query", "reference"]
+    kind: Literal["query", "reference", "dedup"]
     status: Literal["queued", "running", "done", "failed"]
     progress: float
     result: dict[str, Any] | None
@@ -220,6 +222,17 @@ def _query_routes(app: FastAPI, svc: _Service, auth: list[Any]) -> None:
         svc.engine.submit_query(job, upload.path, upload.filename, upload.sha256)
         return JobCreated(job=job.id)
 
+    @app.post("/v1/dedup", status_code=202, dependencies=auth, responses=_errors(401, 422))
+    async def submit_dedup(
+        min_duration: Annotated[float, Query(ge=0.0, le=86400.0, description="shortest "
+                                             "overlap reported, seconds")] = DEFAULT_MIN_DURATION_S,
+    ) -> JobCreated:
+        """Find the footage the references share (`vidtrace dedup` over the library). Returns
+        the job; its result is the `vidtrace dedup --json` object, videos named by id."""
+        job = svc.jobs.new(JobKind.DEDUP)
+        svc.engine.submit_dedup(job, min_duration)
+        return JobCreated(job=job.id)
+
     @app.get("/v1/jobs/{job_id}", dependencies=auth, responses=_errors(401, 404, 422))
     async def get_job(job_id: JobId) -> JobView:
         """A job's status, progress (0-1), result and error."""
@@ -231,7 +244,8 @@ def _query_routes(app: FastAPI, svc: _Service, auth: list[Any]) -> None:
         """The evidence page of a finished query (one self-contained HTML file)."""
         job = svc.job(job_id)
         if job.kind is not JobKind.QUERY:
-            raise HTTPException(404, f"job {job_id} adds a reference; only queries have reports")
+            raise HTTPException(404, f"job {job_id} is a {job.kind} job; only queries have "
+                                "reports")
         status = job.view()["status"]
         if status != JobStatus.DONE:
             raise HTTPException(409, f"job {job_id} is {status}; a report exists once it is "

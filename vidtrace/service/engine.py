@@ -3,7 +3,8 @@
 Additions and removals run one at a time on a single writer thread through its own `Library`
 (`Library.add` / `Library.remove` take the store's cross-process write lock, so a `vidtrace
 index` in another process and the service can change one library safely: each waits for the
-other). Queries run on a pool of threads sharing one reading `Library` (`Readers`): decoding
+other). Queries (and dedup runs over the references, dedup/) run on a pool of threads sharing
+one reading `Library` (`Readers`): decoding
 and describing run in parallel; matching runs inside a read snapshot of the store
 (`Library.trace` in `report.build.evidence_report`), so a query sees one committed state of
 the catalog and its index, whatever the writer commits meanwhile. Readers never write: the
@@ -23,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from vidtrace.api import AddStatus, Library
+from vidtrace.dedup import dedup_library
 from vidtrace.errors import VidtraceError
 from vidtrace.report import EvidenceReport
 from vidtrace.report.build import evidence_report, now_utc, query_facts
@@ -220,6 +222,21 @@ class Engine:
         matches = [m.to_json() for m in found.report.matches()]
         job.finish({"query": name, "matches": matches},
                    QueryOutcome(found.report, found.ref_paths, path))
+
+    def submit_dedup(self, job: Job, min_duration: float) -> Future[None]:
+        """Queue a dedup run over every reference (job `job`; dedup/): its result is the
+        `vidtrace dedup --json` object, videos named by reference id."""
+        return self._pool.submit(self._guarded, job, self._dedup, job, min_duration)
+
+    def _dedup(self, job: Job, min_duration: float) -> None:
+        try:
+            with self.readers.use() as lib:
+                found = dedup_library(lib, min_duration=min_duration,
+                                      progress=lambda done, total: job.set_progress(done / total))
+        except VidtraceError as e:
+            job.fail(str(e).replace(str(self.folder), "the library"))
+            return
+        job.finish(found.to_json())
 
     def render_report(self, outcome: QueryOutcome) -> Future[str]:
         """The evidence page of a finished query, thumbnails decoded, on the query pool."""

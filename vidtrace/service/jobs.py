@@ -1,4 +1,4 @@
-"""Jobs of the service: a reference addition or a query, followed by its id.
+"""Jobs of the service: a reference addition, a query or a dedup run, followed by its id.
 
 A job goes queued -> running -> done | failed; `progress` runs from 0 to 1; `result` is set when
 it is done (a query's is exactly the CLI's `--json` line), `error` (one line) when it failed.
@@ -27,6 +27,7 @@ class JobStatus(StrEnum):
 class JobKind(StrEnum):
     QUERY = "query"
     REFERENCE = "reference"
+    DEDUP = "dedup"
 
 
 @dataclass

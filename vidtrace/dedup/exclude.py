@@ -1,0 +1,72 @@
+"""A store seen without some of its references (dedup/): every video of a collection is matched
+against the others as a query against a library, never against itself.
+
+`WithoutReferences` is a `ReadStore` (library/store.py) over another one whose search drops the
+frames of hidden references and still returns each query frame's k nearest *visible* frames:
+it asks the store for more neighbours than k and, for the rows whose extra neighbours were all
+hidden, asks again with more, up to k plus every hidden frame (then nothing visible can have
+been crowded out). The matcher above it (match/) is the one `vidtrace query` uses, unchanged.
+"""
+
+from collections.abc import Iterable
+
+import numpy as np
+
+from vidtrace.library.store import ReadStore
+from vidtrace.types import FrameHits, Reference
+
+FIRST_EXTRA = 16  # neighbours asked beyond k on the first search (a video's own nearby frames)
+GROWTH = 4  # how much more is asked each time a row's extra neighbours were all hidden
+
+
+class WithoutReferences:
+    """`store` without the `hidden` references (their frames are never returned by `search`;
+    `reference` and `frames` still answer for every key)."""
+
+    def __init__(self, store: ReadStore, hidden: Iterable[Reference]) -> None:
+        self.store = store
+        refs = {r.key: r.n_frames for r in hidden}
+        self.hidden = np.array(sorted(refs), dtype=np.int64)
+        self.hidden_frames = sum(refs.values())
+
+    def reference(self, key: int) -> Reference:
+        return self.store.reference(key)
+
+    def frames(self, key: int) -> tuple[np.ndarray, np.ndarray]:
+        return self.store.frames(key)
+
+    def fine_frames(self, key: int) -> tuple[np.ndarray, np.ndarray] | None:
+        return self.store.fine_frames(key)
+
+    def search(self, vectors: np.ndarray, k: int, nprobe: int) -> FrameHits:
+        """The k nearest visible stored frames of each float32[n, d] query vector (fewer when
+        the store holds fewer), as `ReadStore.search` gives them."""
+        if len(self.hidden) == 0 or len(vectors) == 0:
+            return self.store.search(vectors, k, nprobe)
+        most = k + self.hidden_frames  # enough to hold every hidden frame and k others
+        ask = min(k + FIRST_EXTRA, most)
+        rows = np.arange(len(vectors))
+        kept: list[FrameHits] = []
+        while len(rows):
+            hits = self.store.search(vectors[rows], ask, nprobe)
+            returned = np.bincount(hits.query_frame, minlength=len(rows))
+            visible = ~np.isin(hits.ref_key, self.hidden)
+            got = np.bincount(hits.query_frame[visible], minlength=len(rows))
+            # a row is answered when it has k visible hits, when the store ran out of
+            # neighbours for it, or when it was asked for every hidden frame and k more
+            done = (got >= k) | (returned < ask) | (ask >= most)
+            found = hits.select(visible & done[hits.query_frame])
+            kept.append(
+                FrameHits(rows[found.query_frame], found.ref_key, found.ref_frame, found.sim)
+            )
+            rows = rows[~done]
+            ask = min(ask * GROWTH, most)
+        return _top_k(FrameHits.concat(kept), k)
+
+
+def _top_k(hits: FrameHits, k: int) -> FrameHits:
+    """The `k` most similar hits of each query row, rows in order, best first."""
+    order = np.lexsort((-hits.sim, hits.query_frame))
+    hits = hits.select(order)
+    first = np.searchsorted(hits.query_frame, hits.query_frame, side="left")
+    return hits.select(np.arange(len(hits)) - first < k)
