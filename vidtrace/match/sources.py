@@ -12,7 +12,7 @@ import numpy as np
 
 from vidtrace.audio import decode_audio, query_peaks
 from vidtrace.descriptors.base import Descriptor
-from vidtrace.errors import ConfigError
+from vidtrace.errors import ConfigError, VideoError
 from vidtrace.library.store import Store
 from vidtrace.match.matcher import FineSource, Sources
 from vidtrace.retrieve import FrameSource
@@ -40,7 +40,10 @@ def sources_for(store: Store, settings: QuerySettings, descriptor: Callable[[], 
     frames = None if query_path is None else decoded_frames(query_path, store, lib)
     audio = None
     if query_path is not None and settings.audio is not AudioMode.OFF:
-        audio = query_peaks(decode_audio(query_path))
+        try:
+            audio = query_peaks(decode_audio(query_path))
+        except VideoError:  # damaged sound: the picture alone answers (as for references)
+            audio = None
     return Sources(frames, fine, audio)
 
 
