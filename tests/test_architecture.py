@@ -11,13 +11,14 @@ PACKAGE = Path(__file__).resolve().parents[1] / "vidtrace"
 # What each room may import from vidtrace (besides the shared modules below).
 ALLOWED: dict[str, set[str]] = {
     "video": set(),
+    "audio": set(),
     "descriptors": {"video"},
-    "library": {"descriptors", "video"},
+    "library": {"descriptors", "video", "audio"},
     "retrieve": set(),
     "align": set(),
-    "match": {"library", "retrieve", "align", "descriptors", "video"},
+    "match": {"library", "retrieve", "align", "descriptors", "video", "audio"},
     "evaluate": set(),
-    "synth": {"video"},
+    "synth": {"video", "audio"},
     "learn": {"descriptors", "synth", "video"},
     "formats": {"evaluate"},
     # above the API: the evidence page reads a trace (match) and the store's frames; the

@@ -72,6 +72,15 @@ class FineMode(StrEnum):
     DECODE = "decode"
 
 
+class AudioMode(StrEnum):
+    """Whether queries use their soundtrack (audio/, docs/audio.md): with the picture (on),
+    not at all (off), or alone (only: the benchmark's audio-only column)."""
+
+    ON = "on"
+    OFF = "off"
+    ONLY = "only"
+
+
 def usable_cores() -> int:
     """The cores this process may run on."""
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (
@@ -88,6 +97,7 @@ _RANGES: dict[str, tuple[float | None, float | None]] = {
     "max_candidates": (1, 10_000), "rerank_top": (1, 100), "min_hits": (1, 10_000),
     "hit_floor": (-1.0, 1.0), "match_threshold": (0.0, 1.0), "max_gap_s": (1e-3, 3600.0),
     "min_speed": (0.05, 20.0), "max_speed": (0.05, 20.0),
+    "audio_min_s": (0.5, 3600.0), "audio_min_votes": (3, 1_000_000),
 }
 
 
@@ -221,7 +231,10 @@ class QuerySettings(_Checked):
     `mirror_view` every frame flipped left to right. A query frame then matches a reference
     frame by the best of its views. The pip view raised F1@3s on both benchmark splits with no
     false positive added; it costs about 1.4 ms of detection per query frame and one more
-    descriptor pass per frame of a window with an inset.
+    descriptor pass per frame of a window with an inset. Sound (`audio`, AudioMode): the
+    query's soundtrack is matched against the references' audio prints; a sound segment needs
+    `audio_min_votes` hashes on one line over at least `audio_min_s` seconds, and is reported
+    alone only when no other reference sounds the same over that time (docs/audio.md).
     """
 
     query_fps: float = 2.0
@@ -244,6 +257,9 @@ class QuerySettings(_Checked):
     pip_view: bool = True
     canvas_view: bool = True
     mirror_view: bool = False
+    audio: AudioMode = AudioMode.ON
+    audio_min_s: float = 4.0
+    audio_min_votes: int = 20
 
     def __post_init__(self) -> None:
         super().__post_init__()

@@ -60,6 +60,26 @@ class Reference:
 
 
 @dataclass(frozen=True)
+class AudioPrints:
+    """Audio fingerprints of one soundtrack (audio/landmarks.py): `hashes` uint32[n], each
+    the hash of a pair of spectral peaks, at `ticks` int32[n], its first peak's frame
+    (`tick_s` seconds each). `version` names the fingerprinter; prints of two versions never
+    match."""
+
+    version: str
+    tick_s: float
+    hashes: np.ndarray
+    ticks: np.ndarray
+
+    def __post_init__(self) -> None:
+        if self.hashes.shape != self.ticks.shape or self.hashes.ndim != 1:
+            raise ValueError("AudioPrints needs hashes and ticks of one length")
+
+    def __len__(self) -> int:
+        return len(self.hashes)
+
+
+@dataclass(frozen=True)
 class FrameHits:
     """Flat arrays of k-NN hits: query frame index int64[n], reference key int64[n] (a
     store's `Reference.key`), reference frame index int64[n], similarity float32[n]."""
@@ -127,7 +147,8 @@ class Match:
         return (self.ref_end - self.ref_start) / span if span > 0 else 1.0
 
     def to_json(self) -> dict[str, object]:
-        """The JSON form the CLI prints: reference id, four boundaries, score."""
+        """The JSON form the CLI prints: reference id, four boundaries, score, and what
+        supports it (["video"], ["audio"] or ["video", "audio"])."""
         return {
             "reference": self.ref_id,
             "query_start": round(float(self.query_start), 3),
@@ -135,6 +156,7 @@ class Match:
             "reference_start": round(float(self.ref_start), 3),
             "reference_end": round(float(self.ref_end), 3),
             "score": round(float(self.score), 4),
+            "evidence": list(self.evidence),
         }
 
 

@@ -28,9 +28,9 @@ def test_query_json_lines_with_error_and_exit_status(reference_library: Path,
     assert set(first) == {"query", "matches"}
     best = first["matches"][0]
     assert list(best) == ["reference", "query_start", "query_end", "reference_start",
-                          "reference_end", "score"]
+                          "reference_end", "score", "evidence"]
     assert best["reference"] == "ref_b" and all(
-        isinstance(best[k], float) for k in list(best)[1:])
+        isinstance(best[k], float) for k in list(best)[1:6]) and best["evidence"] == ["video"]
     scores = [m["score"] for m in first["matches"]]
     assert scores == sorted(scores, reverse=True)
     assert lines[1] == {"query": "missing.mp4",

@@ -58,6 +58,10 @@ def bench(
                        "learned.md) against plain sscd on frame retrieval over held-out "
                        "footage, with its ablations (needs the \\[train] extra); report default "
                        "benchmarks/learned.json.")] = False,
+    audio: Annotated[bool, typer.Option("--audio", help="Copies found by picture, by sound "
+                     "and by both, per sound edit, with the query latency sound adds; needs "
+                     "../shared/data/audio beside ../shared/data/videos; report default "
+                     "benchmarks/sound.json (docs/audio.md).")] = False,
     faults: Annotated[bool, typer.Option("--faults", help="Kill -9 runs, concurrent writers, "
                       "a full disk, damaged files and read-only libraries, each run as "
                       "separate vidtrace processes on the shipped clips; report default "
@@ -105,6 +109,12 @@ def bench(
 
         _standalone_report("dedup", "vidtrace-dedup", sources, report, cache, format_dedup,
                            lambda src, cch, tick: run_dedup_bench(src, cch, progress=tick))
+        return
+    if audio:
+        from vidtrace.bench.sound import format_sound, run_sound
+
+        _standalone_report("sound", "vidtrace-sound", sources, report, cache, format_sound,
+                           run_sound)
         return
     if ablation or backends:
         _ablation(plan, seed, calibration_seed, sources, photos, no_photos, report, cache,

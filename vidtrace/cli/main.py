@@ -24,6 +24,7 @@ from vidtrace.errors import VidtraceError
 from vidtrace.settings import (
     DEFAULT_LIBRARY,
     DEFAULT_QUERY,
+    AudioMode,
     FineMode,
     IndexType,
     Sampling,
@@ -176,6 +177,11 @@ def query(
     ef_search: Annotated[int | None, typer.Option(
         help="Candidates an hnsw index keeps while searching: more finds more, slower "
         f"\\[default: the library's, {DEFAULT_QUERY.ef_search}].")] = None,
+    audio: Annotated[AudioMode | None, typer.Option(
+        help="Match the soundtrack too (on), not at all (off), or alone (only) "
+        "(docs/audio.md) \\[default: the library's, on].")] = None,
+    no_audio: Annotated[bool, typer.Option(
+        "--no-audio", help="Ignore sound: the picture alone (as --audio off).")] = False,
 ) -> None:
     """Find the copied segments of each query video."""
     from vidtrace.api import Library
@@ -193,8 +199,8 @@ def query(
         changes = {k: v for k, v in (
             ("stage1", stage1), ("stage2", stage2), ("match_threshold", threshold),
             ("fine", fine), ("pip_view", pip_view), ("mirror_view", mirror_view),
-            ("query_sampling", sampling), ("nprobe", nprobe), ("ef_search", ef_search))
-            if v is not None}
+            ("query_sampling", sampling), ("nprobe", nprobe), ("ef_search", ef_search),
+            ("audio", AudioMode.OFF if no_audio else audio)) if v is not None}
         settings = lib.query_defaults.with_changes(**changes)
         lib.sources(settings, None)  # a fine mode the library cannot serve fails here, once
         lib.descriptor  # noqa: B018 - load the model once, up front, so errors show early
@@ -280,8 +286,10 @@ def _print_matches(path: Path, matches: list) -> None:  # type: ignore[type-arg]
         return
     out.print(f"{path}: {count(len(matches), 'copied segment')}")
     for m in matches:
+        found_by = "" if m.evidence == ("video",) else f"   ({' + '.join(m.evidence)})"
         out.print(f"  query {m.query_start:7.1f}-{m.query_end:7.1f} s  <-  {m.ref_id} "
-                  f"{m.ref_start:7.1f}-{m.ref_end:7.1f} s   score {m.score:.2f}")
+                  f"{m.ref_start:7.1f}-{m.ref_end:7.1f} s   score {m.score:.2f}{found_by}",
+                  markup=False)
 
 
 @app.command()

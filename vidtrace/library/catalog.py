@@ -4,8 +4,10 @@ One row per reference video: its id, source path, content hash, duration, sampli
 descriptor, and its frame rows as two blobs (times float64[T], vectors float16[T, d], or for a
 binary descriptor packed bits and a content flag, uint8[T, d / 8 + 1]), with a sha256 over both
 blobs that is checked whenever they are read. A library with a fine rate
-(`LibrarySettings.fine_fps`) also keeps each video's fine-rate rows in `fine_frames`, written
-in the same transaction, checksummed the same way. Every change is one transaction that also
+(`LibrarySettings.fine_fps`) also keeps each video's fine-rate rows in `fine_frames`, written in
+the same transaction, checksummed the same way, and a video with sound its audio fingerprints
+with their inverted index (prints.py, schema 3; a schema-2 catalog is migrated when a writer
+opens it, and read as having no prints until then). Every change is one transaction that also
 bumps `generation`, so a crash leaves the previous state. `meta` also holds the library's id
 (checked against the manifest) and what the last saved index file was (index.py).
 
@@ -27,9 +29,11 @@ import numpy as np
 
 from vidtrace.descriptors.base import bits_from_signs, has_content, signs_from_bits
 from vidtrace.errors import LibraryError
-from vidtrace.types import Reference
+from vidtrace.library import prints as audio
+from vidtrace.types import AudioPrints, Reference
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
+READABLE_VERSIONS = (2, 3)  # 2: before audio fingerprints (migrated by a writer)
 CATALOG_FILE = "catalog.sqlite"
 BUSY_TIMEOUT_S = 30.0  # a reader waits this long for a writer's commit (WAL: rarely at all)
 
@@ -99,11 +103,25 @@ class Catalog:
             version = self._meta("schema_version")
         except sqlite3.DatabaseError as e:
             raise _damaged(self.path, e) from e
-        if version is None or int(version) != SCHEMA_VERSION:
+        if version is None or not version.isdigit() or int(version) not in READABLE_VERSIONS:
             self._db.close()
             raise LibraryError(
                 f"{self.path}: catalog schema {version} is not supported (this vidtrace reads "
                 f"{SCHEMA_VERSION}); rebuild the library with `vidtrace index` into a new folder")
+        self.schema = int(version)
+        if self.schema < SCHEMA_VERSION and not readonly:
+            self._migrate()
+
+    def _migrate(self) -> None:
+        """Schema 2 -> 3: add the (empty) audio tables; the library's references keep no
+        prints until they are added again."""
+        with self.transaction():
+            for statement in audio.AUDIO_SCHEMA.split(";"):
+                if statement.strip():
+                    self._db.execute(statement)
+            self._db.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'",
+                             (str(SCHEMA_VERSION),))
+        self.schema = SCHEMA_VERSION
 
     def _connect(self, folder: Path, readonly: bool) -> sqlite3.Connection:
         uri = self.path.resolve().as_uri()
@@ -127,7 +145,7 @@ class Catalog:
         try:
             db = sqlite3.connect(path, isolation_level=None)
             db.execute("PRAGMA journal_mode=WAL")
-            db.executescript(_SCHEMA)
+            db.executescript(_SCHEMA + audio.AUDIO_SCHEMA)
             db.executemany("INSERT INTO meta VALUES (?, ?)",
                            [("schema_version", str(SCHEMA_VERSION)), ("generation", "0"),
                             ("library_id", library_id)])
@@ -212,6 +230,30 @@ class Catalog:
             "JOIN videos v ON v.rowid = f.video_rowid WHERE f.video_rowid = ?", (rowid,))
         return self._rows(*rows[0]) if rows else None
 
+    def print_hits(self, hashes: np.ndarray, version: str
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(hash uint32[m], video rowid int64[m], tick int64[m]) of every stored audio print
+        of fingerprinter `version` with a hash in `hashes` (none before schema 3)."""
+        if self.schema < 3:
+            empty = np.zeros(0, np.int64)
+            return np.zeros(0, np.uint32), empty, empty
+        try:
+            with self._lock:
+                return audio.print_hits(self._db, hashes, version)
+        except sqlite3.DatabaseError as e:
+            raise _damaged(self.path, e) from e
+
+    def audio_facts(self, version: str) -> dict[str, int]:
+        """References with prints of `version` and their print count, and references with
+        prints of another version (`vidtrace info`)."""
+        if self.schema < 3:
+            return {"references": 0, "prints": 0, "other_version": 0}
+        try:
+            with self._lock:
+                return audio.audio_facts(self._db, version)
+        except sqlite3.DatabaseError as e:
+            raise _damaged(self.path, e) from e
+
     def _rows(self, times: bytes, vectors: bytes, n: int, checksum: str, video_id: str
               ) -> tuple[np.ndarray, np.ndarray]:
         if blob_checksum(times, vectors) != checksum:
@@ -250,13 +292,19 @@ class Catalog:
                     f"SELECT v.video_id, {alias}.times, {alias}.vectors, {alias}.checksum "
                     f"FROM {join}"):
                 yield video_id, table, blob_checksum(times, vectors) == checksum
+        if self.schema >= 3:
+            with self._lock:
+                stored = list(audio.stored_prints(self._db))
+            for video_id, hashes, ticks, checksum in stored:
+                yield video_id, "audio", blob_checksum(hashes, ticks) == checksum
 
     # ---- writing (a writer holds the library's lock, library/lock.py) ---------------------
 
     def insert(self, ref: Reference, times: np.ndarray, vectors: np.ndarray,
-               fine: tuple[float, np.ndarray, np.ndarray] | None = None) -> int:
+               fine: tuple[float, np.ndarray, np.ndarray] | None = None,
+               prints: AudioPrints | None = None) -> int:
         """Insert one video in its own transaction, with its fine-rate rows
-        (fps, times, vectors) when given; returns its rowid."""
+        (fps, times, vectors) and its audio prints when given; returns its rowid."""
         t_blob, v_blob = np.asarray(times, np.float64).tobytes(), self._blob(vectors)
         with self.transaction():
             cur = self._db.execute(
@@ -272,6 +320,11 @@ class Catalog:
                     "INSERT INTO fine_frames (video_rowid, fps, n_frames, times, vectors, "
                     "checksum) VALUES (?, ?, ?, ?, ?, ?)",
                     (cur.lastrowid, fps, len(fine_times), ft, fv, blob_checksum(ft, fv)))
+            if prints is not None and len(prints):
+                h = np.asarray(prints.hashes, np.uint32).tobytes()
+                t = np.asarray(prints.ticks, np.int32).tobytes()
+                audio.insert_prints(self._db, int(cur.lastrowid or 0), prints,
+                                    blob_checksum(h, t))
             self._bump()
         return int(cur.lastrowid or 0)
 
@@ -281,6 +334,8 @@ class Catalog:
             raise LibraryError(f"no reference video with id {video_id!r} in {self.path.parent}")
         with self.transaction():
             self._db.execute("DELETE FROM fine_frames WHERE video_rowid = ?", (rec.key,))
+            if self.schema >= 3:
+                audio.delete_prints(self._db, rec.key)
             self._db.execute("DELETE FROM videos WHERE rowid = ?", (rec.key,))
             self._bump()
         return rec

@@ -1,7 +1,8 @@
 """The folder store: a library as a folder on disk (stage 3, library; the embedded default).
 
     manifest.json          format, id, descriptor identity, settings (manifest.py)
-    catalog.sqlite         the references and their frame rows, the source of truth (catalog.py)
+    catalog.sqlite         the references, their frame rows and audio prints, the source of
+                           truth (catalog.py, prints.py)
     index-<gen>.faiss      the search index, derived from the catalog (index.py)
     descriptor-state.npz   what a trainable descriptor learned (a vocabulary)
     write.lock             the single writer's lock (lock.py)
@@ -22,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from vidtrace.audio import PRINT_VERSION
 from vidtrace.descriptors.base import Descriptor
 from vidtrace.errors import LibraryError
 from vidtrace.fsutil import fsync_dir, write_atomic
@@ -37,7 +39,7 @@ from vidtrace.library.index import (
 from vidtrace.library.lock import LOCK_FILE, write_lock
 from vidtrace.library.manifest import FORMAT_VERSION, MANIFEST_FILE, Manifest
 from vidtrace.settings import DEFAULT_QUERY, Metric
-from vidtrace.types import FrameHits, FrameSet, Reference
+from vidtrace.types import AudioPrints, FrameHits, FrameSet, Reference
 
 STATE_FILE = "descriptor-state.npz"
 
@@ -176,6 +178,10 @@ class FolderStore:
     def fine_frames(self, key: int) -> tuple[np.ndarray, np.ndarray] | None:
         return self.catalog.fine_frames(key)
 
+    def print_hits(self, hashes: np.ndarray, version: str
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        return self.catalog.print_hits(hashes, version)
+
     @contextmanager
     def snapshot(self) -> Iterator[None]:
         """Every read in the block (search included) sees one committed state."""
@@ -281,12 +287,14 @@ class FolderStore:
         if not self._writing:
             raise RuntimeError("library changes need a write session: `with store.writing():`")
 
-    def add(self, ref: Reference, frames: FrameSet, fine: FrameSet | None) -> Reference:
+    def add(self, ref: Reference, frames: FrameSet, fine: FrameSet | None,
+            prints: AudioPrints | None = None) -> Reference:
         self._check_writing()
         index = self.index
         key = self.catalog.insert(
             ref, frames.times, frames.vectors,
-            None if fine is None else (self.manifest.settings.fine_fps, fine.times, fine.vectors))
+            None if fine is None else (self.manifest.settings.fine_fps, fine.times, fine.vectors),
+            prints)
         # the index holds what a rebuild from the catalog's stored rows would hold
         index.add(key, self.catalog.stored_vectors(frames.vectors))
         self._index_generation, self._dirty = self.catalog.generation, True
@@ -380,6 +388,7 @@ class FolderStore:
             "videos": len(videos),
             "frames": sum(v.n_frames for v in videos),
             "index": {"kind": index.kind, "lists": index.nlist, "vectors": index.ntotal},
+            "audio": {"version": PRINT_VERSION} | self.catalog.audio_facts(PRINT_VERSION),
             "hours": hours,
             "bytes": size,
             "bytes_per_hour": size / hours if hours else 0.0,

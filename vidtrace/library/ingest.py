@@ -1,23 +1,25 @@
 """Adding reference videos to a store (stage 3, library): check, describe, commit.
 
-Each file is checked (readable, not already stored, its id free), described (here, or in
-worker processes with `jobs` > 1: descriptors/parallel.py) and committed in its own catalog
-transaction, so an interrupted run keeps every file it finished. A trainable descriptor first
-learns its state from the files being added. The caller holds the store's write session.
-"""
+Each file is checked (readable, not already stored, its id free), described (here, or in worker
+processes with `jobs` > 1: descriptors/parallel.py) and committed in its own catalog
+transaction, so an interrupted run keeps every file it finished. A file's soundtrack is
+fingerprinted when it is committed (audio/); a file without sound, or whose sound cannot be
+decoded, is stored without prints and is then found by its picture only. A trainable descriptor
+first learns its state from the files being added. The caller holds the store's write session."""
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
+from vidtrace.audio import file_prints
 from vidtrace.descriptors.base import Descriptor
 from vidtrace.descriptors.describe import Progress, describe_reference, training_frames
 from vidtrace.errors import ConfigError, LibraryError, VideoError
 from vidtrace.fsutil import file_sha256
 from vidtrace.library.store import Store
 from vidtrace.settings import Resources
-from vidtrace.types import FrameSet, Reference
+from vidtrace.types import AudioPrints, FrameSet, Reference
 from vidtrace.video.reader import check_video_path
 
 
@@ -166,8 +168,17 @@ def _commit(store: Store, path: Path, vid: str, digest: str, fs: FrameSet,
     lib = store.manifest.settings
     ref = Reference(0, vid, str(path.resolve()), digest, fs.duration, lib.index_fps,
                     store.manifest.descriptor_version, len(fs))
-    stored = store.add(ref, fs, fine)
+    stored = store.add(ref, fs, fine, _prints(path))
     return AddResult(str(path), vid, AddStatus.ADDED, stored.duration, stored.n_frames)
+
+
+def _prints(path: Path) -> AudioPrints | None:
+    """The audio prints of `path`, or None when it has no sound or its sound is damaged (the
+    picture alone is then stored; the video decoded, so the file is not rejected)."""
+    try:
+        return file_prints(path)
+    except VideoError:
+        return None
 
 
 def _learn(store: Store, descriptor: Descriptor, files: Sequence[Path]) -> None:

@@ -169,6 +169,12 @@ class MilvusStore:
                                "meanwhile: query again")
         return ref
 
+    def print_hits(self, hashes: np.ndarray, version: str
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """None: a Milvus library keeps no audio prints."""
+        empty = np.zeros(0, np.int64)
+        return np.zeros(0, np.uint32), empty, empty.copy()
+
     @contextmanager
     def snapshot(self) -> Iterator[None]:
         """References read in the block are read once: one query sees one set of them."""
@@ -181,7 +187,9 @@ class MilvusStore:
         finally:
             self._snapshot = None
 
-    def search(self, vectors: np.ndarray, k: int, nprobe: int) -> FrameHits:
+    def search(self, vectors: np.ndarray, k: int, nprobe: int, ef_search: int = 0
+               ) -> FrameHits:
+        """`ef_search` is for hnsw folder indexes; Milvus's own index takes `nprobe`."""
         if not len(vectors):
             return FrameHits.empty()
         rows = self.client.search(self.tables["frames"], data=list(np.asarray(vectors,
@@ -270,8 +278,10 @@ class MilvusStore:
                  "v": vectors[i]} for i in range(lo, hi)])
         return len(frames), _checksum(frames.times, vectors)
 
-    def add(self, ref: Reference, frames: FrameSet, fine: FrameSet | None) -> Reference:
-        """Store one reference: its frames, its fine frames, then its row (the commit)."""
+    def add(self, ref: Reference, frames: FrameSet, fine: FrameSet | None,
+            prints: Any = None) -> Reference:
+        """Store one reference: its frames, its fine frames, then its row (the commit). Audio
+        prints are not kept in Milvus (docs/audio.md): a Milvus library matches pictures."""
         self._check_writing()
         key = ms.reference_key(ref.content_hash)
         n, checksum = self._upsert_frames("frames", key, ref.content_hash, frames)

@@ -66,7 +66,8 @@ def check_library(folder: str | Path) -> Report:
                                    f"({'; '.join(str(r[0]) for r in rows[:3])})")
         for video_id, table, good in catalog.checksums():
             if not good:
-                where = "fine-rate frames" if table == "fine_frames" else "frames"
+                where = {"fine_frames": "fine-rate frames", "audio": "audio prints"}.get(
+                    table, "frames")
                 report.problems.append(f"{catalog.path}: the stored {where} of reference "
                                        f"{video_id!r} fail their checksum")
         refs = catalog.videos()
@@ -204,8 +205,8 @@ def _salvage_catalog(root: Path, manifest: Manifest, report: Report) -> None:
     (fresh_dir / CATALOG_FILE).replace(old)
     shutil.rmtree(fresh_dir, ignore_errors=True)
     report.notes.append(f"the catalog was rebuilt from the {kept} rows it could still read "
-                        "(without their fine-rate rows, if the library kept any); the damaged "
-                        f"file is kept as {CATALOG_FILE}.damaged")
+                        "(without their fine-rate rows and audio prints, if the library kept "
+                        f"any); the damaged file is kept as {CATALOG_FILE}.damaged")
 
 
 def _known_ids(db: sqlite3.Connection) -> set[str]:

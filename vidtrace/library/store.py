@@ -1,12 +1,11 @@
 """The store protocol: what the rest of vidtrace may ask of a library (stage 3, library).
 
-`ReadStore` is all that matching needs (match/): k-NN search over reference frames and the
-frames of a reference. `Store` adds what the API needs to manage a library: its manifest,
-the references, a write session, adding and removing, the descriptor it was built with, and
-facts for `vidtrace info`. Backends: `FolderStore` (folder.py: SQLite catalog + faiss index in
-a folder, the embedded default). A backend implements these methods and nothing above it
-changes (docs/architecture.md).
-"""
+`ReadStore` is all that matching needs (match/): k-NN search over reference frames, the frames
+of a reference, and the audio prints with given hashes (the inverted index). `Store` adds what
+the API needs to manage a library: its manifest, the references, a write session, adding and
+removing, the descriptor it was built with, and facts for `vidtrace info`. Backends:
+`FolderStore` (folder.py: SQLite catalog + faiss index in a folder, the embedded default). A
+backend implements these methods and nothing above it changes (docs/architecture.md)."""
 
 from collections.abc import Callable
 from contextlib import AbstractContextManager
@@ -16,7 +15,7 @@ import numpy as np
 
 from vidtrace.descriptors.base import Descriptor
 from vidtrace.library.manifest import Manifest
-from vidtrace.types import FrameHits, FrameSet, Reference
+from vidtrace.types import AudioPrints, FrameHits, FrameSet, Reference
 
 
 class ReadStore(Protocol):
@@ -41,6 +40,13 @@ class ReadStore(Protocol):
         """A reference's fine-rate (times, vectors), or None when the store keeps none."""
         ...
 
+    def print_hits(self, hashes: np.ndarray, version: str
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(hash uint32[m], reference key int64[m], tick int64[m]) of every stored audio
+        print of fingerprinter `version` whose hash is in `hashes` (audio/; none for
+        references without sound)."""
+        ...
+
 
 class Store(ReadStore, Protocol):
     """A library: everything persistent. Changes happen inside `writing()`, which holds the
@@ -60,8 +66,10 @@ class Store(ReadStore, Protocol):
     def writing(self, wait: float = 0.0, on_wait: Callable[[str], None] | None = None
                 ) -> AbstractContextManager[None]: ...
 
-    def add(self, ref: Reference, frames: FrameSet, fine: FrameSet | None) -> Reference:
-        """Store one described reference (`ref.key` is ignored; the stored one is returned)."""
+    def add(self, ref: Reference, frames: FrameSet, fine: FrameSet | None,
+            prints: AudioPrints | None = None) -> Reference:
+        """Store one described reference with its audio prints, if it has sound (`ref.key` is
+        ignored; the stored one is returned)."""
         ...
 
     def remove(self, video_id: str) -> Reference: ...

@@ -6,7 +6,10 @@ Following one query: the whole frames and every extra view are searched in the s
 matrix takes each frame's best view (`QueryViews.similarity`) and the aligner
 (`QuerySettings.stage2`) finds the segments; with `fine` on, each segment is refined on the
 reference's fine-rate frames from `Sources.fine` (and a reference's refined segments made
-disjoint in query time again); segments under the threshold are dropped.
+disjoint in query time again). When the query's soundtrack is given
+(`Sources.audio`) and `QuerySettings.audio` is on, it is matched against the store's audio
+prints (audio/match.py) and fused with the picture's segments (fusion.py): agreement raises a
+segment's score, sound alone can make a match. Segments under the threshold are dropped.
 """
 
 from collections.abc import Callable
@@ -17,9 +20,11 @@ import numpy as np
 from vidtrace.align import AlignInput, AlignParams, Segment, aligner
 from vidtrace.align.evidence import resolve_overlaps
 from vidtrace.align.fine import fine_window, refine_fine
+from vidtrace.audio import PRINT_VERSION, AudioParams, AudioSegment, QueryPeaks, match_audio
 from vidtrace.library.store import ReadStore
+from vidtrace.match.fusion import Picture, fuse
 from vidtrace.retrieve import FrameSource, RankInput, ranker
-from vidtrace.settings import FineMode, QuerySettings
+from vidtrace.settings import AudioMode, FineMode, QuerySettings
 from vidtrace.types import Candidate, FrameHits, FrameSet, Match, Reference
 from vidtrace.video.views import QueryViews
 
@@ -42,22 +47,25 @@ class Aligned:
 class Trace:
     """Everything one query's matching saw (for evidence pages and diagnostics): the k-NN
     hits of every view, the candidates stage 1 ranked, every segment stage 2 found on them
-    (any score) and the matches kept (score at least the threshold), best first."""
+    (any score), the matches kept (score at least the threshold, or sound that no other
+    reference contests), best first, and the soundtrack's segments (any reference)."""
 
     hits: FrameHits
     candidates: list[Candidate]
     aligned: list[Aligned]
     matches: list[Match]
+    audio: tuple[AudioSegment, ...] = ()
 
 
 @dataclass(frozen=True)
 class Sources:
     """Where steps that need more than stored vectors get them: `frames` gives query (key
     None) and reference pixels again (ORB re-ranking), `fine` a reference's fine-rate vectors
-    (fine refinement)."""
+    (fine refinement), `audio` the spectral peaks of the query's soundtrack."""
 
     frames: FrameSource | None = None
     fine: FineSource | None = None
+    audio: QueryPeaks | None = None
 
 
 class Matcher:
@@ -115,7 +123,8 @@ class Matcher:
             raise ValueError("fine refinement needs a fine source (Sources.fine)")
         floor = s.match_threshold if threshold is None else threshold
         full = views.full
-        hits = self.hits(views) if len(full) else FrameHits.empty()
+        picture = s.audio is not AudioMode.ONLY
+        hits = self.hits(views) if len(full) and picture else FrameHits.empty()
         candidates = self._ranked(views, hits, sources)
         aligned: list[Aligned] = []
         for c in candidates:
@@ -136,9 +145,20 @@ class Matcher:
             for g in segments:
                 aligned.append(Aligned(ref, g, Match(ref.video_id, g.query_start, g.query_end,
                                                      g.ref_start, g.ref_end, g.score)))
-        matches = sorted((a.match for a in aligned if a.segment.score >= floor),
-                         key=lambda m: -m.score)
-        return Trace(hits, candidates, aligned, matches)
+        sounds = self.sounds(sources.audio if sources else None)
+        pictures = [Picture(a.reference, a.match, a.segment.speed) for a in aligned]
+        names = {g.ref_key: self.store.reference(g.ref_key).video_id for g in sounds}
+        matches = fuse(pictures, sounds, names, floor, s.audio_min_s)
+        return Trace(hits, candidates, aligned, matches, tuple(sounds))
+
+    def sounds(self, peaks: QueryPeaks | None) -> list[AudioSegment]:
+        """The segments of the query's soundtrack found in the store's audio prints (none
+        when sound is off or the query has none)."""
+        s = self.settings
+        if peaks is None or len(peaks) < 2 or s.audio is AudioMode.OFF:
+            return []
+        params = AudioParams(min_votes=s.audio_min_votes, min_duration_s=s.audio_min_s)
+        return match_audio(peaks, lambda h: self.store.print_hits(h, PRINT_VERSION), params)
 
     def _refine(self, seg: Segment, query: FrameSet, ref: Reference, fine: FineSource
                 ) -> Segment:

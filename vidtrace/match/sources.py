@@ -10,12 +10,13 @@ from pathlib import Path
 
 import numpy as np
 
+from vidtrace.audio import decode_audio, query_peaks
 from vidtrace.descriptors.base import Descriptor
-from vidtrace.errors import ConfigError
+from vidtrace.errors import ConfigError, VideoError
 from vidtrace.library.store import Store
 from vidtrace.match.matcher import FineSource, Sources
 from vidtrace.retrieve import FrameSource
-from vidtrace.settings import FineMode, LibrarySettings, QuerySettings
+from vidtrace.settings import AudioMode, FineMode, LibrarySettings, QuerySettings
 from vidtrace.types import Reference
 from vidtrace.video.borders import prepare_frame
 
@@ -23,9 +24,10 @@ from vidtrace.video.borders import prepare_frame
 def sources_for(store: Store, settings: QuerySettings, descriptor: Callable[[], Descriptor],
                 batch_size: int, query_path: str | Path | None) -> Sources:
     """The sources a query with `settings` may need: fine-rate vectors as `settings.fine`
-    says (ConfigError when the library stores none and "library" is asked), and pixels again
-    when the query's file is known. `descriptor()` gives the library's descriptor (loaded
-    only when frames must be described again)."""
+    says (ConfigError when the library stores none and "library" is asked), and, when the
+    query's file is known, its pixels again and (sound on) its soundtrack's peaks.
+    `descriptor()` gives the library's descriptor (loaded only when frames must be described
+    again)."""
     lib = store.manifest.settings
     fine = None
     if settings.fine is FineMode.LIBRARY:
@@ -36,7 +38,13 @@ def sources_for(store: Store, settings: QuerySettings, descriptor: Callable[[], 
     elif settings.fine is FineMode.DECODE:
         fine = decoded_fine(descriptor(), lib, settings.fine_decode_fps, batch_size)
     frames = None if query_path is None else decoded_frames(query_path, store, lib)
-    return Sources(frames, fine)
+    audio = None
+    if query_path is not None and settings.audio is not AudioMode.OFF:
+        try:
+            audio = query_peaks(decode_audio(query_path))
+        except VideoError:  # damaged sound: the picture alone answers (as for references)
+            audio = None
+    return Sources(frames, fine, audio)
 
 
 def decoded_frames(query_path: str | Path, store: Store, lib: LibrarySettings

