@@ -15,7 +15,7 @@ from vidtrace.bench.scale import (
     planted_queries,
     run_scale,
 )
-from vidtrace.bench.speed import SyntheticFrames
+from vidtrace.bench.search import SyntheticFrames
 from vidtrace.errors import ConfigError
 
 

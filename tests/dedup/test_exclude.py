@@ -17,7 +17,7 @@ class BruteStore:
         self.all = np.concatenate(list(videos.values()))
         self.calls: list[int] = []
 
-    def search(self, vectors: np.ndarray, k: int, nprobe: int) -> FrameHits:
+    def search(self, vectors: np.ndarray, k: int, nprobe: int, ef_search: int = 0) -> FrameHits:
         self.calls.append(k)
         k = min(k, len(self.all))
         sims = vectors @ self.all.T

@@ -34,7 +34,7 @@ from typing import Any
 
 import numpy as np
 
-from vidtrace.bench.speed import SyntheticFrames
+from vidtrace.bench.search import SyntheticFrames
 from vidtrace.settings import DEFAULT_LIBRARY, DEFAULT_QUERY, QuerySettings
 
 BACKENDS = ("faiss", "milvus-lite", "milvus")
@@ -81,7 +81,7 @@ def planted_queries(synth: SyntheticFrames, frames: int, n: int, seed: int = 0
     """(float32[n, DIM] query frames, int64[n] (reference rowid << 24 | frame) of each planted
     copy's source, -1 for an unrelated frame): speed.py's recipe (COPY_SHARE copies, each an
     edited library frame), with each source video made once rather than once per copy."""
-    from vidtrace.bench.speed import COPY_SHARE, EDIT_NOISE
+    from vidtrace.bench.search import COPY_SHARE, EDIT_NOISE
 
     rng = np.random.default_rng([seed, 1 << 21])
     n_videos = -(-frames // PER_VIDEO)

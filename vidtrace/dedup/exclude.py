@@ -13,6 +13,7 @@ from collections.abc import Iterable
 import numpy as np
 
 from vidtrace.library.store import ReadStore
+from vidtrace.settings import DEFAULT_QUERY
 from vidtrace.types import FrameHits, Reference
 
 FIRST_EXTRA = 16  # neighbours asked beyond k on the first search (a video's own nearby frames)
@@ -38,17 +39,26 @@ class WithoutReferences:
     def fine_frames(self, key: int) -> tuple[np.ndarray, np.ndarray] | None:
         return self.store.fine_frames(key)
 
-    def search(self, vectors: np.ndarray, k: int, nprobe: int) -> FrameHits:
+    def print_hits(self, hashes: np.ndarray, version: str
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The store's audio print hits, without the hidden references'."""
+        hash_, key, tick = self.store.print_hits(hashes, version)
+        keep = ~np.isin(key, self.hidden)
+        return hash_[keep], key[keep], tick[keep]
+
+    def search(self, vectors: np.ndarray, k: int, nprobe: int,
+               ef_search: int = DEFAULT_QUERY.ef_search
+               ) -> FrameHits:
         """The k nearest visible stored frames of each float32[n, d] query vector (fewer when
         the store holds fewer), as `ReadStore.search` gives them."""
         if len(self.hidden) == 0 or len(vectors) == 0:
-            return self.store.search(vectors, k, nprobe)
+            return self.store.search(vectors, k, nprobe, ef_search)
         most = k + self.hidden_frames  # enough to hold every hidden frame and k others
         ask = min(k + FIRST_EXTRA, most)
         rows = np.arange(len(vectors))
         kept: list[FrameHits] = []
         while len(rows):
-            hits = self.store.search(vectors[rows], ask, nprobe)
+            hits = self.store.search(vectors[rows], ask, nprobe, ef_search)
             returned = np.bincount(hits.query_frame, minlength=len(rows))
             visible = ~np.isin(hits.ref_key, self.hidden)
             got = np.bincount(hits.query_frame[visible], minlength=len(rows))
