@@ -117,7 +117,7 @@ def test_overlapping_segments_resolve_to_the_better_supported() -> None:
     clean = Segment(10.0, 30.0, 100.0, 120.0, 0.0, 0, 1.0)
     overlapping = Segment(22.0, 40.0, 292.0, 310.0, 0.0, 0, 1.0)  # reaches 8 s into the clean
     p = replace(PARAMS, threshold=0.0)
-    got = settle([overlapping, clean], qt, rt, S, p, 45.0, 400.0)
+    got = settle([overlapping, clean], qt, rt, S, p, 400.0)
     first, second = sorted(got, key=lambda g: g.query_start)
     assert (first.query_start, first.query_end) == pytest.approx((9.75, 29.75), abs=0.3)
     assert second.query_start >= first.query_end - 1e-9

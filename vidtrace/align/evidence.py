@@ -96,12 +96,10 @@ def _outside(seg: Segment, other: Segment) -> list[Segment]:
 
 
 def settle(segments: list[Segment], q_times: np.ndarray, r_times: np.ndarray, S: np.ndarray,
-           p: AlignParams, query_duration: float, ref_duration: float) -> list[Segment]:
+           p: AlignParams, ref_duration: float) -> list[Segment]:
     """The segments of one (query, reference) pair that can be true (the module's rules), at
-    most `max_segments`, each scoring at least `threshold`, best score first. query_duration
-    is not needed (the segments' query ends are already inside the query) and kept for the
-    methods' common signature."""
-    del query_duration
+    most `max_segments`, each scoring at least `threshold`, best score first (the segments'
+    query ends are already inside the query, so only the reference's duration is needed)."""
     proposed = [c for g in segments if (c := check(g, q_times, r_times, S, p, ref_duration))]
     kept: list[Segment] = []
     for c in sorted(proposed, key=lambda c: -c.support):
