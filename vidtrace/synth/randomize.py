@@ -24,7 +24,7 @@ from vidtrace.synth.geometry import (
     Scale,
 )
 from vidtrace.synth.overlay import Corner, Logo, Text
-from vidtrace.synth.pip import PictureInPicture
+from vidtrace.synth.pip import Inset, PictureInPicture
 from vidtrace.synth.temporal import FrameRate, Reencode, Speed
 
 CAPTIONS = (
@@ -48,8 +48,9 @@ class EditPool:
     photos: Sequence[Path] = ()
 
     def kinds(self) -> list[EditKind]:
-        """The edit kinds this pool can supply (pip needs a background)."""
-        return [k for k in EditKind if k is not EditKind.PIP or self.backgrounds]
+        """The edit kinds this pool can supply (pip and inset need other footage)."""
+        needs_footage = (EditKind.PIP, EditKind.INSET)
+        return [k for k in EditKind if k not in needs_footage or self.backgrounds]
 
 
 def _u(rng: np.random.Generator, lo: float, hi: float) -> float:
@@ -86,6 +87,15 @@ def _pip(rng: np.random.Generator, pool: EditPool) -> Edit:
     path, duration = _pick(rng, pool.backgrounds)
     return PictureInPicture(str(path), _u(rng, 0.0, max(0.0, duration * 0.5)), _u(rng, 0.35, 0.7),
                             _u(rng, 0.0, 1.0), _u(rng, 0.0, 1.0))
+
+
+def _inset(rng: np.random.Generator, pool: EditPool) -> Edit:
+    if not pool.backgrounds:
+        raise ConfigError("a random inset edit needs foreign videos in the edit pool")
+    path, duration = _pick(rng, pool.backgrounds)
+    frame_px = int(rng.integers(1, 7)) if rng.random() < 0.5 else 0
+    return Inset(str(path), _u(rng, 0.0, max(0.0, duration * 0.5)), _u(rng, 0.2, 0.45),
+                 _u(rng, 0.0, 1.0), _u(rng, 0.0, 1.0), frame_px, _pick(rng, _PALETTE))
 
 
 def _color(rng: np.random.Generator, pool: EditPool) -> Edit:
@@ -125,6 +135,7 @@ _MAKERS: dict[EditKind, Callable[[np.random.Generator, EditPool], Edit]] = {
     EditKind.BORDER: _border,
     EditKind.CANVAS: _canvas,
     EditKind.PIP: _pip,
+    EditKind.INSET: _inset,
     EditKind.HFLIP: lambda rng, _: HFlip(),
     EditKind.COLOR: _color,
     EditKind.GRAYSCALE: lambda rng, _: Grayscale(),
