@@ -88,6 +88,8 @@ def test_ground_truth_agrees_with_the_files(tiny_benchmarks: dict[str, Path]) ->
             assert edit_from_json(edit).to_json() == edit
             if edit["kind"] == "pip":
                 assert str(edit["background"]) in doc["fillers"]
+            if edit["kind"] == "inset":
+                assert str(edit["foreign"]) in doc["fillers"]
 
 
 def test_roles_on_the_whole_collection() -> None:
@@ -173,6 +175,8 @@ def test_photo_benchmark_edits_use_only_their_role(photo_benchmark: tuple[Path, 
         for edit in truth.edits:
             if edit["kind"] == "pip":
                 assert str(edit["background"]) in doc["fillers"]
+            if edit["kind"] == "inset":
+                assert str(edit["foreign"]) in doc["fillers"]
             if edit["kind"] == "logo" and edit.get("image"):
                 assert str(edit["image"]) in doc["logo_photos"]
 
