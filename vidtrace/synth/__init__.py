@@ -4,10 +4,11 @@ It writes query videos with exact ground truth from real footage: reference vide
 clips (`concat_videos`), copies cut from them and edited (`render_copy`), queries spliced from
 copies and unrelated filler (`compose_query`), pan/zoom footage made from photos (`PanZoom`,
 `join_footage`), and whole benchmarks (`build_benchmark`). Edits
-are small frozen dataclasses (crop, scale, border, canvas, picture-in-picture, flip, colour,
-grayscale, blur, noise, text, logo, rotation; speed, frame rate, re-encoding) that round-trip
-through JSON (`Edit.to_json`, `edit_from_json`), which is how ground truth records them.
-The metrics that score detections against this ground truth live in `vidtrace.evaluate`.
+are small frozen dataclasses (crop, scale, border, canvas, picture-in-picture and its reverse,
+a foreign inset, flip, colour, grayscale, blur, noise, text, logo, rotation; speed, frame rate,
+re-encoding) that round-trip through JSON (`Edit.to_json`, `edit_from_json`), which is how
+ground truth records them. The metrics that score detections against this ground truth live
+in `vidtrace.evaluate`.
 """
 
 from vidtrace.synth.appearance import Blur, Color, Grayscale, Noise
@@ -18,6 +19,7 @@ from vidtrace.synth.geometry import (
     Border,
     Canvas,
     CanvasFill,
+    CanvasPattern,
     Crop,
     HFlip,
     Rotate,
@@ -32,7 +34,7 @@ from vidtrace.synth.panzoom import (
     random_panzoom,
     render_panzoom,
 )
-from vidtrace.synth.pip import PictureInPicture
+from vidtrace.synth.pip import Inset, PictureInPicture
 from vidtrace.synth.randomize import EditPool, random_chain, random_edit
 from vidtrace.synth.render import CopyPiece, FillerPiece, compose_query, concat_videos, render_copy
 from vidtrace.synth.temporal import FrameRate, Reencode, Speed
@@ -45,6 +47,7 @@ __all__ = [
     "Border",
     "Canvas",
     "CanvasFill",
+    "CanvasPattern",
     "Color",
     "CopyPiece",
     "Corner",
@@ -58,6 +61,7 @@ __all__ = [
     "FrameReader",
     "Grayscale",
     "HFlip",
+    "Inset",
     "Logo",
     "Noise",
     "PanZoom",

@@ -27,6 +27,7 @@ class EditKind(StrEnum):
     BORDER = "border"
     CANVAS = "canvas"
     PIP = "pip"
+    INSET = "inset"
     HFLIP = "hflip"
     COLOR = "color"
     GRAYSCALE = "grayscale"
@@ -94,6 +95,13 @@ def check_int(edit: str, name: str, value: object, lo: int, hi: int) -> int:
         value = int(value)
     if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
         raise ConfigError(f"{edit} edit: {name} must be an integer in [{lo}, {hi}], got {value!r}")
+    return value
+
+
+def check_bool(edit: str, name: str, value: object) -> bool:
+    """`value` when it is true or false (JSON booleans), else ConfigError naming the edit."""
+    if not isinstance(value, bool):
+        raise ConfigError(f"{edit} edit: {name} must be true or false, got {value!r}")
     return value
 
 

@@ -10,9 +10,12 @@ Layout of a benchmark folder:
     sources.json                what went where: reference spans (clips and pan/zoom moves),
                                 filler videos, photo fillers and logo photos
 Every source clip and every photo has exactly one role. A clip is part of a reference or filler
-(splice material and picture-in-picture backgrounds). A photo is part of a reference (only when
-`BenchmarkSpec.reference_s` is set), a filler video (at most `photo_fillers` of them), or a
-logo overlay. Everything follows from `seed` through one numpy Generator.
+(splice material, picture-in-picture backgrounds and foreign insets); clips of a related group
+(`vidtrace.synth.related`: one scene filmed twice, a screen recording of another clip) are
+all filler, so no filler holds an unlisted copy of a reference. A photo is part of a
+reference (only when `BenchmarkSpec.reference_s` is set), a filler video (at most
+`photo_fillers` of them), or a logo overlay. Everything follows from `seed` through one numpy
+Generator.
 """
 
 import json
@@ -27,6 +30,7 @@ from vidtrace.groundtruth import write_ground_truth
 from vidtrace.synth.base import Edit
 from vidtrace.synth.panzoom import Footage, PanZoom, join_footage, random_panzoom, render_panzoom
 from vidtrace.synth.randomize import EditPool, random_chain
+from vidtrace.synth.related import group_members
 from vidtrace.synth.render import CopyPiece, FillerPiece, Piece, compose_query
 from vidtrace.synth.videoio import source_info
 from vidtrace.types import QueryTruth
@@ -50,6 +54,9 @@ class BenchmarkSpec:
     over photos (each `panzoom_s` (min, max) long) to a length drawn from that range, as far as
     the photos last; None keeps references to clips. Up to `photo_fillers` photos left over
     become pan/zoom filler videos; the rest are logo overlays.
+    Whole copies: the share `whole_share` of positive queries copies a whole reference less
+    `trim_s` (min, max) seconds at its head, its tail or both (a third each), and half of them
+    open with `opening_s` (min, max) seconds of filler the reference lacks.
     """
 
     reference_share: float = 0.6
@@ -67,11 +74,16 @@ class BenchmarkSpec:
     reference_s: tuple[float, float] | None = None
     panzoom_s: tuple[float, float] = (4.0, 8.0)
     photo_fillers: int = 0
+    whole_share: float = 0.0
+    trim_s: tuple[float, float] = (1.0, 5.0)
+    opening_s: tuple[float, float] = (2.0, 5.0)
 
     def __post_init__(self) -> None:
         if not 0 < self.reference_share < 1:
             raise ConfigError("reference_share must be in (0, 1)")
-        ranges = ["copy_s", "filler_s", "panzoom_s"]
+        if not 0 <= self.whole_share <= 1:
+            raise ConfigError("whole_share must be in [0, 1]")
+        ranges = ["copy_s", "filler_s", "panzoom_s", "trim_s", "opening_s"]
         for name in [*ranges, *(["reference_s"] if self.reference_s is not None else [])]:
             lo, hi = getattr(self, name)
             if not 0 < lo <= hi:
@@ -90,21 +102,27 @@ class BenchmarkSpec:
 
 def assign_roles(
     clips: Sequence[tuple[Path, float]], rng: np.random.Generator, n_references: int,
-    spec: BenchmarkSpec, photos_fill: bool = False,
+    spec: BenchmarkSpec, photos_fill: bool = False, related: Sequence[Sequence[str]] = (),
 ) -> tuple[list[list[Path]], list[tuple[Path, float]]]:
-    """(clip groups, one per reference; filler clips with durations). Clips are shuffled; the
-    reference share goes to the shortest group that stays within max_reference_s; what does not
-    fit becomes filler. Every group gets a clip, unless `photos_fill` (pan/zoom moves will fill
-    the references): then the reference share is kept and groups beyond it stay empty."""
-    if n_references < 1 or len(clips) < 2 or (not photos_fill and n_references >= len(clips)):
-        raise ConfigError(f"{len(clips)} source clips cannot give {n_references} references and "
-                          "filler; give more clips (or photos) or fewer references")
-    order = [clips[int(i)] for i in rng.permutation(len(clips))]
+    """(clip groups, one per reference; filler clips with durations). Clips of a `related`
+    group (file-name patterns, `vidtrace.synth.related`) are filler. The others are shuffled;
+    the reference share of all clips goes to the shortest group that stays within
+    max_reference_s; what does not fit becomes filler. Every group gets a clip, unless
+    `photos_fill` (pan/zoom moves will fill the references): then the reference share is kept
+    and groups beyond it stay empty."""
+    held = set().union(*group_members([p for p, _ in clips], related))
+    free = [c for c in clips if c[0] not in held]
+    if (n_references < 1 or len(clips) < 2 or not free
+            or (not photos_fill and n_references >= len(free))):
+        raise ConfigError(f"{len(clips)} source clips ({len(held)} of them in related groups, "
+                          f"kept as filler) cannot give {n_references} references and filler; "
+                          "give more clips (or photos) or fewer references")
+    order = [free[int(i)] for i in rng.permutation(len(free))]
     share = round(spec.reference_share * len(clips))
-    n_ref = min(max(share, 1 if photos_fill else n_references), len(clips) - 1)
+    n_ref = min(max(share, 1 if photos_fill else n_references), len(free) - (0 if held else 1))
     groups: list[list[Path]] = [[] for _ in range(n_references)]
     totals = [0.0] * n_references
-    fillers = list(order[n_ref:])
+    fillers = [*order[n_ref:], *(c for c in clips if c[0] in held)]
     for j, (path, duration) in enumerate(order[:n_ref]):
         g = j if j < n_references else int(np.argmin(totals))
         if j >= n_references and totals[g] + duration > spec.max_reference_s:
@@ -133,15 +151,35 @@ def _copy(rng: np.random.Generator, refs: Sequence[tuple[Path, float]],
     return CopyPiece(path, start, round(start + span, 3))
 
 
+def _whole(rng: np.random.Generator, refs: Sequence[tuple[Path, float]],
+           fillers: Sequence[tuple[Path, float]], spec: BenchmarkSpec) -> list[Piece]:
+    """A whole reference less `trim_s` seconds at its head, tail or both, after an opening of
+    filler (`opening_s`) half of the time."""
+    path, duration = refs[int(rng.integers(len(refs)))]
+    usable = duration - _END_MARGIN_S
+    where = int(rng.integers(3))  # 0: head trimmed, 1: tail trimmed, 2: both
+    head = float(rng.uniform(*spec.trim_s)) if where != 1 else 0.0
+    tail = float(rng.uniform(*spec.trim_s)) if where != 0 else 0.0
+    start, end = round(min(head, usable / 3), 3), round(usable - min(tail, usable / 3), 3)
+    pieces: list[Piece] = []
+    if rng.random() < 0.5:
+        pieces.append(_filler(rng, fillers, spec.opening_s))
+    return [*pieces, CopyPiece(path, start, end)]
+
+
 def plan_query(
     rng: np.random.Generator, negative: bool, refs: Sequence[tuple[Path, float]],
     fillers: Sequence[tuple[Path, float]], pool: EditPool, spec: BenchmarkSpec,
+    whole: bool = False,
 ) -> tuple[list[Piece], list[Edit]]:
     """Pieces and edit chain of one query. A negative is 1-3 filler pieces as long as copies;
-    a positive is 1..max_copies copies, each slot before/between/after them holding filler
-    with probability 0.6."""
+    a `whole` positive copies a whole trimmed reference (`_whole`); another positive is
+    1..max_copies copies, each slot before/between/after them holding filler with probability
+    0.6."""
     pieces: list[Piece] = []
-    if negative:
+    if whole and not negative:
+        pieces = _whole(rng, refs, fillers, spec)
+    elif negative:
         for _ in range(int(rng.integers(1, 4))):
             pieces.append(_filler(rng, fillers, spec.copy_s))
     else:
@@ -184,11 +222,14 @@ def build_benchmark(
     sources: Path | Sequence[Path], out_dir: Path, *, seed: int = 0, n_references: int = 3,
     n_queries: int = 20, negative_share: float = 0.2, photos: Path | Sequence[Path] | None = None,
     spec: BenchmarkSpec | None = None, progress: Progress | None = None,
+    related: Sequence[Sequence[str]] = (),
 ) -> Path:
     """Build a benchmark in `out_dir` (see the module docstring) and return its ground-truth
     path. `sources`: a folder of clips or a list of files; `photos`: a folder or list of photos
     for pan/zoom footage and logos (None: none; text logos only). `progress(stage, done, total)`
-    is called after each video, stages "references", "fillers" and "queries"."""
+    is called after each video, stages "references", "fillers" and "queries". `related`:
+    groups of file-name patterns of clips that show the same thing (kept as filler; see
+    `vidtrace.synth.related`). Whole-reference copies are named queries/qNNNN-whole.mp4."""
     spec = spec or BenchmarkSpec()
     if n_queries < 1 or not 0 <= negative_share <= 1:
         raise ConfigError("n_queries must be at least 1 and negative_share in [0, 1]")
@@ -196,7 +237,7 @@ def build_benchmark(
     rng = np.random.default_rng(seed)
     photo_files = [] if photos is None else list_files(photos, PHOTO_SUFFIXES)
     photos_fill = spec.reference_s is not None and bool(photo_files)
-    groups, fillers = assign_roles(clips, rng, n_references, spec, photos_fill)
+    groups, fillers = assign_roles(clips, rng, n_references, spec, photos_fill, related)
     parts, spare = assign_photos(groups, dict(clips), photo_files, rng, spec)
     if not all(parts):
         raise ConfigError(f"{len(clips)} clips and {len(photo_files)} photos cannot fill "
@@ -209,15 +250,20 @@ def build_benchmark(
     refs, spans = _render_references(parts, out_dir, spec, progress)
     photo_fillers = _render_fillers(filler_moves, out_dir, spec, progress)
     fillers = sorted([*fillers, *((path, length) for path, length, _ in photo_fillers)])
-    _write_sources(out_dir / "sources.json", seed, spans, fillers, photo_fillers, logos)
+    _write_sources(out_dir / "sources.json", seed, spans, fillers, photo_fillers, logos,
+                   group_members([p for p, _ in clips], related))
 
     pool = EditPool(backgrounds=fillers, photos=logos)
     n_negative = round(negative_share * n_queries)
     negatives = set(rng.choice(n_queries, n_negative, replace=False).tolist())
-    plans = [plan_query(rng, q in negatives, refs, fillers, pool, spec) for q in range(n_queries)]
+    positives = [q for q in range(n_queries) if q not in negatives]
+    n_whole = round(spec.whole_share * len(positives))
+    wholes = set(rng.choice(positives, n_whole, replace=False).tolist()) if n_whole else set()
+    plans = [plan_query(rng, q in negatives, refs, fillers, pool, spec, q in wholes)
+             for q in range(n_queries)]
     truths: list[QueryTruth] = []
     for q, (pieces, chain) in enumerate(plans):
-        name = f"queries/q{q + 1:04d}.mp4"
+        name = f"queries/q{q + 1:04d}{'-whole' if q in wholes else ''}.mp4"
         truths.append(compose_query(
             pieces, out_dir / name, edits=chain, crf=spec.query_crf,
             short_side=spec.query_short_side, preset=spec.preset, query=name,
@@ -272,7 +318,7 @@ def _span_json(part: Footage, start: float, end: float) -> dict[str, object]:
 def _write_sources(
     path: Path, seed: int, spans: dict[str, list[tuple[Footage, float, float]]],
     fillers: Sequence[tuple[Path, float]], photo_fillers: Sequence[tuple[Path, float, PanZoom]],
-    logos: Sequence[Path],
+    logos: Sequence[Path], related: Sequence[set[Path]] = (),
 ) -> None:
     doc = {
         "seed": seed,
@@ -282,5 +328,6 @@ def _write_sources(
         "photo_fillers": [{"video": str(p), "panzoom": move.to_json()}
                           for p, _, move in photo_fillers],
         "logo_photos": [str(p) for p in logos],
+        "related_fillers": [sorted(str(p) for p in group) for group in related],
     }
     path.write_text(json.dumps(doc, indent=1))

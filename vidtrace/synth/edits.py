@@ -14,13 +14,13 @@ from vidtrace.synth.appearance import Blur, Color, Grayscale, Noise
 from vidtrace.synth.base import Edit, EditKind, RenderEdit, SpatialEdit
 from vidtrace.synth.geometry import Border, Canvas, Crop, HFlip, Rotate, Scale
 from vidtrace.synth.overlay import Logo, Text
-from vidtrace.synth.pip import PictureInPicture
+from vidtrace.synth.pip import Inset, PictureInPicture
 from vidtrace.synth.temporal import FrameRate, Reencode, Speed
 
 EDIT_TYPES: dict[EditKind, type[Edit]] = {
     cls.kind: cls
     for cls in (
-        Crop, Scale, Border, Canvas, PictureInPicture, HFlip, Color, Grayscale, Blur, Noise,
+        Crop, Scale, Border, Canvas, PictureInPicture, Inset, HFlip, Color, Grayscale, Blur, Noise,
         Text, Logo, Rotate, Speed, FrameRate, Reencode,
     )
 }

@@ -112,24 +112,43 @@ class CanvasFill(StrEnum):
     """What fills a canvas around the letterboxed frame."""
 
     BLACK = "black"
-    BLUR = "blur"
+    BLUR = "blur"  # a blurred, enlarged copy of the frame (as phone apps do)
+    FLAT = "flat"  # one colour, the canvas's `color`
+    PATTERN = "pattern"  # a generated `CanvasPattern` in `color` and its darker shade
+    MIRROR = "mirror"  # the frame reflected at its edges
+
+
+class CanvasPattern(StrEnum):
+    """The pattern of a `CanvasFill.PATTERN` canvas."""
+
+    STRIPES = "stripes"  # diagonal stripes
+    CHECKS = "checks"  # a chequerboard
+    GRADIENT = "gradient"  # `color` at the top to its darker shade at the bottom
 
 
 @dataclass(frozen=True)
 class Canvas(SpatialEdit):
     """Letterbox the frame, centred, into a canvas of aspect aspect_w:aspect_h (9:16 is a phone
-    screen). The canvas's long side equals the frame's long side; the rest is black or a blurred,
-    enlarged copy of the frame (as phone apps do)."""
+    screen). The canvas's long side equals the frame's long side; the rest is filled as `fill`
+    says. `color` is the flat fill's colour and the pattern's first colour; `period` is the
+    pattern's repeat as a fraction of the canvas's long side."""
 
     kind: ClassVar[EditKind] = EditKind.CANVAS
     aspect_w: int = 9
     aspect_h: int = 16
     fill: CanvasFill = CanvasFill.BLACK
+    color: Rgb = (0, 0, 0)
+    pattern: CanvasPattern = CanvasPattern.STRIPES
+    period: float = 0.1
 
     def __post_init__(self) -> None:
         set_checked(self, "aspect_w", check_int("canvas", "aspect_w", self.aspect_w, 1, 64))
         set_checked(self, "aspect_h", check_int("canvas", "aspect_h", self.aspect_h, 1, 64))
         set_checked(self, "fill", check_enum("canvas", "fill", self.fill, CanvasFill))
+        set_checked(self, "color", check_color("canvas", "color", self.color))
+        set_checked(self, "pattern", check_enum("canvas", "pattern", self.pattern,
+                                                CanvasPattern))
+        set_checked(self, "period", check_range("canvas", "period", self.period, 0.01, 1.0))
 
     def apply(self, frame: np.ndarray, t: float) -> np.ndarray:
         h, w = frame.shape[:2]
@@ -139,13 +158,49 @@ class Canvas(SpatialEdit):
         else:
             cw, ch = even(long_side * self.aspect_w / self.aspect_h), even(long_side)
         fw, fh = fit_inside(w, h, cw, ch)
-        if self.fill is CanvasFill.BLACK:
-            canvas = np.zeros((ch, cw, 3), np.uint8)
-        else:
-            canvas = _blurred_cover(frame, cw, ch)
         x, y = (cw - fw) // 2, (ch - fh) // 2
-        canvas[y : y + fh, x : x + fw] = resize(frame, fw, fh)
+        picture = resize(frame, fw, fh)
+        if self.fill is CanvasFill.MIRROR:
+            return _reflect_pad(picture, y, ch - fh - y, x, cw - fw - x)
+        if self.fill is CanvasFill.BLUR:
+            canvas = _blurred_cover(frame, cw, ch)
+        elif self.fill is CanvasFill.PATTERN:
+            canvas = pattern_image(self.pattern, self.color, cw, ch,
+                                   max(2, round(self.period * max(cw, ch))))
+        else:
+            color = self.color if self.fill is CanvasFill.FLAT else (0, 0, 0)
+            canvas = np.empty((ch, cw, 3), np.uint8)
+            canvas[:] = color
+        canvas[y : y + fh, x : x + fw] = picture
         return canvas
+
+
+def _reflect_pad(image: np.ndarray, top: int, bottom: int, left: int, right: int) -> np.ndarray:
+    """`image` padded by its mirror image (edge pixels repeated, cv2.BORDER_REFLECT); pads
+    wider than the image reflect again, back and forth."""
+    out = image
+    while top > 0 or bottom > 0 or left > 0 or right > 0:
+        h, w = out.shape[:2]
+        t, b, lf, r = min(top, h), min(bottom, h), min(left, w), min(right, w)
+        out = cv2.copyMakeBorder(out, t, b, lf, r, cv2.BORDER_REFLECT)
+        top, bottom, left, right = top - t, bottom - b, left - lf, right - r
+    return out
+
+
+def pattern_image(pattern: CanvasPattern, color: Rgb, width: int, height: int,
+                  period: int) -> np.ndarray:
+    """uint8[height, width, 3] of `pattern` in `color` and its darker shade (half as bright,
+    or a light grey for a dark colour), repeating every `period` pixels; deterministic."""
+    first = np.array(color, np.float32)
+    second = first * 0.5 if first.max() >= 96 else np.full(3, 160.0, np.float32)
+    yy, xx = np.mgrid[0:height, 0:width]
+    if pattern is CanvasPattern.GRADIENT:
+        a = (yy / max(1, height - 1))[..., None]
+    elif pattern is CanvasPattern.CHECKS:
+        a = (((yy // period) + (xx // period)) % 2)[..., None].astype(np.float32)
+    else:
+        a = (((xx + yy) // max(1, period // 2)) % 2)[..., None].astype(np.float32)
+    return np.round(first * (1 - a) + second * a).astype(np.uint8)
 
 
 def _blurred_cover(frame: np.ndarray, width: int, height: int) -> np.ndarray:
@@ -172,15 +227,22 @@ class HFlip(SpatialEdit):
 
 
 class RotateFill(StrEnum):
-    """How a rotated frame handles its corners: zoom in until none is empty, or leave black."""
+    """How a rotated frame handles its corners."""
 
-    CROP = "crop"
-    BLACK = "black"
+    CROP = "crop"  # zoom in until no corner is empty
+    BLACK = "black"  # black corners
+    BLUR = "blur"  # corners from a blurred copy of the frame, enlarged to cover them
+    MIRROR = "mirror"  # corners from the frame reflected at its edges (cv2.BORDER_REFLECT)
+
+
+# How much the blurred copy behind a BLUR-filled rotation is enlarged (phone editors zoom it).
+_BLUR_FILL_ZOOM = 1.3
 
 
 @dataclass(frozen=True)
 class Rotate(SpatialEdit):
-    """Rotate by `angle` degrees (counter-clockwise) about the centre, keeping the frame size."""
+    """Rotate by `angle` degrees (counter-clockwise) about the centre, keeping the frame size;
+    `fill` says what shows in the corners."""
 
     kind: ClassVar[EditKind] = EditKind.ROTATE
     angle: float = 3.0
@@ -198,7 +260,19 @@ class Rotate(SpatialEdit):
             a = math.radians(abs(self.angle))
             zoom = math.cos(a) + max(w / h, h / w) * math.sin(a)
         matrix = cv2.getRotationMatrix2D(((w - 1) / 2, (h - 1) / 2), self.angle, zoom)
-        return cv2.warpAffine(
-            frame, matrix, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,
-            borderValue=(0, 0, 0),
-        )
+        # BLUR: edge pixels repeated, so the anti-aliased edge blends with the frame, not black.
+        border = {RotateFill.MIRROR: cv2.BORDER_REFLECT,
+                  RotateFill.BLUR: cv2.BORDER_REPLICATE}.get(self.fill, cv2.BORDER_CONSTANT)
+        rotated = cv2.warpAffine(frame, matrix, (w, h), flags=cv2.INTER_LINEAR,
+                                 borderMode=border, borderValue=(0, 0, 0))
+        if self.fill is not RotateFill.BLUR:
+            return rotated
+        # Where the rotated frame does not reach (with its anti-aliased edge), show the blur.
+        inside = cv2.warpAffine(np.full((h, w), 255, np.uint8), matrix, (w, h),
+                                flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,
+                                borderValue=0)
+        alpha = (inside.astype(np.float32) / 255.0)[..., None]
+        zw, zh = round(w * _BLUR_FILL_ZOOM), round(h * _BLUR_FILL_ZOOM)
+        back = _blurred_cover(resize(frame, zw, zh)[(zh - h) // 2 : (zh - h) // 2 + h,
+                                                   (zw - w) // 2 : (zw - w) // 2 + w], w, h)
+        return np.round(rotated * alpha + back * (1.0 - alpha)).astype(np.uint8)

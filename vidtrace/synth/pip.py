@@ -1,9 +1,13 @@
-"""Picture-in-picture edit of the transformation engine (stage 8).
+"""Picture-in-picture edits of the transformation engine (stage 8).
 
-The copied video is shrunk and laid over frames of *other* real footage, the way copies are
-hidden inside reaction and compilation videos. The background is another video file, read in
-step with the output time (from `offset_s`, looping when it runs out) and cropped to cover the
-frame, so the output keeps the input frame size.
+`PictureInPicture`: the copied video is shrunk and laid over frames of *other* real footage,
+the way copies are hidden inside reaction and compilation videos. The background is another
+video file, read in step with the output time (from `offset_s`, looping when it runs out) or
+frozen at `offset_s` (`still`), and cropped to cover the frame, so the output keeps the input
+frame size.
+
+`Inset`, the reverse: the copy stays the background and a *foreign* video (a face cam, another
+clip) is shrunk and laid over it. Both may draw a frame line around the inset.
 """
 
 from dataclasses import dataclass, field
@@ -13,16 +17,85 @@ from typing import Any, ClassVar
 import numpy as np
 
 from vidtrace.errors import ConfigError
-from vidtrace.synth.base import EditKind, SpatialEdit, check_range, set_checked
+from vidtrace.synth.base import (
+    EditKind,
+    Rgb,
+    SpatialEdit,
+    check_bool,
+    check_color,
+    check_int,
+    check_range,
+    set_checked,
+)
 from vidtrace.synth.geometry import fit_inside, resize
 from vidtrace.synth.videoio import Fit, FrameReader
+
+# A frame line this thick or thicker would hide more than it frames.
+MAX_FRAME_PX = 64
+
+
+def _check_video(edit: str, name: str, value: object) -> str:
+    if not isinstance(value, str | Path) or not str(value):
+        raise ConfigError(f"{edit} edit: {name} must be the path of a video file")
+    return str(value)
+
+
+def _looped_frame(state: dict[str, Any], path: str, edit: str, t: float,
+                  size: tuple[int, int]) -> np.ndarray:
+    """The frame of video `path` at second `t`, looped over its length, covering `size` (w, h);
+    the open reader and the video's length, once known, are kept in `state`."""
+    reader = state.get("reader")
+    if reader is None or reader.size != size:
+        _close(state)
+        reader = FrameReader(path, size, Fit.COVER)
+        state["reader"] = reader
+    period = state.get("period")
+    if period is not None:
+        t = _wrap(t, period)
+    frame = reader.frame_at(t)
+    if frame is None:  # ran past the end: its length is known now, so loop
+        state["period"] = period = reader.end_s
+        if period:
+            frame = reader.frame_at(_wrap(t, period))
+    if frame is None:
+        raise ConfigError(f"{edit} edit: no frame at {t:.2f} s of {path}")
+    return frame
+
+
+def _close(state: dict[str, Any]) -> None:
+    reader = state.pop("reader", None)
+    if reader is not None:
+        reader.close()
+
+
+def _inset_box(w: int, h: int, size: float, x: float, y: float) -> tuple[int, int, int, int]:
+    """(left, top, width, height) of an inset `size` x the frame width (aspect w:h kept),
+    placed at x, y within the free space (0 = left/top edge, 1 = right/bottom edge)."""
+    iw, ih = fit_inside(w, h, max(2, round(size * w)), h)
+    return round(x * (w - iw)), round(y * (h - ih)), iw, ih
+
+
+def draw_frame_line(image: np.ndarray, box: tuple[int, int, int, int], px: int,
+                    color: Rgb) -> None:
+    """Draw, in place, a line `px` pixels thick just outside `box` (left, top, width, height),
+    clipped to the image; the box's own pixels are left as they are."""
+    if px <= 0:
+        return
+    x, y, iw, ih = box
+    h, w = image.shape[:2]
+    x0, y0, x1, y1 = max(0, x - px), max(0, y - px), min(w, x + iw + px), min(h, y + ih + px)
+    image[y0:y, x0:x1] = color
+    image[y + ih : y1, x0:x1] = color
+    image[y0:y1, x0:x] = color
+    image[y0:y1, x + iw : x1] = color
 
 
 @dataclass(frozen=True)
 class PictureInPicture(SpatialEdit):
     """Shrink the frame to `size` x the frame width (aspect kept) and place it over the
-    background video `background` at time offset_s + t. x and y place the inset within the
-    free space: 0 = left/top edge, 1 = right/bottom edge."""
+    background video `background` at time offset_s + t (at offset_s throughout when `still`).
+    x and y place the inset within the free space: 0 = left/top edge, 1 = right/bottom edge.
+    frame_px > 0 draws a line of that many pixels in `frame_color` around the inset."""
 
     kind: ClassVar[EditKind] = EditKind.PIP
     background: str = ""
@@ -30,50 +103,82 @@ class PictureInPicture(SpatialEdit):
     size: float = 0.5
     x: float = 0.5
     y: float = 0.5
+    frame_px: int = 0
+    frame_color: Rgb = (255, 255, 255)
+    still: bool = False
     # The open background reader and its length once known; not a parameter.
     _state: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        if not isinstance(self.background, str | Path) or not str(self.background):
-            raise ConfigError("pip edit: background must be the path of a video file")
-        set_checked(self, "background", str(self.background))
+        set_checked(self, "background", _check_video("pip", "background", self.background))
         set_checked(self, "offset_s", check_range("pip", "offset_s", self.offset_s, 0.0, 1e6))
         set_checked(self, "size", check_range("pip", "size", self.size, 0.05, 1.0))
         set_checked(self, "x", check_range("pip", "x", self.x, 0.0, 1.0))
         set_checked(self, "y", check_range("pip", "y", self.y, 0.0, 1.0))
-
-    def _background_at(self, t: float, width: int, height: int) -> np.ndarray:
-        reader = self._state.get("reader")
-        if reader is None or reader.size != (width, height):
-            self.close()
-            reader = FrameReader(self.background, (width, height), Fit.COVER)
-            self._state["reader"] = reader
-        bg_t = self.offset_s + t
-        period = self._state.get("period")
-        if period is not None:
-            bg_t = _wrap(bg_t, period)
-        frame = reader.frame_at(bg_t)
-        if frame is None:  # ran past the end: its length is known now, so loop
-            self._state["period"] = period = reader.end_s
-            if period:
-                frame = reader.frame_at(_wrap(bg_t, period))
-        if frame is None:
-            raise ConfigError(f"pip edit: no background frame at {bg_t:.2f} s of {self.background}")
-        return frame
+        set_checked(self, "frame_px", check_int("pip", "frame_px", self.frame_px, 0,
+                                                MAX_FRAME_PX))
+        set_checked(self, "frame_color", check_color("pip", "frame_color", self.frame_color))
+        set_checked(self, "still", check_bool("pip", "still", self.still))
 
     def apply(self, frame: np.ndarray, t: float) -> np.ndarray:
         h, w = frame.shape[:2]
-        out = self._background_at(t, w, h).copy()
-        iw, ih = fit_inside(w, h, max(2, round(self.size * w)), h)
-        x = round(self.x * (w - iw))
-        y = round(self.y * (h - ih))
+        if self.still:
+            key = ("still", w, h)
+            if key not in self._state:
+                self._state[key] = _looped_frame(self._state, self.background, "pip",
+                                                 self.offset_s, (w, h)).copy()
+                _close(self._state)
+            out = self._state[key].copy()
+        else:
+            out = _looped_frame(self._state, self.background, "pip", self.offset_s + t,
+                                (w, h)).copy()
+        x, y, iw, ih = box = _inset_box(w, h, self.size, self.x, self.y)
         out[y : y + ih, x : x + iw] = resize(frame, iw, ih)
+        draw_frame_line(out, box, self.frame_px, self.frame_color)
         return out
 
     def close(self) -> None:
-        reader = self._state.pop("reader", None)
-        if reader is not None:
-            reader.close()
+        _close(self._state)
+
+
+@dataclass(frozen=True)
+class Inset(SpatialEdit):
+    """Reversed picture-in-picture: the frame stays and the foreign video `foreign`, at time
+    offset_s + t (looping), is cropped to the frame's aspect, shrunk to `size` x the frame
+    width and laid over it at x, y (0 = left/top edge, 1 = right/bottom edge of the free
+    space). frame_px > 0 draws a line of that many pixels in `frame_color` around it."""
+
+    kind: ClassVar[EditKind] = EditKind.INSET
+    foreign: str = ""
+    offset_s: float = 0.0
+    size: float = 0.3
+    x: float = 1.0
+    y: float = 1.0
+    frame_px: int = 0
+    frame_color: Rgb = (255, 255, 255)
+    _state: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        set_checked(self, "foreign", _check_video("inset", "foreign", self.foreign))
+        set_checked(self, "offset_s", check_range("inset", "offset_s", self.offset_s, 0.0, 1e6))
+        set_checked(self, "size", check_range("inset", "size", self.size, 0.05, 0.9))
+        set_checked(self, "x", check_range("inset", "x", self.x, 0.0, 1.0))
+        set_checked(self, "y", check_range("inset", "y", self.y, 0.0, 1.0))
+        set_checked(self, "frame_px", check_int("inset", "frame_px", self.frame_px, 0,
+                                                MAX_FRAME_PX))
+        set_checked(self, "frame_color", check_color("inset", "frame_color", self.frame_color))
+
+    def apply(self, frame: np.ndarray, t: float) -> np.ndarray:
+        h, w = frame.shape[:2]
+        out = frame.copy()
+        x, y, iw, ih = box = _inset_box(w, h, self.size, self.x, self.y)
+        out[y : y + ih, x : x + iw] = _looped_frame(self._state, self.foreign, "inset",
+                                                    self.offset_s + t, (iw, ih))
+        draw_frame_line(out, box, self.frame_px, self.frame_color)
+        return out
+
+    def close(self) -> None:
+        _close(self._state)
 
 
 def _wrap(t: float, period: float) -> float:
