@@ -21,7 +21,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from vidtrace.video.pip import Inset, _grey_stack
+from vidtrace.video.inset import Inset, grey_stack
 
 LOW_DETAIL = 0.25  # a fill line's detail, as a share of the central third's
 MIN_FILL = 0.04  # each band at least this share of the frame's height (or width)
@@ -45,7 +45,7 @@ def detail_profiles(frames: Sequence[np.ndarray] | np.ndarray
     3x3 Laplacian of each row and column, and the standard deviation of its grey levels."""
     import cv2
 
-    grey = _grey_stack(frames)
+    grey = grey_stack(frames)
     rows, cols = np.zeros(grey.shape[1]), np.zeros(grey.shape[2])
     row_std, col_std = np.zeros(grey.shape[1]), np.zeros(grey.shape[2])
     for image in grey:

@@ -20,69 +20,22 @@ the inset.
 """
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import groupby
 from pathlib import Path
 
 import numpy as np
+
+from vidtrace.video.inset import Inset, InsetWindow, crop_inset, grey_stack
+
+__all__ = ["DEFAULT_PARAMS", "Inset", "InsetWindow", "PipParams", "crop_inset", "detect_inset",
+           "detect_insets_over_time"]
 
 # What a side on the picture's edge adds to a rectangle's score: less than any real side that
 # passes, so a line seen in the picture is preferred to the picture's edge next to it.
 _STAND_IN = 0.4
 # Pixels between a line and the parallel lines its run-over is compared with.
 _SURROUND = 6
-
-
-@dataclass(frozen=True)
-class Inset:
-    """A picture-in-picture rectangle: columns [x0, x1) and rows [y0, y1) in pixels of frames
-    of frame_w x frame_h pixels (the frames it was found in); `confidence` in [0, 1]."""
-
-    x0: int
-    y0: int
-    x1: int
-    y1: int
-    frame_w: int
-    frame_h: int
-    confidence: float
-
-    def __post_init__(self) -> None:
-        if not (0 <= self.x0 < self.x1 <= self.frame_w and 0 <= self.y0 < self.y1 <= self.frame_h):
-            raise ValueError(f"inset {self.box} is empty or outside its {self.frame_w}x"
-                             f"{self.frame_h} frame")
-        if not 0.0 <= self.confidence <= 1.0:
-            raise ValueError(f"inset confidence {self.confidence} is not in [0, 1]")
-
-    @property
-    def box(self) -> tuple[int, int, int, int]:
-        """(x0, y0, x1, y1) in pixels."""
-        return self.x0, self.y0, self.x1, self.y1
-
-    def box_in(self, width: int, height: int) -> tuple[int, int, int, int]:
-        """(x0, y0, x1, y1) scaled to frames of width x height pixels (same picture, another
-        size), at least one pixel each way."""
-        sx, sy = width / self.frame_w, height / self.frame_h
-        x0, y0 = min(round(self.x0 * sx), width - 1), min(round(self.y0 * sy), height - 1)
-        return x0, y0, max(x0 + 1, round(self.x1 * sx)), max(y0 + 1, round(self.y1 * sy))
-
-    def iou(self, box: Sequence[float]) -> float:
-        """Intersection over union with another (x0, y0, x1, y1) box in the same pixels."""
-        ix = min(self.x1, box[2]) - max(self.x0, box[0])
-        iy = min(self.y1, box[3]) - max(self.y0, box[1])
-        inter = max(0.0, ix) * max(0.0, iy)
-        area = (self.x1 - self.x0) * (self.y1 - self.y0)
-        union = area + (box[2] - box[0]) * (box[3] - box[1]) - inter
-        return float(inter / union) if union > 0 else 0.0
-
-
-@dataclass(frozen=True)
-class InsetWindow:
-    """What `detect_insets_over_time` found in the query frames with times in
-    [start_s, end_s): an inset, or None."""
-
-    start_s: float
-    end_s: float
-    inset: Inset | None
 
 
 @dataclass(frozen=True)
@@ -121,27 +74,6 @@ class PipParams:
 
 
 DEFAULT_PARAMS = PipParams()
-
-
-def _grey_stack(frames: Sequence[np.ndarray] | np.ndarray) -> np.ndarray:
-    """uint8[T, H, W] grey levels of RGB uint8[H, W, 3] frames (or grey uint8[H, W])."""
-    import cv2
-
-    out = []
-    for frame in frames:
-        image = np.asarray(frame)
-        if image.dtype != np.uint8:
-            raise ValueError(f"frames must be uint8, got {image.dtype}")
-        if image.ndim == 3 and image.shape[2] == 3:
-            image = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
-        if image.ndim != 2:
-            raise ValueError(f"a frame must be [H, W, 3] RGB or [H, W] grey, got {image.shape}")
-        out.append(image)
-    if not out:
-        raise ValueError("detect_inset needs at least one frame")
-    if len({image.shape for image in out}) > 1:
-        raise ValueError("all frames of a run must have the same size")
-    return np.stack(out)
 
 
 def _lines_seen(g: np.ndarray, axis: int, offset: int, step_min: int) -> np.ndarray:
@@ -198,26 +130,36 @@ class _Evidence:
     moving_h: np.ndarray
 
 
-def _evidence(grey: np.ndarray, params: PipParams) -> _Evidence:
-    """Line evidence over the frames `grey`, uint8[T, H, W]."""
+def _evidence(grey: np.ndarray, params: PipParams) -> tuple[_Evidence, _Evidence]:
+    """Line evidence over the frames `grey`, uint8[T, H, W]: as `_lines_seen` sees lines at
+    `offset`, and as it sees them at `offset` or at the wider 2 x offset + 1. The wider offset
+    sees both edges of a frame line drawn around an inset, which cancel each other at `offset`
+    when the line is about `offset` pixels thick; it also sees more lines in ordinary footage,
+    so `detect_inset` asks more of rectangles found with it."""
     import cv2
 
     t_count = grey.shape[0]
-    counts = np.zeros((4, *grey.shape[1:]), np.uint16)  # present v, moving v, present h, ...
+    counts = np.zeros((2, 4, *grey.shape[1:]), np.uint16)  # [narrow, wide] x (present v, ...)
     previous = None
     for g in grey:
-        seen = [_lines_seen(g, axis, params.offset, params.step_min) for axis in (1, 0)]
+        narrow = [_lines_seen(g, axis, params.offset, params.step_min) for axis in (1, 0)]
+        wide = [n | _lines_seen(g, axis, 2 * params.offset + 1, params.step_min)
+                for n, axis in zip(narrow, (1, 0), strict=True)]
         smooth = cv2.blur(g, (5, 5))
         change = None if previous is None else cv2.absdiff(smooth, previous)
         for i, axis in enumerate((1, 0)):
-            counts[2 * i] += seen[i]
-            if change is not None:
-                counts[2 * i + 1] += seen[i] & _side_changed(change, axis, params.offset + 1,
-                                                             params.change_min)
+            beside = None if change is None else _side_changed(change, axis, params.offset + 1,
+                                                                 params.change_min)
+            for j, seen in enumerate((narrow[i], wide[i])):
+                counts[j, 2 * i] += seen
+                if beside is not None:
+                    counts[j, 2 * i + 1] += seen & beside
         previous = smooth
     frames, pairs = np.float32(t_count), np.float32(max(1, t_count - 1))
-    return _Evidence(_widen(counts[0] / frames), _widen(counts[1] / pairs),
-                     _widen(counts[2].T / frames), _widen(counts[3].T / pairs))
+    narrow_ev, wide_ev = (_Evidence(_widen(c[0] / frames), _widen(c[1] / pairs),
+                                    _widen(c[2].T / frames), _widen(c[3].T / pairs))
+                          for c in counts)
+    return narrow_ev, wide_ev
 
 
 def _integral(a: np.ndarray) -> np.ndarray:
@@ -375,7 +317,7 @@ def detect_inset(frames: Sequence[np.ndarray] | np.ndarray,
     times: their times in seconds, only checked for length (the method needs no times). The
     inset is in pixels of these frames; flat borders are never an inset.
     """
-    grey = _grey_stack(frames)
+    grey = grey_stack(frames)
     if times is not None and len(times) != grey.shape[0]:
         raise ValueError(f"{len(times)} times for {grey.shape[0]} frames")
     if grey.shape[0] < params.min_frames:
@@ -384,21 +326,17 @@ def detect_inset(frames: Sequence[np.ndarray] | np.ndarray,
     picture = np.ascontiguousarray(grey[:, py0:py1, px0:px1])
     if min(picture.shape[1:]) < 8 * (params.offset + 2):
         return None
-    for score, (x0, y0, x1, y1) in _rank_rectangles(_evidence(picture, params), params):
-        if _inside_motion(picture, (x0, y0, x1, y1)) < params.min_inside_motion:
-            continue
-        confidence = (score - params.min_score) / (params.confident_score - params.min_score)
-        return Inset(x0 + px0, y0 + py0, x1 + px0, y1 + py0, grey.shape[2], grey.shape[1],
-                     float(np.clip(confidence, 0.0, 1.0)))
+    narrow, wide = _evidence(picture, params)
+    # the wide evidence (frame lines) is asked for the score of a confident inset
+    for evidence, floor in ((narrow, params), (wide, replace(params,
+                                                              min_score=params.confident_score))):
+        for score, (x0, y0, x1, y1) in _rank_rectangles(evidence, floor):
+            if _inside_motion(picture, (x0, y0, x1, y1)) < params.min_inside_motion:
+                continue
+            confidence = (score - params.min_score) / (params.confident_score - params.min_score)
+            return Inset(x0 + px0, y0 + py0, x1 + px0, y1 + py0, grey.shape[2], grey.shape[1],
+                         float(np.clip(confidence, 0.0, 1.0)))
     return None
-
-
-def crop_inset(frame: np.ndarray, inset: Inset) -> np.ndarray:
-    """The inset's part of `frame` (uint8[H, W, ...]), a copy; a frame of another size than
-    the one the inset was found in is cropped at the same place relative to its size."""
-    h, w = frame.shape[:2]
-    x0, y0, x1, y1 = inset.box_in(w, h)
-    return frame[y0:y1, x0:x1].copy()
 
 
 def detect_insets_over_time(

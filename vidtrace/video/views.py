@@ -22,6 +22,7 @@ from vidtrace.types import FrameSet
 from vidtrace.video.borders import prepare_frame
 from vidtrace.video.canvas import detect_canvas
 from vidtrace.video.pip import DEFAULT_PARAMS, InsetWindow, PipParams, crop_inset, detect_inset
+from vidtrace.video.stillhost import detect_still_host_inset
 
 # Seconds of query per detection window: 20 frames at 2 frames/s, where the detector found no
 # false inset in its development sets (docs/pip.md, "Why these values").
@@ -128,7 +129,9 @@ def inset_windows(frames: Iterable[tuple[float, np.ndarray]], window_s: float = 
     for k, group in groupby(frames, key=lambda pair: int(pair[0] // window_s)):
         window = list(group)
         images = [frame for _, frame in window]
-        inset = detect_inset(images, None, params) if pip else None
+        inset = None
+        if pip:
+            inset = detect_inset(images, None, params) or detect_still_host_inset(images)
         if inset is None and canvas:
             inset = detect_canvas(images)
         yield InsetWindow(k * window_s, (k + 1) * window_s, inset), window
