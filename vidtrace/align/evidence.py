@@ -29,6 +29,7 @@ import numpy as np
 
 from vidtrace.align.base import AlignParams, Segment, line_bounds
 from vidtrace.align.refine import near_match
+from vidtrace.align.speed import settle_speed
 
 _EPS = 1e-6
 
@@ -100,7 +101,9 @@ def settle(segments: list[Segment], q_times: np.ndarray, r_times: np.ndarray, S:
     """The segments of one (query, reference) pair that can be true (the module's rules), at
     most `max_segments`, each scoring at least `threshold`, best score first (the segments'
     query ends are already inside the query, so only the reference's duration is needed)."""
-    proposed = [c for g in segments if (c := check(g, q_times, r_times, S, p, ref_duration))]
+    proposed = [c for g in segments
+                if (c := check(settle_speed(g, q_times, r_times, S, p), q_times, r_times, S, p,
+                               ref_duration))]
     kept: list[Segment] = []
     for c in sorted(proposed, key=lambda c: -c.support):
         parts = [c.segment]
