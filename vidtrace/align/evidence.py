@@ -4,6 +4,10 @@ can be true"). Each method proposes segments; `settle` keeps those that can be t
 A copy is one line ref = a * query + b with a in [min_speed, max_speed] (QuerySettings, 0.5-2x
 by default). For each proposed segment, with a = its reference span / its query span:
 
+0. Speed from distinct evidence (speed.settle_speed): a line closer to 1x that matches at least
+   as many query seconds and as many distinct reference seconds replaces the segment's own, so
+   a still, which every line through it matches, is not given the slowest speed.
+
 1. Speed: a must lie in the speed range. Ends sit on the line (base.line_bounds): query time
    whose line runs outside the reference is cut off, never squeezed onto its first instant.
 2. Evidence along the line: the query rows inside the segment are matched when their
