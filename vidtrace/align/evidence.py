@@ -4,6 +4,10 @@ can be true"). Each method proposes segments; `settle` keeps those that can be t
 A copy is one line ref = a * query + b with a in [min_speed, max_speed] (QuerySettings, 0.5-2x
 by default). For each proposed segment, with a = its reference span / its query span:
 
+0. Speed from distinct evidence (speed.settle_speed): a line closer to 1x that matches at least
+   as many query seconds and as many distinct reference seconds replaces the segment's own, so
+   a still, which every line through it matches, is not given the slowest speed.
+
 1. Speed: a must lie in the speed range. Ends sit on the line (base.line_bounds): query time
    whose line runs outside the reference is cut off, never squeezed onto its first instant.
 2. Evidence along the line: the query rows inside the segment are matched when their
@@ -29,6 +33,7 @@ import numpy as np
 
 from vidtrace.align.base import AlignParams, Segment, line_bounds
 from vidtrace.align.refine import near_match
+from vidtrace.align.speed import settle_speed
 
 _EPS = 1e-6
 
@@ -100,7 +105,9 @@ def settle(segments: list[Segment], q_times: np.ndarray, r_times: np.ndarray, S:
     """The segments of one (query, reference) pair that can be true (the module's rules), at
     most `max_segments`, each scoring at least `threshold`, best score first (the segments'
     query ends are already inside the query, so only the reference's duration is needed)."""
-    proposed = [c for g in segments if (c := check(g, q_times, r_times, S, p, ref_duration))]
+    proposed = [c for g in segments
+                if (c := check(settle_speed(g, q_times, r_times, S, p), q_times, r_times, S, p,
+                               ref_duration))]
     kept: list[Segment] = []
     for c in sorted(proposed, key=lambda c: -c.support):
         parts = [c.segment]

@@ -45,19 +45,10 @@ from vidtrace.align.base import AlignParams, Segment, line_bounds, query_bounds
 from vidtrace.align.evidence import settle
 from vidtrace.align.lis import _fit_line, _free_rows, similarity_hits
 from vidtrace.align.refine import near_similarity, refine_line
+from vidtrace.align.speed import speed_grid
 
-SPEED_RATIO = 1.03  # neighbouring speeds of the grid
-EXACT_SPEEDS = (1.0, 1.2)  # speeds that copies often have, always in the grid when in range
 NMS_SPEEDS, NMS_BINS = 1, 2  # half-size of the non-maximum suppression window
 PEAKS_PER_SEGMENT = 16  # peaks examined: this many per segment allowed
-
-
-def speed_grid(min_speed: float, max_speed: float) -> np.ndarray:
-    """Speeds float64[k] from min_speed to max_speed, about 3 % apart, with EXACT_SPEEDS."""
-    n = max(1, int(np.ceil(np.log(max_speed / min_speed) / np.log(SPEED_RATIO))))
-    grid = np.geomspace(min_speed, max_speed, n + 1) if max_speed > min_speed else [min_speed]
-    exact = [a for a in EXACT_SPEEDS if min_speed <= a <= max_speed]
-    return np.unique(np.concatenate([np.asarray(grid, dtype=np.float64), exact]))
 
 
 def vote(qt: np.ndarray, rt: np.ndarray, w: np.ndarray, speeds: np.ndarray, bin_s: float
