@@ -29,6 +29,7 @@ from vidtrace.dedup.overlaps import (
     group_videos,
     merge_findings,
 )
+from vidtrace.dedup.refine import refine_overlap
 from vidtrace.errors import VidtraceError
 from vidtrace.fsutil import file_sha256
 from vidtrace.match import Matcher
@@ -139,6 +140,24 @@ def find_findings(
     return findings
 
 
+def refined(lib: Library, refs: Sequence[Reference], overlaps: list[Overlap]) -> list[Overlap]:
+    """`overlaps` (between video ids of `refs`) on the lines and ends the stored frames of
+    both videos support best (refine.py), longest first."""
+    by_id = {r.video_id: r for r in refs}
+    frames: dict[str, FrameSet] = {}
+
+    def of(video_id: str) -> FrameSet:
+        if video_id not in frames:
+            ref = by_id[video_id]
+            times, vectors = lib.store.frames(ref.key)
+            frames[video_id] = FrameSet(video_id, times, vectors, max(ref.duration, *times[-1:]))
+        return frames[video_id]
+
+    with lib.store.snapshot():
+        out = [refine_overlap(o, of(o.a), of(o.b)) for o in overlaps]
+    return sorted(out, key=lambda o: (-o.duration, o.a, o.b, o.a_start))
+
+
 def video_facts(name: str, path: str | Path, duration: float) -> VideoFacts:
     """`name`'s facts for the original rule, read from the file at `path` when it can be."""
     from vidtrace.video import probe
@@ -164,7 +183,8 @@ def dedup_library(
     refs = list(lib.videos() if refs is None else refs)
     s = dedup_settings(lib, settings)
     start = time.perf_counter()
-    merged = merge_findings(find_findings(lib, refs, s, progress), min_duration)
+    merged = refined(lib, refs, merge_findings(find_findings(lib, refs, s, progress), 0.0))
+    merged = [o for o in merged if o.duration >= min_duration]
     names = {r.video_id: list(files[r.video_id]) if files else [r.video_id] for r in refs}
     facts = {
         n: video_facts(n, n if files else r.path, r.duration)
