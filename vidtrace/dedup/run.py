@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from vidtrace.api import AddStatus, Library
-from vidtrace.dedup.exclude import WithoutReferences
+from vidtrace.dedup.exclude import OnlyReference, WithoutReferences
 from vidtrace.dedup.overlaps import (
     ORIGINAL_RULE,
     Finding,
@@ -27,11 +27,13 @@ from vidtrace.dedup.overlaps import (
     Overlap,
     VideoFacts,
     group_videos,
+    implied_pairs,
     merge_findings,
 )
 from vidtrace.dedup.refine import refine_overlap
 from vidtrace.errors import VidtraceError
 from vidtrace.fsutil import file_sha256
+from vidtrace.library.store import ReadStore
 from vidtrace.match import Matcher
 from vidtrace.settings import (
     DEFAULT_LIBRARY,
@@ -116,33 +118,62 @@ def find_findings(
         wanted = {r.key for r in refs}
         outside = [r for r in store.references() if r.key not in wanted]
         for i, ref in enumerate(refs):
-            times, vectors = store.frames(ref.key)
-            if len(times):
-                query = FrameSet(ref.video_id, times, vectors, max(ref.duration, times[-1]))
-                view = WithoutReferences(store, [*outside, ref])
-                trace = Matcher(view, settings, lib.settings.index_fps).trace(QueryViews.of(query))
-                findings += [
-                    Finding(
-                        ref.video_id,
-                        m.ref_id,
-                        m.query_start,
-                        m.query_end,
-                        m.ref_start,
-                        m.ref_end,
-                        m.score,
-                    )
-                    for m in trace.matches
-                ]
-                if aligned is not None:
-                    aligned.append(len(trace.candidates))
+            view = WithoutReferences(store, [*outside, ref])
+            found, candidates = _query(lib, ref, view, settings)
+            findings += found
+            if aligned is not None and candidates is not None:
+                aligned.append(candidates)
             if progress:
                 progress(i + 1, len(refs))
     return findings
 
 
-def refined(lib: Library, refs: Sequence[Reference], overlaps: list[Overlap]) -> list[Overlap]:
-    """`overlaps` (between video ids of `refs`) on the lines and ends the stored frames of
-    both videos support best (refine.py), longest first."""
+def find_implied(lib: Library, refs: Sequence[Reference], pairs: Sequence[tuple[str, str]],
+                 settings: QuerySettings) -> list[Finding]:
+    """Each pair of video ids of `refs` (overlaps.implied_pairs) aligned both ways, each video
+    queried against the other alone (`OnlyReference`): the matcher and threshold of
+    `find_findings` without stage 1's competition from the rest of the collection."""
+    by_id = {r.video_id: r for r in refs}
+    findings: list[Finding] = []
+    with lib.store.snapshot():
+        for x, y in pairs:
+            for query, ref in ((by_id[x], by_id[y]), (by_id[y], by_id[x])):
+                findings += _query(lib, query, OnlyReference(lib.store, ref.key), settings)[0]
+    return findings
+
+
+def _query(lib: Library, ref: Reference, view: ReadStore, settings: QuerySettings
+           ) -> tuple[list[Finding], int | None]:
+    """`ref`'s stored frames matched against `view`: its findings and the number of videos
+    stage 1 chose to align (None when it has no frames)."""
+    times, vectors = lib.store.frames(ref.key)
+    if not len(times):
+        return [], None
+    query = FrameSet(ref.video_id, times, vectors, max(ref.duration, times[-1]))
+    trace = Matcher(view, settings, lib.settings.index_fps).trace(QueryViews.of(query))
+    found = [Finding(ref.video_id, m.ref_id, m.query_start, m.query_end, m.ref_start,
+                     m.ref_end, m.score) for m in trace.matches]
+    return found, len(trace.candidates)
+
+
+def find_overlaps(lib: Library, refs: Sequence[Reference], settings: QuerySettings,
+                  min_duration: float, progress: Tick | None = None,
+                  aligned: list[int] | None = None) -> list[Overlap]:
+    """The overlaps among `refs` (video ids): each queried against the others
+    (`find_findings`), then the pairs their overlaps imply aligned directly (`find_implied`),
+    all merged and refined (`overlaps_of`), longest first."""
+    found = overlaps_of(lib, refs, find_findings(lib, refs, settings, progress, aligned),
+                        min_duration)
+    implied = find_implied(lib, refs, implied_pairs(found, min_duration), settings)
+    found += overlaps_of(lib, refs, implied, min_duration)
+    return sorted(found, key=lambda o: (-o.duration, o.a, o.b, o.a_start))
+
+
+def overlaps_of(lib: Library, refs: Sequence[Reference], findings: list[Finding],
+                min_duration: float) -> list[Overlap]:
+    """`findings` (between video ids of `refs`) merged into overlaps, each placed on the line
+    and ends the stored frames of both videos support best (refine.py), those at least
+    `min_duration` s long kept, longest first."""
     by_id = {r.video_id: r for r in refs}
     frames: dict[str, FrameSet] = {}
 
@@ -154,7 +185,8 @@ def refined(lib: Library, refs: Sequence[Reference], overlaps: list[Overlap]) ->
         return frames[video_id]
 
     with lib.store.snapshot():
-        out = [refine_overlap(o, of(o.a), of(o.b)) for o in overlaps]
+        out = [refine_overlap(o, of(o.a), of(o.b)) for o in merge_findings(findings, 0.0)]
+    out = [o for o in out if o.duration >= min_duration]
     return sorted(out, key=lambda o: (-o.duration, o.a, o.b, o.a_start))
 
 
@@ -183,8 +215,7 @@ def dedup_library(
     refs = list(lib.videos() if refs is None else refs)
     s = dedup_settings(lib, settings)
     start = time.perf_counter()
-    merged = refined(lib, refs, merge_findings(find_findings(lib, refs, s, progress), 0.0))
-    merged = [o for o in merged if o.duration >= min_duration]
+    merged = find_overlaps(lib, refs, s, min_duration, progress)
     names = {r.video_id: list(files[r.video_id]) if files else [r.video_id] for r in refs}
     facts = {
         n: video_facts(n, n if files else r.path, r.duration)
