@@ -1,9 +1,10 @@
-"""dedup/exclude.py: a store searched without some references, against brute force."""
+"""dedup/exclude.py: a store searched without some references, or with one only, against brute
+force."""
 
 import numpy as np
 import pytest
 
-from vidtrace.dedup.exclude import WithoutReferences
+from vidtrace.dedup.exclude import OnlyReference, WithoutReferences
 from vidtrace.types import FrameHits, Reference
 
 
@@ -82,3 +83,20 @@ def test_nothing_hidden_is_the_store_itself_and_too_few_frames_give_what_there_i
     only_two = WithoutReferences(store, [store.reference(1)]).search(q, 4, 1)
     assert only_two.ref_key.tolist() == [2, 2, 2, 2]
     assert np.bincount(only_two.query_frame).tolist() == [2, 2]
+
+
+@pytest.mark.parametrize("k", [1, 4, 30])
+def test_one_reference_alone_is_its_exact_top_k_whatever_else_is_stored(k: int) -> None:
+    rng = np.random.default_rng(2)
+    query = _unit(rng.standard_normal((6, 16)))
+    # video 1 holds the query's copies, which would fill every neighbour of a whole-store search
+    videos = {1: _unit(query + 0.05 * rng.standard_normal((6, 16))),
+              2: _unit(rng.standard_normal((20, 16))), 3: _unit(rng.standard_normal((9, 16)))}
+    store = BruteStore(videos)
+    hits = OnlyReference(store, 2).search(query, k, nprobe=1)
+    assert set(hits.ref_key.tolist()) == {2}
+    assert np.bincount(hits.query_frame).tolist() == [min(k, 20)] * 6
+    got = set(zip(hits.query_frame.tolist(), hits.ref_key.tolist(), hits.ref_frame.tolist(),
+                  strict=True))
+    assert got == _expected(store, query, {1, 3}, k)
+    assert np.allclose(hits.sim, np.sum(query[hits.query_frame] * videos[2][hits.ref_frame], 1))

@@ -1,6 +1,13 @@
 """dedup/overlaps.py: both ways merged into one overlap per stretch, groups, the original."""
 
-from vidtrace.dedup.overlaps import Finding, VideoFacts, group_videos, merge_findings, merge_spans
+from vidtrace.dedup.overlaps import (
+    Finding,
+    VideoFacts,
+    group_videos,
+    implied_pairs,
+    merge_findings,
+    merge_spans,
+)
 
 
 def test_both_ways_are_one_overlap_with_the_better_ways_boundaries() -> None:
@@ -60,3 +67,16 @@ def test_the_original_is_chosen_by_the_rule_in_its_order() -> None:
     assert original(**{k: v for k, v in same_size.items() if k != "long"}) == "short"
     longer = {**same_size, "old": VideoFacts("old", 9.0, 320, 180, 9.0)}
     assert original(**{k: v for k, v in longer.items() if k != "long"}) == "old"
+
+
+def test_pairs_sharing_footage_through_a_third_video_are_implied_once() -> None:
+    found = [Finding("orig", "trim", 2.0, 6.0, 0.0, 4.0, 0.9),     # orig 2-6
+             Finding("orig", "weak", 0.0, 8.0, 0.0, 8.0, 0.5),     # orig 0-8
+             Finding("orig", "trim2", 3.0, 7.0, 0.0, 4.0, 0.9),    # orig 3-7, found with trim
+             Finding("trim", "trim2", 1.0, 4.0, 0.0, 3.0, 0.9),
+             Finding("comp", "x", 0.0, 5.0, 0.0, 5.0, 0.9),        # a compilation: x then y,
+             Finding("comp", "y", 5.0, 10.0, 0.0, 5.0, 0.9)]      # spans of it apart
+    overlaps = merge_findings(found, 3.0)
+    assert implied_pairs(overlaps, 3.0) == [("trim", "weak"), ("trim2", "weak")]
+    # trim and weak share orig 2-6 (4 s): not at a minimum of 5 s
+    assert implied_pairs(overlaps, 5.0) == []

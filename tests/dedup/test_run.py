@@ -34,11 +34,10 @@ def test_boundaries_are_within_a_second(collection: tuple[Path, list[QueryTruth]
         errors[a, b] = (boundary_error(o.__class__(a, o.a_start, o.a_end, b, o.b_start,
                                                    o.b_end, o.score, o.both_ways),
                                        truth[a, b]), o.both_ways)
-    both = [e for e, two in errors.values() if two]
-    # found both ways: within 1 s; found one way only (a line at a wrong speed on a still
-    # stretch, the other way finding nothing above the threshold): within 2 s
-    assert len(both) >= 24 and max(both) <= 1.0, sorted(errors.items(), key=lambda x: x[1])
-    assert max(e for e, _ in errors.values()) <= 2.0
+    # every pair, found one way or both (refine.py placed the line and ends on both videos'
+    # frames; the goldeneye family is two still shots, whose lines came out at 0.57x before)
+    assert len(errors) == 30 and max(e for e, _ in errors.values()) <= 1.0, sorted(
+        errors.items(), key=lambda x: x[1])
 
 
 def test_groups_are_the_families_with_their_originals(

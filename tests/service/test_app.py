@@ -204,7 +204,8 @@ def test_openapi_schema_and_page(client: Any) -> None:
     assert page.status_code == 200 and "connect-src 'self'" in page.headers[
         "content-security-policy"]
     ids = {e.attrs.get("id") for e in parse(page.text)}
-    assert {"token", "query-file", "query-submit", "refs", "report-frame"} <= ids
+    assert {"token", "query-file", "query-submit", "refs", "report-frame", "dedup-submit",
+            "dedup-groups", "dedup-pairs"} <= ids
     assert "<script src" not in page.text and "://" not in page.text  # nothing fetched
 
 

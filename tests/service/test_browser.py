@@ -140,3 +140,52 @@ def test_service_page_in_a_browser(browser: Any, media: ClipMedia, tmp_path: Pat
         _wait(browser, lambda d: _click_remove(d, "friday"), "the Remove button of friday")
         _wait(browser, lambda d: len(_texts(d, "#refs tr.reference")) == 3, "3 references again")
         assert browser.find_element(By.ID, "ref-status").text == "removed friday"
+
+
+def test_dedup_on_the_service_page(browser: Any, media: ClipMedia, tmp_path: Path) -> None:
+    from selenium.webdriver.common.by import By
+
+    from vidtrace.service.app import create_app
+    from vidtrace.service.live import live_server
+
+    library = Path(shutil.copytree(media.library, tmp_path / "library"))
+    with live_server(create_app(library, TOKEN)) as url:
+        browser.get(f"{url}/#token={TOKEN}")
+        _wait(browser, lambda d: len(_texts(d, "#refs tr.reference")) == 3, "3 references")
+        # the three clips share nothing: no group, one row that says so
+        browser.find_element(By.ID, "dedup-submit").click()
+        _wait(browser, lambda d: d.find_element(By.ID, "dedup-status").text.startswith("done:"),
+              "the first dedup run")
+        assert browser.find_element(By.ID, "dedup-status").text == (
+            "done: 0 overlaps in 0 groups among 3 videos")
+        assert _texts(browser, "#dedup-pairs tbody tr") == ["no shared footage found"]
+        assert not browser.find_element(By.ID, "dedup-groups").is_displayed()
+        # the two-segment copy (3 s of water, then bunny, then highway) added as a reference
+        browser.find_element(By.ID, "ref-file").send_keys(str(media.two_segment))
+        browser.find_element(By.ID, "ref-id").send_keys("copy")
+        browser.find_element(By.ID, "ref-submit").click()
+        _wait(browser, lambda d: len(_texts(d, "#refs tr.reference")) == 4, "4 references")
+        browser.find_element(By.ID, "dedup-submit").click()
+        _wait(browser, lambda d: d.find_element(By.ID, "dedup-status").text.startswith(
+            "done: 2"), "the second dedup run")
+        assert browser.find_element(By.ID, "dedup-status").text == (
+            "done: 2 overlaps in 1 group among 4 videos")
+        (group,) = _texts(browser, "#dedup-groups tr.group")
+        cells = group.split("\t")
+        assert cells[:2] == ["1", "copy"], cells
+        assert sorted(m.split(" (")[0] for m in cells[2].split(", ")) == [
+            "big_buck_bunny_0-30s", "copy", "udacity_highway_lanes"]
+        pairs = sorted(_texts(browser, "#dedup-pairs tr.pair"))
+        assert [p.split("\t")[0] + "|" + p.split("\t")[2] for p in pairs] == [
+            "big_buck_bunny_0-30s|copy", "copy|udacity_highway_lanes"]
+        # the spans shown are the truth's, to the second
+        truth = {s.ref_id: s for s in media.two_segment_truth.segments}
+        bunny = pairs[0].split("\t")
+        t = truth["big_buck_bunny_0-30s"]
+        a0, a1 = (float(x) for x in bunny[1].removesuffix(" s").split("-"))
+        b0, b1 = (float(x) for x in bunny[3].removesuffix(" s").split("-"))
+        assert max(abs(a0 - t.ref_start), abs(a1 - t.ref_end), abs(b0 - t.query_start),
+                   abs(b1 - t.query_end)) <= 1.05, (bunny, t)
+        assert browser.find_element(By.ID, "dedup-rule").text.startswith(
+            "Suggested original: most shared footage")
+        _full_page_screenshot(browser, tmp_path / "dedup-page.png")

@@ -103,8 +103,8 @@ def run_synthetic(n_videos: int, work: Path, seed: int = 0) -> dict[str, Any]:
     from vidtrace.bench.speed import cpu_seconds
     from vidtrace.dedup import DedupResult, VideoFacts
     from vidtrace.dedup.exclude import WithoutReferences
-    from vidtrace.dedup.overlaps import group_videos, merge_findings
-    from vidtrace.dedup.run import DEDUP_LIBRARY, dedup_settings, find_findings
+    from vidtrace.dedup.overlaps import group_videos
+    from vidtrace.dedup.run import DEDUP_LIBRARY, dedup_settings, find_overlaps
     from vidtrace.types import FrameSet, Reference
 
     folder = work / f"synthetic-{n_videos}"
@@ -127,8 +127,7 @@ def run_synthetic(n_videos: int, work: Path, seed: int = 0) -> dict[str, Any]:
         s = dedup_settings(lib)
         aligned: list[int] = []
         start, cpu = time.perf_counter(), cpu_seconds()
-        findings = find_findings(lib, refs, s, aligned=aligned)
-        overlaps = merge_findings(findings, MIN_DURATION_S)
+        overlaps = find_overlaps(lib, refs, s, MIN_DURATION_S, aligned=aligned)
         facts = {r.video_id: VideoFacts(r.video_id, r.duration) for r in refs}
         result = DedupResult(
             facts, overlaps, group_videos(overlaps, facts), MIN_DURATION_S, s.match_threshold

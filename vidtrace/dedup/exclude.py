@@ -1,11 +1,12 @@
-"""A store seen without some of its references (dedup/): every video of a collection is matched
-against the others as a query against a library, never against itself.
+"""A store seen without some of its references, or with one only (dedup/): every video of a
+collection is matched against the others as a query against a library, never against itself.
 
 `WithoutReferences` is a `ReadStore` (library/store.py) over another one whose search drops the
 frames of hidden references and still returns each query frame's k nearest *visible* frames:
 it asks the store for more neighbours than k and, for the rows whose extra neighbours were all
 hidden, asks again with more, up to k plus every hidden frame (then nothing visible can have
 been crowded out). The matcher above it (match/) is the one `vidtrace query` uses, unchanged.
+`OnlyReference` shows one reference alone, for aligning a given pair.
 """
 
 from collections.abc import Iterable
@@ -80,3 +81,46 @@ def _top_k(hits: FrameHits, k: int) -> FrameHits:
     hits = hits.select(order)
     first = np.searchsorted(hits.query_frame, hits.query_frame, side="left")
     return hits.select(np.arange(len(hits)) - first < k)
+
+
+class OnlyReference:
+    """`store` seen with one reference only: `search` compares the query vectors with that
+    reference's stored frames alone (exactly, by inner product, as the matcher compares
+    frames), so the matcher aligns the pair whatever else the store holds. For pairs that
+    stage 1 of a whole-store query did not reach (overlaps.implied_pairs)."""
+
+    def __init__(self, store: ReadStore, key: int) -> None:
+        self.store = store
+        self.key = key
+        self._times, self._vectors = store.frames(key)
+
+    def reference(self, key: int) -> Reference:
+        return self.store.reference(key)
+
+    def frames(self, key: int) -> tuple[np.ndarray, np.ndarray]:
+        return self.store.frames(key)
+
+    def fine_frames(self, key: int) -> tuple[np.ndarray, np.ndarray] | None:
+        return self.store.fine_frames(key)
+
+    def print_hits(self, hashes: np.ndarray, version: str
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The store's audio print hits of this reference only."""
+        hash_, key, tick = self.store.print_hits(hashes, version)
+        keep = key == self.key
+        return hash_[keep], key[keep], tick[keep]
+
+    def search(self, vectors: np.ndarray, k: int, nprobe: int,
+               ef_search: int = DEFAULT_QUERY.ef_search) -> FrameHits:
+        """The k most similar frames of the reference for each float32[n, d] query vector."""
+        n, t = len(vectors), len(self._times)
+        k = min(k, t)
+        if n == 0 or k == 0:
+            return FrameHits.empty()
+        sim = vectors @ self._vectors.T
+        top = np.argpartition(-sim, k - 1, axis=1)[:, :k]
+        rows = np.repeat(np.arange(n, dtype=np.int64), k)
+        cols = top.ravel().astype(np.int64)
+        hits = FrameHits(rows, np.full(n * k, self.key, np.int64), cols,
+                         sim[rows, cols].astype(np.float32))
+        return _top_k(hits, k)

@@ -10,6 +10,7 @@ of shared footage of each unordered pair; `group_videos` joins videos connected 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from itertools import combinations
 
 ORIGINAL_RULE = (
     "most shared footage (whole seconds), then the longest (tenths of a second), "
@@ -183,6 +184,26 @@ def _clusters(spans: list[Span4]) -> list[list[int]]:
     for i in range(len(spans)):
         groups[root(i)].append(i)
     return list(groups.values())
+
+
+def implied_pairs(overlaps: Iterable[Overlap], min_duration: float) -> list[tuple[str, str]]:
+    """Unordered pairs (x, y), x < y, with no overlap of their own, that both overlap a third
+    video on spans of it intersecting for at least `min_duration` s: footage they both copy,
+    which a query may have missed when stronger copies filled its k nearest neighbours or
+    its `max_candidates`. A compilation's two halves (spans apart) imply nothing."""
+    overlaps = list(overlaps)
+    have = {(o.a, o.b) for o in overlaps}
+    seen: dict[str, list[tuple[str, float, float]]] = defaultdict(list)
+    for o in overlaps:
+        seen[o.a].append((o.b, o.a_start, o.a_end))
+        seen[o.b].append((o.a, o.b_start, o.b_end))
+    out = set()
+    for spans in seen.values():
+        for (x, s1, e1), (y, s2, e2) in combinations(spans, 2):
+            pair = (min(x, y), max(x, y))
+            if x != y and pair not in have and min(e1, e2) - max(s1, s2) >= min_duration:
+                out.add(pair)
+    return sorted(out)
 
 
 def merge_spans(spans: Iterable[tuple[float, float]]) -> tuple[tuple[float, float], ...]:

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from vidtrace.api import AddStatus, Library
-from vidtrace.dedup.exclude import WithoutReferences
+from vidtrace.dedup.exclude import OnlyReference, WithoutReferences
 from vidtrace.dedup.overlaps import (
     ORIGINAL_RULE,
     Finding,
@@ -27,10 +27,14 @@ from vidtrace.dedup.overlaps import (
     Overlap,
     VideoFacts,
     group_videos,
+    implied_pairs,
     merge_findings,
 )
+from vidtrace.dedup.refine import refine_overlap
+from vidtrace.dedup.views import inset_views
 from vidtrace.errors import VidtraceError
 from vidtrace.fsutil import file_sha256
+from vidtrace.library.store import ReadStore
 from vidtrace.match import Matcher
 from vidtrace.settings import (
     DEFAULT_LIBRARY,
@@ -42,7 +46,7 @@ from vidtrace.settings import (
 )
 from vidtrace.types import FrameSet, Reference
 from vidtrace.video.files import expand_video_paths
-from vidtrace.video.views import QueryViews
+from vidtrace.video.views import InsetView, QueryViews
 
 DEFAULT_MIN_DURATION_S = 3.0
 # every video is a query as well as a reference: a library made for dedup describes it once, at
@@ -85,14 +89,13 @@ class DedupResult:
 
 def dedup_settings(lib: Library, base: QuerySettings | None = None) -> QuerySettings:
     """`base` (default: the library's query defaults) for queries made of stored frames: at
-    the rate and sampling the references were stored at, whole frames only (no pixels to find
-    insets in), no fine refinement, and vote instead of orb-rerank (which decodes again)."""
+    the rate and sampling the references were stored at, its inset and canvas views made from
+    the files (views.py) but no mirrored one (every frame described again), no fine
+    refinement, and vote instead of orb-rerank (which decodes again)."""
     s = base or lib.query_defaults
     return s.with_changes(
         query_fps=lib.settings.index_fps,
         query_sampling=lib.settings.index_sampling,
-        pip_view=False,
-        canvas_view=False,
         mirror_view=False,
         fine=FineMode.OFF,
         stage1=Stage1.VOTE if s.stage1 is Stage1.ORB_RERANK else s.stage1,
@@ -105,38 +108,104 @@ def find_findings(
     settings: QuerySettings,
     progress: Tick | None = None,
     aligned: list[int] | None = None,
+    insets: Mapping[str, InsetView] | None = None,
 ) -> list[Finding]:
-    """Each of `refs` queried with its stored frames against the others of `refs` (the rest
-    of the library and itself hidden), in one snapshot of the store. `aligned`, when given,
-    gets the number of other videos aligned for each query (at most `max_candidates`)."""
+    """Each of `refs` queried with its stored frames (and its inset view in `insets`, by
+    video id) against the others of `refs` (the rest of the library and itself hidden), in
+    one snapshot of the store. `aligned`, when given, gets the number of other videos
+    aligned for each query (at most `max_candidates`)."""
     store = lib.store
     findings: list[Finding] = []
     with store.snapshot():
         wanted = {r.key for r in refs}
         outside = [r for r in store.references() if r.key not in wanted]
         for i, ref in enumerate(refs):
-            times, vectors = store.frames(ref.key)
-            if len(times):
-                query = FrameSet(ref.video_id, times, vectors, max(ref.duration, times[-1]))
-                view = WithoutReferences(store, [*outside, ref])
-                trace = Matcher(view, settings, lib.settings.index_fps).trace(QueryViews.of(query))
-                findings += [
-                    Finding(
-                        ref.video_id,
-                        m.ref_id,
-                        m.query_start,
-                        m.query_end,
-                        m.ref_start,
-                        m.ref_end,
-                        m.score,
-                    )
-                    for m in trace.matches
-                ]
-                if aligned is not None:
-                    aligned.append(len(trace.candidates))
+            view = WithoutReferences(store, [*outside, ref])
+            found, candidates = _query(lib, ref, view, settings, insets)
+            findings += found
+            if aligned is not None and candidates is not None:
+                aligned.append(candidates)
             if progress:
                 progress(i + 1, len(refs))
     return findings
+
+
+def find_implied(lib: Library, refs: Sequence[Reference], pairs: Sequence[tuple[str, str]],
+                 settings: QuerySettings, insets: Mapping[str, InsetView] | None = None
+                 ) -> list[Finding]:
+    """Each pair of video ids of `refs` (overlaps.implied_pairs) aligned both ways, each video
+    queried against the other alone (`OnlyReference`): the matcher and threshold of
+    `find_findings` without stage 1's competition from the rest of the collection."""
+    by_id = {r.video_id: r for r in refs}
+    findings: list[Finding] = []
+    with lib.store.snapshot():
+        for x, y in pairs:
+            for query, ref in ((by_id[x], by_id[y]), (by_id[y], by_id[x])):
+                view = OnlyReference(lib.store, ref.key)
+                findings += _query(lib, query, view, settings, insets)[0]
+    return findings
+
+
+def _query(lib: Library, ref: Reference, view: ReadStore, settings: QuerySettings,
+           insets: Mapping[str, InsetView] | None = None) -> tuple[list[Finding], int | None]:
+    """`ref`'s stored frames (with its view in `insets`) matched against `view`: its findings
+    and the number of videos stage 1 chose to align (None when it has no frames)."""
+    times, vectors = lib.store.frames(ref.key)
+    if not len(times):
+        return [], None
+    query = FrameSet(ref.video_id, times, vectors, max(ref.duration, times[-1]))
+    inset = (insets or {}).get(ref.video_id)
+    views = QueryViews(query, inset) if inset is not None else QueryViews.of(query)
+    trace = Matcher(view, settings, lib.settings.index_fps).trace(views)
+    found = [Finding(ref.video_id, m.ref_id, m.query_start, m.query_end, m.ref_start,
+                     m.ref_end, m.score) for m in trace.matches]
+    return found, len(trace.candidates)
+
+
+def find_overlaps(lib: Library, refs: Sequence[Reference], settings: QuerySettings,
+                  min_duration: float, progress: Tick | None = None,
+                  aligned: list[int] | None = None) -> list[Overlap]:
+    """The overlaps among `refs` (video ids): their inset views made from their files
+    (views.py), each queried against the others (`find_findings`), then the pairs their
+    overlaps imply aligned directly (`find_implied`), all merged and refined
+    (`overlaps_of`), longest first."""
+    insets = inset_views(lib, refs, settings)
+    found = overlaps_of(lib, refs, find_findings(lib, refs, settings, progress, aligned, insets),
+                        min_duration, insets)
+    implied = find_implied(lib, refs, implied_pairs(found, min_duration), settings, insets)
+    found += overlaps_of(lib, refs, implied, min_duration, insets)
+    return sorted(found, key=lambda o: (-o.duration, o.a, o.b, o.a_start))
+
+
+def overlaps_of(lib: Library, refs: Sequence[Reference], findings: list[Finding],
+                min_duration: float, insets: Mapping[str, InsetView] | None = None
+                ) -> list[Overlap]:
+    """`findings` (between video ids of `refs`) merged into overlaps, each placed on the line
+    and ends the stored frames of both videos support best (refine.py; a frame with an inset
+    view in `insets` as the view nearer the other video), those at least `min_duration` s
+    long kept, longest first."""
+    by_id = {r.video_id: r for r in refs}
+    frames: dict[str, FrameSet] = {}
+
+    def of(video_id: str) -> FrameSet:
+        if video_id not in frames:
+            ref = by_id[video_id]
+            times, vectors = lib.store.frames(ref.key)
+            frames[video_id] = FrameSet(video_id, times, vectors, max(ref.duration, *times[-1:]))
+        return frames[video_id]
+
+    def facing(video_id: str, other: str) -> FrameSet:
+        seen, inset = of(video_id), (insets or {}).get(video_id)
+        if inset is None:
+            return seen
+        best = QueryViews(seen, inset).best_vectors(of(other).vectors)
+        return FrameSet(video_id, seen.times, best, seen.duration)
+
+    with lib.store.snapshot():
+        out = [refine_overlap(o, facing(o.a, o.b), facing(o.b, o.a))
+               for o in merge_findings(findings, 0.0)]
+    out = [o for o in out if o.duration >= min_duration]
+    return sorted(out, key=lambda o: (-o.duration, o.a, o.b, o.a_start))
 
 
 def video_facts(name: str, path: str | Path, duration: float) -> VideoFacts:
@@ -164,7 +233,7 @@ def dedup_library(
     refs = list(lib.videos() if refs is None else refs)
     s = dedup_settings(lib, settings)
     start = time.perf_counter()
-    merged = merge_findings(find_findings(lib, refs, s, progress), min_duration)
+    merged = find_overlaps(lib, refs, s, min_duration, progress)
     names = {r.video_id: list(files[r.video_id]) if files else [r.video_id] for r in refs}
     facts = {
         n: video_facts(n, n if files else r.path, r.duration)
