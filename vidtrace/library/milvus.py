@@ -10,8 +10,10 @@ of ours is docs/scale.md's:
 - two writers giving one id to different content both write, then look: a writer that finds
   its id held twice takes its own reference back out and fails with one line.
 
-Reads see each reference whole or not at all (its checksum is verified); `snapshot()` keeps
-the references read in the block, so one query sees one set of them.
+Audio prints live in two more collections (milvus_prints.py), written before the reference
+row and removed after it, like frames. Reads see each reference whole or not at all (its
+checksum is verified); `snapshot()` keeps the references read in the block, so one query sees
+one set of them.
 """
 
 import io
@@ -25,8 +27,10 @@ from typing import Any
 
 import numpy as np
 
+from vidtrace.audio import PRINT_VERSION
 from vidtrace.descriptors.base import Descriptor
 from vidtrace.errors import LibraryError
+from vidtrace.library import milvus_prints
 from vidtrace.library import milvus_schema as ms
 from vidtrace.library.catalog import blob_checksum
 from vidtrace.library.manifest import FORMAT_VERSION, Manifest
@@ -54,6 +58,8 @@ class MilvusStore:
         self.tables = ms.collection_names(location.name)
         self._writing = False
         self._snapshot: dict[int, Reference | None] | None = None
+        # a library made before audio prints were kept in Milvus has no prints collections
+        self._audio = client.has_collection(self.tables["prints"])
 
     # ---- lifecycle -----------------------------------------------------------------------
 
@@ -99,7 +105,7 @@ class MilvusStore:
                                    "descriptor such as sscd for a Milvus library")
             spec = ms.index_spec(manifest.settings.index_type, manifest.dim, location.server)
             ms.create_collections(client, location.name, manifest.dim, spec,
-                                  manifest.settings.fine_fps > 0)
+                                  manifest.settings.fine_fps > 0, location.server)
             ms.put_meta(client, location.name, "index", json.dumps(
                 {"kind": spec[0], "params": spec[1]}))
             ms.put_meta(client, location.name, MANIFEST_KEY, json.dumps(manifest.to_json()))
@@ -171,9 +177,14 @@ class MilvusStore:
 
     def print_hits(self, hashes: np.ndarray, version: str
                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """None: a Milvus library keeps no audio prints."""
-        empty = np.zeros(0, np.int64)
-        return np.zeros(0, np.uint32), empty, empty.copy()
+        """Prints of committed references only (milvus_prints.py)."""
+        if not self._audio or not len(hashes):
+            empty = np.zeros(0, np.int64)
+            return np.zeros(0, np.uint32), empty, empty.copy()
+        h, keys, ticks = milvus_prints.hits(self.client, self.tables, hashes, version)
+        committed = self._committed(np.unique(keys).tolist())
+        keep = np.isin(keys, np.fromiter(committed, np.int64, len(committed)))
+        return h[keep], keys[keep], ticks[keep]
 
     @contextmanager
     def snapshot(self) -> Iterator[None]:
@@ -257,6 +268,9 @@ class MilvusStore:
             yield
             return
         self.manifest = _stored_manifest(self.client, _Where(self)) or self.manifest
+        if not self._audio:
+            ms.create_audio_collections(self.client, self.name, self.server)
+            self._audio = True
         self._writing = True
         try:
             yield
@@ -280,14 +294,17 @@ class MilvusStore:
 
     def add(self, ref: Reference, frames: FrameSet, fine: FrameSet | None,
             prints: Any = None) -> Reference:
-        """Store one reference: its frames, its fine frames, then its row (the commit). Audio
-        prints are not kept in Milvus (docs/audio.md): a Milvus library matches pictures."""
+        """Store one reference: its frames, its fine frames, its audio prints, then its row
+        (the commit)."""
         self._check_writing()
         key = ms.reference_key(ref.content_hash)
         n, checksum = self._upsert_frames("frames", key, ref.content_hash, frames)
         fine_n, fine_checksum = (0, "")
         if fine is not None and self.manifest.settings.fine_fps > 0:
             fine_n, fine_checksum = self._upsert_frames("fine", key, ref.content_hash, fine)
+        if prints is not None and len(prints):
+            milvus_prints.write(self.client, self.tables, key, ref.content_hash, prints,
+                                ms.placeholder())
         stored = replace(ref, key=key, n_frames=n)
         self.client.upsert(self.tables["refs"], [{
             "key": key, "video_id": ref.video_id, "path": ref.path,
@@ -308,6 +325,8 @@ class MilvusStore:
         for table in ("frames", "fine"):  # after the commit marker is gone
             if table == "frames" or self.manifest.settings.fine_fps > 0:
                 self.client.delete(self.tables[table], filter=ms.expr("ref == {k}", k=key))
+        if self._audio:
+            milvus_prints.delete(self.client, self.tables, key)
 
     def remove(self, video_id: str) -> Reference:
         self._check_writing()
@@ -385,6 +404,9 @@ class MilvusStore:
             "videos": len(videos), "frames": frames,
             "index": {"kind": index.get("kind", "?"),
                       "lists": index.get("params", {}).get("nlist", 0), "vectors": frames},
+            "audio": {"version": PRINT_VERSION} | (milvus_prints.facts(
+                self.client, self.tables, PRINT_VERSION, {v.key for v in videos})
+                if self._audio else {"references": 0, "prints": 0, "other_version": 0}),
             "hours": hours, "bytes": size, "bytes_per_hour": size / hours if hours else 0.0,
             "references": [
                 {"id": v.video_id, "path": v.path, "duration": v.duration, "frames": v.n_frames,
