@@ -283,3 +283,29 @@ def test_a_library_made_before_prints_were_kept_gains_them_on_its_next_write(
         assert lib.summary()["audio"]["references"] == 0
         lib.add(FILES[1:2])
         assert lib.summary()["audio"]["references"] == 1  # mdn_friday_1940, added after
+
+
+def test_a_query_sees_the_references_committed_when_its_snapshot_began(
+        libraries: tuple[str, Path]) -> None:
+    """Two handles on one library, as two processes on a server (milvus-lite serves one
+    process: here, two clients in one): while `a` is inside a snapshot, `b` adds a reference
+    and removes another. `a`'s searches never see the new reference's frames, and reading the
+    removed one's frames says "query again"; after the snapshot `a` sees both changes."""
+    uri, _ = libraries
+    with Library.open(uri) as a, Library.open(uri) as b:
+        flower = a.store.find(video_id="mdn_flower")
+        with a.store.snapshot():
+            assert [r.status for r in b.add([NEGATIVE])] == [AddStatus.ADDED]
+            new = b.store.find(video_id="mdn_stream_of_water")
+            _, vectors = b.store.frames(new.key)
+            assert new.key in b.store.search(vectors, 3, 64).ref_key.tolist()
+            hits = a.store.search(vectors, 10, 64)  # the new frames, then older ones
+            assert len(hits.ref_key) and new.key not in hits.ref_key.tolist()
+            b.remove("mdn_flower")
+            with pytest.raises(LibraryError, match="removed meanwhile; query again"):
+                a.store.frames(flower.key)
+        assert new.key in a.store.search(vectors, 3, 64).ref_key.tolist()
+        assert [r.video_id for r in a.videos()] == [
+            "mdn_friday_1940", "mdn_stream_of_water", "udacity_highway_lanes"]
+        b.remove("mdn_stream_of_water")
+        b.add(FILES[:1])  # the fixture's three references again

@@ -12,8 +12,8 @@ of ours is docs/scale.md's:
 
 Audio prints live in two more collections (milvus_prints.py), written before the reference
 row and removed after it, like frames. Reads see each reference whole or not at all (its
-checksum is verified); `snapshot()` keeps the references read in the block, so one query sees
-one set of them.
+checksum is verified); `snapshot()` reads the committed reference rows once, and the query in
+it sees that set of references only.
 """
 
 import io
@@ -57,7 +57,7 @@ class MilvusStore:
         self.manifest = manifest
         self.tables = ms.collection_names(location.name)
         self._writing = False
-        self._snapshot: dict[int, Reference | None] | None = None
+        self._snapshot: dict[int, Reference] | None = None  # inside snapshot(): the refs
         # a library made before audio prints were kept in Milvus has no prints collections
         self._audio = client.has_collection(self.tables["prints"])
 
@@ -160,13 +160,12 @@ class MilvusStore:
         return min(found, key=lambda r: r.key) if found else None
 
     def _committed(self, keys: list[int]) -> dict[int, Reference]:
-        """The committed references among `keys` (the snapshot's, inside `snapshot()`)."""
-        cache = self._snapshot if self._snapshot is not None else {}
-        missing = [k for k in keys if k not in cache]
-        if missing:
-            found = {r.key: r for r in self._refs("key in {ks}", {"ks": missing})}
-            cache.update({k: found.get(k) for k in missing})
-        return {k: ref for k in keys if (ref := cache.get(k)) is not None}
+        """The committed references among `keys`: inside `snapshot()`, those committed when it
+        began; outside, those committed now."""
+        if self._snapshot is not None:
+            return {k: self._snapshot[k] for k in keys if k in self._snapshot}
+        found = {r.key: r for r in self._refs("key in {ks}", {"ks": keys})} if keys else {}
+        return {k: found[k] for k in keys if k in found}
 
     def reference(self, key: int) -> Reference:
         ref = self._committed([int(key)]).get(int(key))
@@ -188,11 +187,15 @@ class MilvusStore:
 
     @contextmanager
     def snapshot(self) -> Iterator[None]:
-        """References read in the block are read once: one query sees one set of them."""
+        """One set of references for the block: the reference rows committed when it begins
+        are read once (one round trip per 4,096 references), and every hit (frames, prints)
+        of a reference outside that set is dropped, so references another process adds
+        meanwhile stay invisible. One removed meanwhile whose frames are then read fails
+        with "query again" (Milvus keeps no old versions to read)."""
         if self._snapshot is not None:
             yield
             return
-        self._snapshot = {}
+        self._snapshot = {r.key: r for r in self.references()}
         try:
             yield
         finally:
