@@ -37,7 +37,7 @@ from vidtrace.library.manifest import FORMAT_VERSION, Manifest
 from vidtrace.settings import Metric
 from vidtrace.types import FrameHits, FrameSet, Reference
 
-MANIFEST_KEY = "manifest"
+MANIFEST_KEY = ms.MANIFEST_KEY
 STATE_KEY = "descriptor-state"
 
 
@@ -93,7 +93,7 @@ class MilvusStore:
         client = cls.connect(location)
         try:
             ms.load_collections(client, location.name)  # a library already there
-            stored = _stored_manifest(client, location)
+            stored = ms.stored_manifest(client, location.text, location.name)
             if stored is not None:
                 if not exist_ok:
                     raise LibraryError(f"{location.text}: already holds a library; open it "
@@ -109,7 +109,8 @@ class MilvusStore:
             ms.put_meta(client, location.name, "index", json.dumps(
                 {"kind": spec[0], "params": spec[1]}))
             ms.put_meta(client, location.name, MANIFEST_KEY, json.dumps(manifest.to_json()))
-            stored = _stored_manifest(client, location)  # a racing creator's, if it was last
+            # a racing creator's, if it was last
+            stored = ms.stored_manifest(client, location.text, location.name)
             return cls(location, client, stored or manifest)
         except Exception:
             client.close()
@@ -122,7 +123,7 @@ class MilvusStore:
                                "`vidtrace index LIB VIDEO...`")
         client = cls.connect(location)
         ms.load_collections(client, location.name)
-        stored = _stored_manifest(client, location)
+        stored = ms.stored_manifest(client, location.text, location.name)
         if stored is None:
             client.close()
             raise LibraryError(f"{location.text}: no vidtrace library there; create it with "
@@ -137,7 +138,7 @@ class MilvusStore:
     def _refs(self, filter: str, params: dict[str, Any]) -> list[Reference]:
         rows = self.client.query(self.tables["refs"], filter=ms.expr(filter, **params),
                                  output_fields=ms.REF_FIELDS)
-        return [_reference(r) for r in rows]
+        return [ms.reference_of(r) for r in rows]
 
     def references(self) -> list[Reference]:
         it = self.client.query_iterator(self.tables["refs"], batch_size=4096, filter="key >= 0",
@@ -145,7 +146,7 @@ class MilvusStore:
         out: list[Reference] = []
         try:
             while batch := it.next():
-                out += [_reference(r) for r in batch]
+                out += [ms.reference_of(r) for r in batch]
         finally:
             it.close()
         return sorted(out, key=lambda r: r.video_id)
@@ -270,7 +271,7 @@ class MilvusStore:
         if self._writing:
             yield
             return
-        self.manifest = _stored_manifest(self.client, _Where(self)) or self.manifest
+        self.manifest = ms.stored_manifest(self.client, self.location, self.name) or self.manifest
         if not self._audio:
             ms.create_audio_collections(self.client, self.name, self.server)
             self._audio = True
@@ -416,29 +417,3 @@ class MilvusStore:
                  "content_hash": v.content_hash} for v in videos
             ],
         }
-
-
-class _Where:
-    """A store's location as `_stored_manifest` reads it."""
-
-    def __init__(self, store: MilvusStore) -> None:
-        self.text, self.name = store.location, store.name
-
-
-def _stored_manifest(client: Any, location: Any) -> Manifest | None:
-    if not client.has_collection(ms.collection_names(location.name)["meta"]):
-        return None
-    text = ms.get_meta(client, location.name, MANIFEST_KEY)
-    if text is None:
-        return None
-    try:
-        doc = json.loads(text)
-    except json.JSONDecodeError as e:
-        raise LibraryError(f"{location.text}: damaged manifest ({e}); rebuild the library") from e
-    return Manifest.from_json(doc, f"{location.text} manifest", location.text)
-
-
-def _reference(row: dict[str, Any]) -> Reference:
-    return Reference(int(row["key"]), row["video_id"], row["path"], row["content_hash"],
-                     float(row["duration"]), float(row["fps"]), row["descriptor"],
-                     int(row["n_frames"]))

@@ -27,8 +27,11 @@ import numpy as np
 
 from vidtrace.errors import LibraryError
 from vidtrace.library.index import pq_codes
+from vidtrace.library.manifest import Manifest
 from vidtrace.settings import IndexType
+from vidtrace.types import Reference
 
+MANIFEST_KEY = "manifest"  # the meta row holding the manifest (JSON)
 KEY_HEX = 15  # 60 bits of the content hash: a reference key; collisions ~ n^2 / 2^61
 PLACEHOLDER_DIM = 2
 SEGMENT_LISTS = 1024  # inverted lists of an IVF index (Milvus builds one index per segment)
@@ -227,3 +230,24 @@ class Client:
 def reason(e: Exception) -> str:
     """The first line of a Milvus or grpc error, for one-line messages."""
     return str(e).strip().splitlines()[0][:200] if str(e).strip() else type(e).__name__
+
+
+def stored_manifest(client: Any, text: str, name: str) -> Manifest | None:
+    """The manifest of library `name` (at location `text`), or None when there is none."""
+    if not client.has_collection(collection_names(name)["meta"]):
+        return None
+    value = get_meta(client, name, MANIFEST_KEY)
+    if value is None:
+        return None
+    try:
+        doc = json.loads(value)
+    except json.JSONDecodeError as e:
+        raise LibraryError(f"{text}: damaged manifest ({e}); rebuild the library") from e
+    return Manifest.from_json(doc, f"{text} manifest", text)
+
+
+def reference_of(row: dict[str, Any]) -> Reference:
+    """A reference row as a Reference."""
+    return Reference(int(row["key"]), row["video_id"], row["path"], row["content_hash"],
+                     float(row["duration"]), float(row["fps"]), row["descriptor"],
+                     int(row["n_frames"]))
