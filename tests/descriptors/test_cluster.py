@@ -2,6 +2,7 @@
 worker processes build the same library as a serial run, and a file that cannot be read is
 reported while the others are added. Skips without the [dask] extra."""
 
+import logging
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +17,7 @@ from vidtrace.errors import ConfigError
 
 FILES = [CLIPS / "mdn_flower.mp4", CLIPS / "mdn_friday_1940.mp4",
          CLIPS / "udacity_highway_lanes.mp4"]
+NEGATIVE = CLIPS / "mdn_stream_of_water.webm"
 
 
 def test_cluster_addresses_are_checked() -> None:
@@ -58,3 +60,56 @@ def test_a_cluster_without_the_extra_or_scheduler_is_one_line(tmp_path: Path) ->
     assert result.exit_code != 0
     lines = [line for line in result.output.splitlines() if line.strip()]
     assert len(lines) == 1 and "cannot reach the Dask scheduler" in lines[0], result.output
+
+
+def test_lost_workers_files_are_retried_and_a_file_that_kills_every_worker_fails_once(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two local workers; the worker describing mdn_friday_1940 dies once, after describing
+    it and before returning (the scheduler runs the file again on a live worker), and every
+    worker that starts describing poison.webm dies (after `allowed-failures` + 1 deaths Dask
+    gives up on it, and on every file the dying workers held queued; those are tried again
+    alone). The library is the serial run's, and poison.webm is reported once."""
+    pytest.importorskip("distributed", reason="--cluster needs the [dask] extra")
+    import cloudpickle
+    import dask
+
+    from tests.descriptors import dying_workers
+    from vidtrace.descriptors import cluster
+
+    cloudpickle.register_pickle_by_value(dying_workers)  # workers need not import tests/
+    poison = tmp_path / "poison.webm"
+    poison.write_bytes(NEGATIVE.read_bytes())
+    markers = tmp_path / "markers"
+    markers.mkdir()
+    plugin = dying_workers.DyingWorkers([FILES[1].name], [poison.name], markers)
+    connect = cluster._connect
+
+    def connect_with_plugin(address: str, threads: int) -> tuple[object, object, int]:
+        client, local, per_worker = connect(address, threads)
+        client.register_plugin(plugin)
+        return client, local, per_worker
+
+    monkeypatch.setattr(cluster, "_connect", connect_with_plugin)
+    # the scheduler logs the given-up task as an ERROR: expected here
+    monkeypatch.setattr(logging.getLogger("distributed.scheduler"), "disabled", True)
+    with dask.config.set({"distributed.scheduler.allowed-failures": 1}):
+        result = CliRunner().invoke(app, ["index", str(tmp_path / "cluster"),
+                                          *map(str, FILES), str(poison), "--cluster",
+                                          "local:2"])
+    assert result.exit_code == 1, result.output
+    assert "3 added" in result.output and "0 unchanged, 1 failed" in result.output
+    assert result.output.count("poison.webm") == 1, result.output
+    assert "could not be described on the cluster (KilledWorker: 2 workers died" in (
+        result.output)
+    assert dying_workers.deaths(markers, FILES[1].name) == 1
+    # allowed-failures 1: given up after 2 deaths (or 1, beside mdn_friday's), then 2 alone
+    assert dying_workers.deaths(markers, poison.name) in (3, 4)
+    with Library.create(tmp_path / "serial") as lib:
+        lib.add(FILES)
+    with Library.open(tmp_path / "cluster") as a, Library.open(tmp_path / "serial") as b:
+        refs_a, refs_b = (sorted(x.videos(), key=lambda r: r.video_id) for x in (a, b))
+        assert [(r.video_id, r.content_hash, r.n_frames) for r in refs_a] == [
+            (r.video_id, r.content_hash, r.n_frames) for r in refs_b]
+        for x, y in zip(refs_a, refs_b, strict=True):
+            (tx, vx), (ty, vy) = a.store.frames(x.key), b.store.frames(y.key)
+            assert np.array_equal(tx, ty) and np.abs(vx - vy).max() < 2e-3

@@ -8,8 +8,9 @@ describes whole files; results stream back, as each file finishes, to the one pr
 writes the library (library/ingest.py), the same way `--jobs` worker processes do
 (parallel.py). A file that cannot be described comes back as its VidtraceError and the run
 goes on; a task on a worker that dies is run again elsewhere by the scheduler (Dask allows a
-task `distributed.scheduler.allowed-failures` lost workers, 3 by default), and one that fails
-for another reason (not a VidtraceError) is retried RETRIES times.
+task `distributed.scheduler.allowed-failures` lost workers, 3 by default; a file given up is
+tried once more alone, `describe_on_cluster`), and one that fails for another reason (not a
+VidtraceError) is retried RETRIES times.
 """
 
 import hashlib
@@ -106,29 +107,64 @@ def describe_on_cluster(
 ) -> Generator[tuple[int, tuple[FrameSet, FrameSet | None] | Exception], None, None]:
     """Describe the (path, video id) `jobs` on the Dask `cluster`; yields (position in
     `jobs`, result or the VidtraceError it gave) as each finishes, like parallel.py's
-    `describe_references`. `threads`: this machine's share, split among local workers."""
+    `describe_references`. `threads`: this machine's share, split among local workers.
+
+    Files whose workers kept dying (Dask's KilledWorker) are described again at the end, one
+    at a time: the scheduler counts a death against every file the dead worker held, queued
+    ones too, so a file queued behind one that kills its workers would fail with it. Alone on
+    the cluster, a death is the file's own, and a file given up then is reported."""
     client, local, per_worker = _connect(cluster, threads)
     try:
-        from distributed import as_completed
+        from distributed import KilledWorker, as_completed
 
         state = descriptor.state()
         digest = _state_digest(state)
         shared = client.scatter(state, broadcast=True) if state else {}
-        futures = {client.submit(_describe_task, str(Path(path).absolute()), vid, spec,
-                                 shared, digest, per_worker, lib, batch_size, pure=False,
-                                 retries=RETRIES): i
-                   for i, (path, vid) in enumerate(jobs)}
+
+        def submit(i: int) -> Any:
+            return client.submit(_describe_task, str(Path(jobs[i][0]).absolute()), jobs[i][1],
+                                 spec, shared, digest, per_worker, lib, batch_size, pure=False,
+                                 retries=RETRIES)
+
+        futures = {submit(i): i for i in range(len(jobs))}
+        suspects: list[int] = []
         for future in as_completed(futures):
-            i = futures[future]
-            try:
-                result = future.result()
-            except VidtraceError as e:
-                result = e
-            except Exception as e:  # retried and lost: this file fails, the run goes on
-                result = VideoError(jobs[i][0], f"could not be described on the cluster "
-                                    f"({type(e).__name__}: {e}); add it again")
+            i = futures.pop(future)
+            result = _outcome(future, jobs[i][0], KilledWorker)
+            if isinstance(result, _Killed):
+                suspects.append(i)
+                continue
             yield i, result
+        for i in sorted(suspects):  # alone on the cluster: each death is this file's
+            result = _outcome(submit(i), jobs[i][0], KilledWorker)
+            yield i, result.error if isinstance(result, _Killed) else result
     finally:  # a caller that stops early (an error, ^C) cancels the files left
         client.close()
         if local is not None:
             local.close()
+
+
+class _Killed:
+    """A file whose workers died: its error, kept until it has been tried alone."""
+
+    def __init__(self, error: VideoError) -> None:
+        self.error = error
+
+
+def _outcome(future: Any, path: Path, killed: type[Exception]
+             ) -> tuple[FrameSet, FrameSet | None] | Exception | _Killed:
+    """The result of a finished `future` describing `path`: frames, the VidtraceError the
+    file gave, a VideoError when it failed otherwise (retried and lost), or _Killed."""
+    try:
+        result: tuple[FrameSet, FrameSet | None] | Exception = future.result()
+        return result
+    except VidtraceError as e:
+        return e
+    except killed as e:
+        deaths = int(getattr(e, "allowed_failures", 0)) + 1
+        return _Killed(VideoError(path, f"could not be described on the cluster (KilledWorker: "
+                                  f"{deaths} workers died describing it; out of memory, or a "
+                                  "crash in a decoder?); check the workers' logs"))
+    except Exception as e:  # retried and lost: this file fails, the run goes on
+        return VideoError(path, f"could not be described on the cluster "
+                          f"({type(e).__name__}: {e}); add it again")

@@ -10,8 +10,10 @@ of ours is docs/scale.md's:
 - two writers giving one id to different content both write, then look: a writer that finds
   its id held twice takes its own reference back out and fails with one line.
 
-Reads see each reference whole or not at all (its checksum is verified); `snapshot()` keeps
-the references read in the block, so one query sees one set of them.
+Audio prints live in two more collections (milvus_prints.py), written before the reference
+row and removed after it, like frames. Reads see each reference whole or not at all (its
+checksum is verified); `snapshot()` reads the committed reference rows once, and the query in
+it sees that set of references only.
 """
 
 import io
@@ -25,15 +27,17 @@ from typing import Any
 
 import numpy as np
 
+from vidtrace.audio import PRINT_VERSION
 from vidtrace.descriptors.base import Descriptor
 from vidtrace.errors import LibraryError
+from vidtrace.library import milvus_prints
 from vidtrace.library import milvus_schema as ms
 from vidtrace.library.catalog import blob_checksum
 from vidtrace.library.manifest import FORMAT_VERSION, Manifest
 from vidtrace.settings import Metric
 from vidtrace.types import FrameHits, FrameSet, Reference
 
-MANIFEST_KEY = "manifest"
+MANIFEST_KEY = ms.MANIFEST_KEY
 STATE_KEY = "descriptor-state"
 
 
@@ -53,7 +57,9 @@ class MilvusStore:
         self.manifest = manifest
         self.tables = ms.collection_names(location.name)
         self._writing = False
-        self._snapshot: dict[int, Reference | None] | None = None
+        self._snapshot: dict[int, Reference] | None = None  # inside snapshot(): the refs
+        # a library made before audio prints were kept in Milvus has no prints collections
+        self._audio = client.has_collection(self.tables["prints"])
 
     # ---- lifecycle -----------------------------------------------------------------------
 
@@ -87,7 +93,7 @@ class MilvusStore:
         client = cls.connect(location)
         try:
             ms.load_collections(client, location.name)  # a library already there
-            stored = _stored_manifest(client, location)
+            stored = ms.stored_manifest(client, location.text, location.name)
             if stored is not None:
                 if not exist_ok:
                     raise LibraryError(f"{location.text}: already holds a library; open it "
@@ -99,11 +105,12 @@ class MilvusStore:
                                    "descriptor such as sscd for a Milvus library")
             spec = ms.index_spec(manifest.settings.index_type, manifest.dim, location.server)
             ms.create_collections(client, location.name, manifest.dim, spec,
-                                  manifest.settings.fine_fps > 0)
+                                  manifest.settings.fine_fps > 0, location.server)
             ms.put_meta(client, location.name, "index", json.dumps(
                 {"kind": spec[0], "params": spec[1]}))
             ms.put_meta(client, location.name, MANIFEST_KEY, json.dumps(manifest.to_json()))
-            stored = _stored_manifest(client, location)  # a racing creator's, if it was last
+            # a racing creator's, if it was last
+            stored = ms.stored_manifest(client, location.text, location.name)
             return cls(location, client, stored or manifest)
         except Exception:
             client.close()
@@ -116,7 +123,7 @@ class MilvusStore:
                                "`vidtrace index LIB VIDEO...`")
         client = cls.connect(location)
         ms.load_collections(client, location.name)
-        stored = _stored_manifest(client, location)
+        stored = ms.stored_manifest(client, location.text, location.name)
         if stored is None:
             client.close()
             raise LibraryError(f"{location.text}: no vidtrace library there; create it with "
@@ -131,7 +138,7 @@ class MilvusStore:
     def _refs(self, filter: str, params: dict[str, Any]) -> list[Reference]:
         rows = self.client.query(self.tables["refs"], filter=ms.expr(filter, **params),
                                  output_fields=ms.REF_FIELDS)
-        return [_reference(r) for r in rows]
+        return [ms.reference_of(r) for r in rows]
 
     def references(self) -> list[Reference]:
         it = self.client.query_iterator(self.tables["refs"], batch_size=4096, filter="key >= 0",
@@ -139,7 +146,7 @@ class MilvusStore:
         out: list[Reference] = []
         try:
             while batch := it.next():
-                out += [_reference(r) for r in batch]
+                out += [ms.reference_of(r) for r in batch]
         finally:
             it.close()
         return sorted(out, key=lambda r: r.video_id)
@@ -154,13 +161,12 @@ class MilvusStore:
         return min(found, key=lambda r: r.key) if found else None
 
     def _committed(self, keys: list[int]) -> dict[int, Reference]:
-        """The committed references among `keys` (the snapshot's, inside `snapshot()`)."""
-        cache = self._snapshot if self._snapshot is not None else {}
-        missing = [k for k in keys if k not in cache]
-        if missing:
-            found = {r.key: r for r in self._refs("key in {ks}", {"ks": missing})}
-            cache.update({k: found.get(k) for k in missing})
-        return {k: ref for k in keys if (ref := cache.get(k)) is not None}
+        """The committed references among `keys`: inside `snapshot()`, those committed when it
+        began; outside, those committed now."""
+        if self._snapshot is not None:
+            return {k: self._snapshot[k] for k in keys if k in self._snapshot}
+        found = {r.key: r for r in self._refs("key in {ks}", {"ks": keys})} if keys else {}
+        return {k: found[k] for k in keys if k in found}
 
     def reference(self, key: int) -> Reference:
         ref = self._committed([int(key)]).get(int(key))
@@ -171,17 +177,26 @@ class MilvusStore:
 
     def print_hits(self, hashes: np.ndarray, version: str
                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """None: a Milvus library keeps no audio prints."""
-        empty = np.zeros(0, np.int64)
-        return np.zeros(0, np.uint32), empty, empty.copy()
+        """Prints of committed references only (milvus_prints.py)."""
+        if not self._audio or not len(hashes):
+            empty = np.zeros(0, np.int64)
+            return np.zeros(0, np.uint32), empty, empty.copy()
+        h, keys, ticks = milvus_prints.hits(self.client, self.tables, hashes, version)
+        committed = self._committed(np.unique(keys).tolist())
+        keep = np.isin(keys, np.fromiter(committed, np.int64, len(committed)))
+        return h[keep], keys[keep], ticks[keep]
 
     @contextmanager
     def snapshot(self) -> Iterator[None]:
-        """References read in the block are read once: one query sees one set of them."""
+        """One set of references for the block: the reference rows committed when it begins
+        are read once (one round trip per 4,096 references), and every hit (frames, prints)
+        of a reference outside that set is dropped, so references another process adds
+        meanwhile stay invisible. One removed meanwhile whose frames are then read fails
+        with "query again" (Milvus keeps no old versions to read)."""
         if self._snapshot is not None:
             yield
             return
-        self._snapshot = {}
+        self._snapshot = {r.key: r for r in self.references()}
         try:
             yield
         finally:
@@ -256,7 +271,10 @@ class MilvusStore:
         if self._writing:
             yield
             return
-        self.manifest = _stored_manifest(self.client, _Where(self)) or self.manifest
+        self.manifest = ms.stored_manifest(self.client, self.location, self.name) or self.manifest
+        if not self._audio:
+            ms.create_audio_collections(self.client, self.name, self.server)
+            self._audio = True
         self._writing = True
         try:
             yield
@@ -280,14 +298,17 @@ class MilvusStore:
 
     def add(self, ref: Reference, frames: FrameSet, fine: FrameSet | None,
             prints: Any = None) -> Reference:
-        """Store one reference: its frames, its fine frames, then its row (the commit). Audio
-        prints are not kept in Milvus (docs/audio.md): a Milvus library matches pictures."""
+        """Store one reference: its frames, its fine frames, its audio prints, then its row
+        (the commit)."""
         self._check_writing()
         key = ms.reference_key(ref.content_hash)
         n, checksum = self._upsert_frames("frames", key, ref.content_hash, frames)
         fine_n, fine_checksum = (0, "")
         if fine is not None and self.manifest.settings.fine_fps > 0:
             fine_n, fine_checksum = self._upsert_frames("fine", key, ref.content_hash, fine)
+        if prints is not None and len(prints):
+            milvus_prints.write(self.client, self.tables, key, ref.content_hash, prints,
+                                ms.placeholder())
         stored = replace(ref, key=key, n_frames=n)
         self.client.upsert(self.tables["refs"], [{
             "key": key, "video_id": ref.video_id, "path": ref.path,
@@ -308,6 +329,8 @@ class MilvusStore:
         for table in ("frames", "fine"):  # after the commit marker is gone
             if table == "frames" or self.manifest.settings.fine_fps > 0:
                 self.client.delete(self.tables[table], filter=ms.expr("ref == {k}", k=key))
+        if self._audio:
+            milvus_prints.delete(self.client, self.tables, key)
 
     def remove(self, video_id: str) -> Reference:
         self._check_writing()
@@ -385,35 +408,12 @@ class MilvusStore:
             "videos": len(videos), "frames": frames,
             "index": {"kind": index.get("kind", "?"),
                       "lists": index.get("params", {}).get("nlist", 0), "vectors": frames},
+            "audio": {"version": PRINT_VERSION} | (milvus_prints.facts(
+                self.client, self.tables, PRINT_VERSION, {v.key for v in videos})
+                if self._audio else {"references": 0, "prints": 0, "other_version": 0}),
             "hours": hours, "bytes": size, "bytes_per_hour": size / hours if hours else 0.0,
             "references": [
                 {"id": v.video_id, "path": v.path, "duration": v.duration, "frames": v.n_frames,
                  "content_hash": v.content_hash} for v in videos
             ],
         }
-
-
-class _Where:
-    """A store's location as `_stored_manifest` reads it."""
-
-    def __init__(self, store: MilvusStore) -> None:
-        self.text, self.name = store.location, store.name
-
-
-def _stored_manifest(client: Any, location: Any) -> Manifest | None:
-    if not client.has_collection(ms.collection_names(location.name)["meta"]):
-        return None
-    text = ms.get_meta(client, location.name, MANIFEST_KEY)
-    if text is None:
-        return None
-    try:
-        doc = json.loads(text)
-    except json.JSONDecodeError as e:
-        raise LibraryError(f"{location.text}: damaged manifest ({e}); rebuild the library") from e
-    return Manifest.from_json(doc, f"{location.text} manifest", location.text)
-
-
-def _reference(row: dict[str, Any]) -> Reference:
-    return Reference(int(row["key"]), row["video_id"], row["path"], row["content_hash"],
-                     float(row["duration"]), float(row["fps"]), row["descriptor"],
-                     int(row["n_frames"]))

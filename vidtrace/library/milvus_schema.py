@@ -2,7 +2,7 @@
 index parameters, the small key/value table that holds the manifest, and a client whose failures
 are LibraryErrors.
 
-A library NAME is four collections in one Milvus database (docs/scale.md):
+A library NAME is six collections in one Milvus database (docs/scale.md):
 
     NAME_meta     key/value rows: the manifest (JSON), a learned descriptor's state (chunks)
     NAME_refs     one row per reference: id, path, content hash, duration, rate, descriptor,
@@ -10,6 +10,7 @@ A library NAME is four collections in one Milvus database (docs/scale.md):
     NAME_frames   one row per sampled frame: reference key, frame number, time, vector (the
                   searched collection, with the index declared when it is created)
     NAME_fine     the same for fine-rate frames (a library with a fine rate only)
+    NAME_audio, NAME_prints   audio prints (milvus_prints.py)
 
 Keys come from content, never from a counter, so two writers adding the same file write the
 same rows (upserts) and no writer has to ask another for a number: a reference's key is the
@@ -26,8 +27,11 @@ import numpy as np
 
 from vidtrace.errors import LibraryError
 from vidtrace.library.index import pq_codes
+from vidtrace.library.manifest import Manifest
 from vidtrace.settings import IndexType
+from vidtrace.types import Reference
 
+MANIFEST_KEY = "manifest"  # the meta row holding the manifest (JSON)
 KEY_HEX = 15  # 60 bits of the content hash: a reference key; collisions ~ n^2 / 2^61
 PLACEHOLDER_DIM = 2
 SEGMENT_LISTS = 1024  # inverted lists of an IVF index (Milvus builds one index per segment)
@@ -40,7 +44,8 @@ REF_FIELDS = ["key", "video_id", "path", "content_hash", "duration", "fps", "des
 
 
 def collection_names(name: str) -> dict[str, str]:
-    return {part: f"{name}_{part}" for part in ("meta", "refs", "frames", "fine")}
+    return {part: f"{name}_{part}"
+            for part in ("meta", "refs", "frames", "fine", "audio", "prints")}
 
 
 def reference_key(content_hash: str) -> int:
@@ -84,26 +89,16 @@ def search_params(nprobe: int) -> dict[str, Any]:
 
 
 def create_collections(client: Any, name: str, dim: int, index: tuple[str, dict[str, Any]],
-                       fine: bool) -> None:
+                       fine: bool, server: bool) -> None:
     """Create whichever of the library's collections are missing (idempotent: a second
     creator finds them made)."""
-    from pymilvus import DataType, MilvusClient
+    from pymilvus import DataType
 
     names = collection_names(name)
 
     def make(part: str, fields: list[tuple[str, Any, dict[str, Any]]], vdim: int,
              kind: str, params: dict[str, Any]) -> None:
-        if client.has_collection(names[part]):
-            return
-        schema = MilvusClient.create_schema(auto_id=False, enable_dynamic_field=False)
-        for i, (field, dtype, extra) in enumerate(fields):
-            schema.add_field(field, dtype, is_primary=i == 0, **extra)
-        schema.add_field("v", DataType.FLOAT_VECTOR, dim=vdim)
-        index_params = client.prepare_index_params()
-        index_params.add_index(field_name="v", index_type=kind, metric_type="IP",
-                               params=params)
-        client.create_collection(names[part], schema=schema, index_params=index_params,
-                                 consistency_level="Strong")
+        make_collection(client, names[part], fields, vdim, kind, params)
 
     text = DataType.VARCHAR
     make("meta", [("key", text, {"max_length": 256}),
@@ -121,6 +116,41 @@ def create_collections(client: Any, name: str, dim: int, index: tuple[str, dict[
     make("frames", frame_fields, dim, *index)
     if fine:
         make("fine", frame_fields, dim, "FLAT", {})
+    create_audio_collections(client, name, server)
+
+
+def create_audio_collections(client: Any, name: str, server: bool) -> None:
+    """Create the audio prints' collections (milvus_prints.py) when missing: with a library,
+    or when a writer first opens a library made before them. The hash lookup's scalar index
+    is INVERTED embedded (the one milvus-lite has) and STL_SORT on a server (numeric, in
+    every Milvus 2.x)."""
+    from vidtrace.library import milvus_prints
+
+    names = collection_names(name)
+    for part, (fields, indexed) in milvus_prints.schemas().items():
+        scalar = (indexed, "STL_SORT" if server else "INVERTED") if indexed else None
+        make_collection(client, names[part], fields, PLACEHOLDER_DIM, "FLAT", {}, scalar)
+
+
+def make_collection(client: Any, table: str, fields: list[tuple[str, Any, dict[str, Any]]],
+                    vdim: int, kind: str, params: dict[str, Any],
+                    scalar: tuple[str, str] | None = None) -> None:
+    """Create collection `table` unless it exists: `fields` (the first the primary key), a
+    vector `v` of `vdim` with index `kind`, and a `scalar` (field, index type) index."""
+    from pymilvus import DataType, MilvusClient
+
+    if client.has_collection(table):
+        return
+    schema = MilvusClient.create_schema(auto_id=False, enable_dynamic_field=False)
+    for i, (field, dtype, extra) in enumerate(fields):
+        schema.add_field(field, dtype, is_primary=i == 0, **extra)
+    schema.add_field("v", DataType.FLOAT_VECTOR, dim=vdim)
+    index_params = client.prepare_index_params()
+    index_params.add_index(field_name="v", index_type=kind, metric_type="IP", params=params)
+    if scalar is not None:
+        index_params.add_index(field_name=scalar[0], index_type=scalar[1])
+    client.create_collection(table, schema=schema, index_params=index_params,
+                             consistency_level="Strong")
 
 
 def expr(template: str, **values: int | str | list[int] | list[str]) -> str:
@@ -200,3 +230,24 @@ class Client:
 def reason(e: Exception) -> str:
     """The first line of a Milvus or grpc error, for one-line messages."""
     return str(e).strip().splitlines()[0][:200] if str(e).strip() else type(e).__name__
+
+
+def stored_manifest(client: Any, text: str, name: str) -> Manifest | None:
+    """The manifest of library `name` (at location `text`), or None when there is none."""
+    if not client.has_collection(collection_names(name)["meta"]):
+        return None
+    value = get_meta(client, name, MANIFEST_KEY)
+    if value is None:
+        return None
+    try:
+        doc = json.loads(value)
+    except json.JSONDecodeError as e:
+        raise LibraryError(f"{text}: damaged manifest ({e}); rebuild the library") from e
+    return Manifest.from_json(doc, f"{text} manifest", text)
+
+
+def reference_of(row: dict[str, Any]) -> Reference:
+    """A reference row as a Reference."""
+    return Reference(int(row["key"]), row["video_id"], row["path"], row["content_hash"],
+                     float(row["duration"]), float(row["fps"]), row["descriptor"],
+                     int(row["n_frames"]))

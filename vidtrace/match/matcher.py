@@ -158,7 +158,19 @@ class Matcher:
         if peaks is None or len(peaks) < 2 or s.audio is AudioMode.OFF:
             return []
         params = AudioParams(min_votes=s.audio_min_votes, min_duration_s=s.audio_min_s)
-        return match_audio(peaks, lambda h: self.store.print_hits(h, PRINT_VERSION), params)
+        dense: dict[int, int] = {}  # store key -> 0, 1, ...
+
+        def lookup(hashes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+            # reference keys renumbered from 0: the audio matcher packs a key in 32 bits, and
+            # a Milvus store's keys are 60-bit content hashes
+            h, key, tick = self.store.print_hits(hashes, PRINT_VERSION)
+            unique, inverse = np.unique(key, return_inverse=True)
+            ids = np.array([dense.setdefault(int(k), len(dense)) for k in unique], np.int64)
+            return h, ids[inverse.reshape(-1)], tick
+
+        found = match_audio(peaks, lookup, params)
+        keys = list(dense)
+        return [replace(g, ref_key=keys[g.ref_key]) for g in found]
 
     def _refine(self, seg: Segment, query: FrameSet, ref: Reference, fine: FineSource
                 ) -> Segment:
