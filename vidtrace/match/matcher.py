@@ -22,7 +22,7 @@ from vidtrace.align.evidence import resolve_overlaps
 from vidtrace.align.fine import fine_window, refine_fine
 from vidtrace.audio import PRINT_VERSION, AudioParams, AudioSegment, QueryPeaks, match_audio
 from vidtrace.library.store import ReadStore
-from vidtrace.match.fusion import Picture, fuse
+from vidtrace.match.fusion import Fused, Picture, fuse_traced
 from vidtrace.retrieve import FrameSource, RankInput, ranker
 from vidtrace.settings import AudioMode, FineMode, QuerySettings
 from vidtrace.types import Candidate, FrameHits, FrameSet, Match, Reference
@@ -48,13 +48,15 @@ class Trace:
     """Everything one query's matching saw (for evidence pages and diagnostics): the k-NN
     hits of every view, the candidates stage 1 ranked, every segment stage 2 found on them
     (any score), the matches kept (score at least the threshold, or sound that no other
-    reference contests), best first, and the soundtrack's segments (any reference)."""
+    reference contests), best first, the soundtrack's segments (any reference), and `fused`:
+    each match with the indices of the `aligned` and `audio` segments behind it."""
 
     hits: FrameHits
     candidates: list[Candidate]
     aligned: list[Aligned]
     matches: list[Match]
     audio: tuple[AudioSegment, ...] = ()
+    fused: tuple[Fused, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -148,8 +150,9 @@ class Matcher:
         sounds = self.sounds(sources.audio if sources else None)
         pictures = [Picture(a.reference, a.match, a.segment.speed) for a in aligned]
         names = {g.ref_key: self.store.reference(g.ref_key).video_id for g in sounds}
-        matches = fuse(pictures, sounds, names, floor, s.audio_min_s)
-        return Trace(hits, candidates, aligned, matches, tuple(sounds))
+        fused = fuse_traced(pictures, sounds, names, floor, s.audio_min_s)
+        return Trace(hits, candidates, aligned, [f.match for f in fused], tuple(sounds),
+                     tuple(fused))
 
     def sounds(self, peaks: QueryPeaks | None) -> list[AudioSegment]:
         """The segments of the query's soundtrack found in the store's audio prints (none
