@@ -9,7 +9,7 @@ import pytest
 from vidtrace.api import Library
 from vidtrace.settings import AudioMode
 from vidtrace.synth import CopyPiece, FillerPiece, Scale, compose_query, render_copy
-from vidtrace.synth.soundtrack import RATE, mux, sound_of
+from vidtrace.synth.soundtrack import RATE, mux, sound_of, stretched
 from vidtrace.types import Match
 
 from .conftest import REPO, shared_video
@@ -90,6 +90,23 @@ def test_an_audio_only_copy_is_found_with_its_offsets(audio_only_query: Path,
     assert matches[0].to_json()["evidence"] == ["audio"]
     off = sound_library.query_defaults.with_changes(audio=AudioMode.OFF)
     assert sound_library.query(audio_only_query, off) == []
+
+
+def test_a_pitch_kept_speed_change_is_found_by_sound_alone(sound_media, sound_library
+                                                           ) -> None:  # type: ignore[no-untyped-def]
+    """The presenter's sound 4-16 s time-stretched to 1.2x with its pitch kept (10 s) over an
+    unrelated picture: query 0-10 s <- presenter 4-16 s at speed 1.2, by sound alone."""
+    sound = stretched(sound_of(sound_media["presenter"], 4.0, 16.0), 1.2)
+    query = mux(sound_media["pool"], sound, sound_media["folder"] / "q_stretched.mp4")
+    matches = sound_library.query(query)
+    assert [(m.ref_id, m.evidence) for m in matches] == [
+        ("mdn_chroma_key_presenter", ("audio",))]
+    m = matches[0]
+    assert abs(m.query_start - 0.0) < 1.0 and abs(m.query_end - 10.0) < 1.0
+    assert abs(m.ref_start - 4.0) < 1.2 and abs(m.ref_end - 16.0) < 1.2
+    assert m.speed == pytest.approx(1.2, rel=0.03)
+    (g,) = sound_library.trace(sound_library.describe_query(query), query_path=query).audio
+    assert g.keeps_pitch
 
 
 def test_the_evidence_page_holds_a_copy_found_by_its_sound(audio_only_query: Path,
