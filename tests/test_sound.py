@@ -191,3 +191,33 @@ def test_a_shared_music_track_over_another_picture_reports_neither(sound_media, 
     query = mux(sound_media["pool"], sound_of(sound_media["music_b"], 0.0, 10.0),
                 sound_media["folder"] / "q_music_only.mp4")
     assert sound_library.query(query) == []
+
+
+@pytest.fixture(scope="module")
+def milvus_sound_library(sound_media: dict[str, Path], tmp_path_factory: pytest.TempPathFactory
+                         ) -> Library:
+    """`sound_library`'s three references in a milvus-lite library (made outside the tests:
+    milvus-lite's embedded server logs an error for every collection it creates)."""
+    pytest.importorskip("pymilvus", reason="the Milvus store needs the [milvus] extra")
+    pytest.importorskip("milvus_lite", reason="the test runs Milvus embedded: [milvus] extra")
+    lib = Library.create(f"milvus-lite://{tmp_path_factory.mktemp('milvus')}/sound.db")
+    lib.add([sound_media[k] for k in ("presenter", "music_a", "music_b")])
+    yield lib
+    lib.close()
+
+
+def test_a_milvus_library_keeps_prints_and_finds_the_copy_by_sound(
+        milvus_sound_library: Library, sound_library: Library, audio_only_query: Path) -> None:
+    """The same prints as the folder library and the same sound-only match; a removed
+    reference's prints are found no more. (Its keys are 60-bit content hashes, unlike the
+    catalog's row numbers: the votes must not overflow.)"""
+    lib = milvus_sound_library
+    assert lib.summary()["audio"] == sound_library.summary()["audio"]
+    assert min(r.key for r in lib.videos()) > 2 ** 40
+    found = lib.query(audio_only_query)
+    assert [m.to_json() for m in found] == [
+        m.to_json() for m in sound_library.query(audio_only_query)]
+    assert len(found) == 1 and _is_the_audio_only_copy(found[0])
+    lib.remove("mdn_chroma_key_presenter")
+    assert lib.query(audio_only_query) == []
+    assert lib.summary()["audio"]["references"] == 2

@@ -164,14 +164,18 @@ def match_audio(query: QueryPeaks, lookup: PrintLookup, params: AudioParams = Au
     hits, q_speed, q_time = _hits(query, lookup, speeds, pitches)
     if len(hits.ref_key) == 0:
         return []
+    # votes are keyed by dense reference numbers: a store's keys may be any int64 (Milvus's
+    # are 60-bit content hashes), too wide to pack with the variant and offset
+    keys, dense = np.unique(hits.ref_key, return_inverse=True)
+    hits = _Hits(hits.speed, dense.astype(np.int64), hits.query_s, hits.offset_s)
     found: list[AudioSegment] = []
     for speed_i, ref, offset in _lines(hits, params):
         on = ((hits.speed == speed_i) & (hits.ref_key == ref)
               & (np.abs(hits.offset_s - offset) <= 1.5 * params.offset_bin_s))
         s, kept = float(speeds[speed_i]), bool(pitches[speed_i] != speeds[speed_i])
         asked = np.sort(q_time[q_speed == speed_i])
-        found.extend(_segments(np.sort(hits.query_s[on]), asked, ref, s, kept, offset,
-                               params))
+        found.extend(_segments(np.sort(hits.query_s[on]), asked, int(keys[ref]), s, kept,
+                               offset, params))
     return _strongest(found)
 
 

@@ -11,7 +11,8 @@ of ours is docs/scale.md's:
   its id held twice takes its own reference back out and fails with one line.
 
 Reads see each reference whole or not at all (its checksum is verified); `snapshot()` keeps
-the references read in the block, so one query sees one set of them.
+the references read in the block, so one query sees one set of them. Audio prints live in two
+more collections (milvus_prints.py).
 """
 
 import io
@@ -25,13 +26,15 @@ from typing import Any
 
 import numpy as np
 
+from vidtrace.audio import PRINT_VERSION
 from vidtrace.descriptors.base import Descriptor
 from vidtrace.errors import LibraryError
+from vidtrace.library import milvus_prints as mp
 from vidtrace.library import milvus_schema as ms
 from vidtrace.library.catalog import blob_checksum
 from vidtrace.library.manifest import FORMAT_VERSION, Manifest
 from vidtrace.settings import Metric
-from vidtrace.types import FrameHits, FrameSet, Reference
+from vidtrace.types import AudioPrints, FrameHits, FrameSet, Reference
 
 MANIFEST_KEY = "manifest"
 STATE_KEY = "descriptor-state"
@@ -171,9 +174,8 @@ class MilvusStore:
 
     def print_hits(self, hashes: np.ndarray, version: str
                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """None: a Milvus library keeps no audio prints."""
-        empty = np.zeros(0, np.int64)
-        return np.zeros(0, np.uint32), empty, empty.copy()
+        """Stored audio prints with a hash in `hashes` of committed references (milvus_prints)."""
+        return mp.hits(self.client, self.name, hashes, version, self._committed)
 
     @contextmanager
     def snapshot(self) -> Iterator[None]:
@@ -279,15 +281,18 @@ class MilvusStore:
         return len(frames), _checksum(frames.times, vectors)
 
     def add(self, ref: Reference, frames: FrameSet, fine: FrameSet | None,
-            prints: Any = None) -> Reference:
-        """Store one reference: its frames, its fine frames, then its row (the commit). Audio
-        prints are not kept in Milvus (docs/audio.md): a Milvus library matches pictures."""
+            prints: AudioPrints | None = None) -> Reference:
+        """Store one reference: its frames, its fine frames, its audio prints, then its row
+        (the commit)."""
         self._check_writing()
         key = ms.reference_key(ref.content_hash)
         n, checksum = self._upsert_frames("frames", key, ref.content_hash, frames)
         fine_n, fine_checksum = (0, "")
         if fine is not None and self.manifest.settings.fine_fps > 0:
             fine_n, fine_checksum = self._upsert_frames("fine", key, ref.content_hash, fine)
+        if prints is not None and len(prints):
+            mp.ensure_collections(self.client, self.name)
+            mp.write(self.client, self.name, key, ref.content_hash, prints)
         stored = replace(ref, key=key, n_frames=n)
         self.client.upsert(self.tables["refs"], [{
             "key": key, "video_id": ref.video_id, "path": ref.path,
@@ -308,6 +313,7 @@ class MilvusStore:
         for table in ("frames", "fine"):  # after the commit marker is gone
             if table == "frames" or self.manifest.settings.fine_fps > 0:
                 self.client.delete(self.tables[table], filter=ms.expr("ref == {k}", k=key))
+        mp.delete(self.client, self.name, key)
 
     def remove(self, video_id: str) -> Reference:
         self._check_writing()
@@ -386,6 +392,8 @@ class MilvusStore:
             "index": {"kind": index.get("kind", "?"),
                       "lists": index.get("params", {}).get("nlist", 0), "vectors": frames},
             "hours": hours, "bytes": size, "bytes_per_hour": size / hours if hours else 0.0,
+            "audio": {"version": PRINT_VERSION} | mp.facts(
+                self.client, self.name, PRINT_VERSION, {v.key for v in videos}),
             "references": [
                 {"id": v.video_id, "path": v.path, "duration": v.duration, "frames": v.n_frames,
                  "content_hash": v.content_hash} for v in videos
