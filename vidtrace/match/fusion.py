@@ -55,14 +55,31 @@ def agree(p: Picture, a: AudioSegment, min_agree_s: float) -> bool:
     return abs(by_picture - by_sound) <= AGREE_TOL_S
 
 
+@dataclass(frozen=True)
+class Fused:
+    """One fused match and what supports it: `picture`, the index of its picture segment in
+    the list given to `fuse_traced` (None for a sound-only match), and `sounds`, the indices
+    of the sound segments behind it (agreeing with the picture, or the one sound segment)."""
+
+    match: Match
+    picture: int | None
+    sounds: tuple[int, ...]
+
+
 def fuse(pictures: list[Picture], sounds: list[AudioSegment], names: dict[int, str],
          floor: float, min_agree_s: float) -> list[Match]:
     """The matches, best score first: picture segments reinforced by agreeing sound and kept
     at `floor`, then sound-only segments that no other reference contests. `names`: the
     reference id of every key in `sounds`."""
-    matches: list[Match] = []
+    return [f.match for f in fuse_traced(pictures, sounds, names, floor, min_agree_s)]
+
+
+def fuse_traced(pictures: list[Picture], sounds: list[AudioSegment], names: dict[int, str],
+                floor: float, min_agree_s: float) -> list[Fused]:
+    """`fuse`, each match with the picture and sound segments behind it (evidence pages)."""
+    fused: list[Fused] = []
     confirmed: set[int] = set()  # sounds that agree with a picture match kept
-    for p in pictures:
+    for n, p in enumerate(pictures):
         support = [i for i, a in enumerate(sounds) if agree(p, a, min_agree_s)]
         score = p.match.score
         if support:
@@ -72,16 +89,17 @@ def fuse(pictures: list[Picture], sounds: list[AudioSegment], names: dict[int, s
             continue
         if support:
             confirmed.update(support)
-            matches.append(Match(p.match.ref_id, p.match.query_start, p.match.query_end,
-                                 p.match.ref_start, p.match.ref_end, score,
-                                 ("video", "audio")))
+            m = Match(p.match.ref_id, p.match.query_start, p.match.query_end,
+                      p.match.ref_start, p.match.ref_end, score, ("video", "audio"))
+            fused.append(Fused(m, n, tuple(support)))
         else:
-            matches.append(p.match)
+            fused.append(Fused(p.match, n, ()))
     for i, a in enumerate(sounds):
         if i not in confirmed and not _contested(i, sounds, confirmed):
-            matches.append(Match(names[a.ref_key], a.query_start, a.query_end, a.ref_start,
-                                 a.ref_end, confidence(a), ("audio",)))
-    return sorted(matches, key=lambda m: -m.score)
+            m = Match(names[a.ref_key], a.query_start, a.query_end, a.ref_start, a.ref_end,
+                      confidence(a), ("audio",))
+            fused.append(Fused(m, None, (i,)))
+    return sorted(fused, key=lambda f: -f.match.score)
 
 
 def _contested(i: int, sounds: list[AudioSegment], confirmed: set[int]) -> bool:

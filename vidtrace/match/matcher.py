@@ -22,7 +22,7 @@ from vidtrace.align.evidence import resolve_overlaps
 from vidtrace.align.fine import fine_window, refine_fine
 from vidtrace.audio import PRINT_VERSION, AudioParams, AudioSegment, QueryPeaks, match_audio
 from vidtrace.library.store import ReadStore
-from vidtrace.match.fusion import Picture, fuse
+from vidtrace.match.fusion import Fused, Picture, fuse_traced
 from vidtrace.retrieve import FrameSource, RankInput, ranker
 from vidtrace.settings import AudioMode, FineMode, QuerySettings
 from vidtrace.types import Candidate, FrameHits, FrameSet, Match, Reference
@@ -48,13 +48,15 @@ class Trace:
     """Everything one query's matching saw (for evidence pages and diagnostics): the k-NN
     hits of every view, the candidates stage 1 ranked, every segment stage 2 found on them
     (any score), the matches kept (score at least the threshold, or sound that no other
-    reference contests), best first, and the soundtrack's segments (any reference)."""
+    reference contests), best first, the soundtrack's segments (any reference), and `fused`:
+    each match with the indices of the `aligned` and `audio` segments behind it."""
 
     hits: FrameHits
     candidates: list[Candidate]
     aligned: list[Aligned]
     matches: list[Match]
     audio: tuple[AudioSegment, ...] = ()
+    fused: tuple[Fused, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -148,8 +150,9 @@ class Matcher:
         sounds = self.sounds(sources.audio if sources else None)
         pictures = [Picture(a.reference, a.match, a.segment.speed) for a in aligned]
         names = {g.ref_key: self.store.reference(g.ref_key).video_id for g in sounds}
-        matches = fuse(pictures, sounds, names, floor, s.audio_min_s)
-        return Trace(hits, candidates, aligned, matches, tuple(sounds))
+        fused = fuse_traced(pictures, sounds, names, floor, s.audio_min_s)
+        return Trace(hits, candidates, aligned, [f.match for f in fused], tuple(sounds),
+                     tuple(fused))
 
     def sounds(self, peaks: QueryPeaks | None) -> list[AudioSegment]:
         """The segments of the query's soundtrack found in the store's audio prints (none
@@ -158,19 +161,8 @@ class Matcher:
         if peaks is None or len(peaks) < 2 or s.audio is AudioMode.OFF:
             return []
         params = AudioParams(min_votes=s.audio_min_votes, min_duration_s=s.audio_min_s)
-        dense: dict[int, int] = {}  # store key -> 0, 1, ...
-
-        def lookup(hashes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-            # reference keys renumbered from 0: the audio matcher packs a key in 32 bits, and
-            # a Milvus store's keys are 60-bit content hashes
-            h, key, tick = self.store.print_hits(hashes, PRINT_VERSION)
-            unique, inverse = np.unique(key, return_inverse=True)
-            ids = np.array([dense.setdefault(int(k), len(dense)) for k in unique], np.int64)
-            return h, ids[inverse.reshape(-1)], tick
-
-        found = match_audio(peaks, lookup, params)
-        keys = list(dense)
-        return [replace(g, ref_key=keys[g.ref_key]) for g in found]
+        # match_audio numbers the store's keys densely itself (Milvus keys are 60-bit)
+        return match_audio(peaks, lambda h: self.store.print_hits(h, PRINT_VERSION), params)
 
     def _refine(self, seg: Segment, query: FrameSet, ref: Reference, fine: FineSource
                 ) -> Segment:

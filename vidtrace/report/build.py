@@ -9,7 +9,7 @@ query job runs; `attach_frames`, when its page is first asked for).
 
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -98,7 +98,7 @@ def evidence_report(lib: "Library", views: QueryViews, query: QueryFacts,
     floor = s.match_threshold if threshold is None else threshold
     with lib.store.snapshot():
         trace = lib.trace(views, s, query_path, floor)
-        evidence = evidence_of(trace, views, lib.store, floor)
+        evidence = evidence_of(trace, views, lib.store)
         facts = library_facts(lib)
         paths = {}
         for ref_id in sorted({seg.ref_id for seg in evidence.segments}):
@@ -137,9 +137,7 @@ def attach_frames(report: EvidenceReport, query_path: str | Path,
     for seg in report.segments:
         new = tuple(FramePair(p.query_time, p.ref_time, p.similarity, *next(it))
                     for p in seg.pairs)
-        segments.append(SegmentEvidence(seg.ref_id, seg.query_start, seg.query_end,
-                                        seg.ref_start, seg.ref_end, seg.score, seg.speed,
-                                        seg.n_hits, new))
+        segments.append(replace(seg, pairs=new))
     return report.with_segments(tuple(segments))
 
 

@@ -66,9 +66,12 @@ class FramePair:
 
 @dataclass(frozen=True)
 class SegmentEvidence:
-    """One accepted segment: query [query_start, query_end] copies reference `ref_id`
-    [ref_start, ref_end]; `speed` is reference seconds per query second of its line, `n_hits`
-    the query frames that matched along it; `pairs` are frames sampled along it."""
+    """One accepted segment (a match of the query): query [query_start, query_end] copies
+    reference `ref_id` [ref_start, ref_end]; `speed` is reference seconds per query second of
+    its line, `n_hits` the query frames that matched along it (0 for a copy found by its sound
+    alone); `pairs` are frames sampled along it; `evidence` what supports it ("video",
+    "audio"), and `sound_votes` the landmark hashes of its soundtrack on the line (0 without
+    sound)."""
 
     ref_id: str
     query_start: float
@@ -79,10 +82,12 @@ class SegmentEvidence:
     speed: float
     n_hits: int
     pairs: tuple[FramePair, ...] = ()
+    evidence: tuple[str, ...] = ("video",)
+    sound_votes: int = 0
 
     def to_match(self) -> Match:
         return Match(self.ref_id, self.query_start, self.query_end, self.ref_start,
-                     self.ref_end, self.score)
+                     self.ref_end, self.score, self.evidence)
 
 
 @dataclass(frozen=True)

@@ -2,10 +2,12 @@
 finds, and the hits, candidates and similarities they were found from.
 
 `match_evidence` runs `Library.trace` (match/matcher.py: the k-NN hits of every view, the
-candidates stage 1 ranked, every segment stage 2 placed on them before the threshold) and reads
-each candidate's frames from the store, all inside one read snapshot, so every number on the
-page comes from one committed state of the library. Its segments are `Library.match`'s
-(tests/report/test_build.py checks this under several strategies).
+candidates stage 1 ranked, every segment stage 2 placed on them before the threshold, the
+soundtrack's segments, and which of them each fused match stands on) and reads each candidate's
+frames from the store, all inside one read snapshot, so every number on the page comes from one
+committed state of the library. Its segments are `Library.match`'s, picture and sound fused,
+with their evidence (tests/report/test_build.py checks this under several strategies;
+tests/test_sound.py for a copy found by its sound alone).
 """
 
 import math
@@ -16,7 +18,7 @@ from typing import TYPE_CHECKING, Protocol
 import numpy as np
 
 from vidtrace.library.store import ReadStore
-from vidtrace.match import Aligned, Trace
+from vidtrace.match import Fused, Trace
 from vidtrace.report.data import (
     CandidateScore,
     FramePair,
@@ -88,15 +90,30 @@ def _nearest(times: np.ndarray, t: float) -> int:
     return i if times[i] - t < t - times[i - 1] else i - 1
 
 
-def _segment_evidence(a: Aligned, q_times: np.ndarray, r_times: np.ndarray, S: np.ndarray
-                      ) -> SegmentEvidence:
-    """Segment `a` with frame pairs along it; S float32[Tq, Tr] the query x reference
-    similarities (the best of the query's views)."""
-    g = a.segment
-    pairs = tuple(FramePair(qt, rt, float(S[_nearest(q_times, qt), _nearest(r_times, rt)]))
-                  for qt, rt in pair_times(g))
-    return SegmentEvidence(a.reference.video_id, g.query_start, g.query_end, g.ref_start,
-                           g.ref_end, g.score, g.speed, g.n_hits, pairs)
+def _pairs(seg: Span, q_times: np.ndarray, r_times: np.ndarray, S: np.ndarray
+           ) -> tuple[FramePair, ...]:
+    """Frame pairs along `seg`; S float32[Tq, Tr] the query x reference similarities (the
+    best of the query's views); none when either side has no frames."""
+    if len(q_times) == 0 or len(r_times) == 0:
+        return ()
+    return tuple(FramePair(qt, rt, float(S[_nearest(q_times, qt), _nearest(r_times, rt)]))
+                 for qt, rt in pair_times(seg))
+
+
+def _segment_evidence(f: Fused, trace: Trace, q_times: np.ndarray, r_times: np.ndarray,
+                      S: np.ndarray) -> SegmentEvidence:
+    """Fused match `f` with frame pairs along it, its speed and hits from the picture segment
+    behind it, else from its sound segment."""
+    m = f.match
+    votes = max((trace.audio[i].votes for i in f.sounds), default=0)
+    if f.picture is not None:
+        g = trace.aligned[f.picture].segment
+        speed, n_hits = g.speed, g.n_hits
+    else:
+        speed, n_hits = trace.audio[f.sounds[0]].speed, 0
+    return SegmentEvidence(m.ref_id, m.query_start, m.query_end, m.ref_start, m.ref_end,
+                           m.score, speed, n_hits, _pairs(m, q_times, r_times, S),
+                           m.evidence, votes)
 
 
 def _hit_table(hits: FrameHits, q_times: np.ndarray, aligned: dict[int, tuple[str, np.ndarray]]
@@ -133,29 +150,35 @@ def nearest_references(store: ReadStore, hits: FrameHits, top: int = NEAREST
     return tuple(out)
 
 
-def evidence_of(trace: Trace, views: QueryViews, store: ReadStore, threshold: float
-                ) -> QueryEvidence:
-    """The evidence of a matching `trace` of `views` with `threshold`, its reference frames
-    read from `store` (call inside the snapshot the trace was made in)."""
+def _ref_key(f: Fused, trace: Trace) -> int:
+    if f.picture is not None:
+        return trace.aligned[f.picture].reference.key
+    return trace.audio[f.sounds[0]].ref_key
+
+
+def evidence_of(trace: Trace, views: QueryViews, store: ReadStore) -> QueryEvidence:
+    """The evidence of a matching `trace` of `views`, its reference frames read from `store`
+    (call inside the snapshot the trace was made in). Its segments are the trace's matches,
+    picture and sound fused (match/fusion.py), in their order."""
     full = views.full
-    accepted = sorted((a for a in trace.aligned if a.segment.score >= threshold),
-                      key=lambda a: -a.segment.score)  # as the matcher orders its matches
     times: dict[int, tuple[str, np.ndarray]] = {}
-    sims: dict[int, np.ndarray] = {}
     for c in trace.candidates:
-        r_times, r_vectors = store.frames(c.ref_key)
-        times[c.ref_key] = (c.ref_id, r_times)
-        if any(a.reference.key == c.ref_key for a in accepted):
-            sims[c.ref_key] = views.similarity(r_vectors)
-    segments = tuple(_segment_evidence(a, full.times, times[a.reference.key][1],
-                                       sims[a.reference.key]) for a in accepted)
+        times[c.ref_key] = (c.ref_id, store.frames(c.ref_key)[0])
+    sims: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+    segments = []
+    for f in trace.fused:
+        key = _ref_key(f, trace)
+        if key not in sims:
+            r_times, r_vectors = store.frames(key)
+            sims[key] = (r_times, views.similarity(r_vectors))
+        segments.append(_segment_evidence(f, trace, full.times, *sims[key]))
     candidates = []
     for c in trace.candidates:
         scores = [a.segment.score for a in trace.aligned if a.reference.key == c.ref_key]
         candidates.append(CandidateScore(c.ref_id, float(c.score),
                                          max(scores) if scores else None))
     table, others = _hit_table(trace.hits, full.times, times)
-    return QueryEvidence(segments, table, tuple(candidates), others,
+    return QueryEvidence(tuple(segments), table, tuple(candidates), others,
                          nearest_references(store, trace.hits))
 
 
@@ -167,6 +190,4 @@ def match_evidence(lib: "Library", views: QueryViews, settings: QuerySettings | 
     query defaults; `threshold`: default `settings.match_threshold`."""
     s = settings or lib.query_defaults
     with lib.store.snapshot():
-        trace = lib.trace(views, s, query_path, threshold)
-        return evidence_of(trace, views, lib.store,
-                           s.match_threshold if threshold is None else threshold)
+        return evidence_of(lib.trace(views, s, query_path, threshold), views, lib.store)

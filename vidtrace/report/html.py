@@ -82,13 +82,30 @@ def _swatch(colour: str) -> str:
 
 def _segment_table(r: EvidenceReport, colours: dict[str, str]) -> str:
     head = ("<tr><th>#</th><th>reference</th><th>query</th><th>reference span</th>"
-            "<th>speed</th><th>score</th><th>matched frames</th></tr>")
+            "<th>speed</th><th>score</th><th>evidence</th><th>matched frames</th>"
+            "<th>sound hashes on the line</th></tr>")
     rows = [f'<tr class="segment"><td>{i}</td><td>{_swatch(colours[s.ref_id])}'
             f"{escape(s.ref_id)}</td><td>{_span(s.query_start, s.query_end)}</td>"
             f"<td>{_span(s.ref_start, s.ref_end)}</td><td>{s.speed:.2f}x</td>"
-            f"<td>{s.score:.3f} &ge; {r.threshold:.3f}</td><td>{s.n_hits}</td></tr>"
+            f"<td>{_score(r, s)}</td><td class=\"evidence\">{_evidence(s)}</td>"
+            f"<td>{s.n_hits if 'video' in s.evidence else '&ndash;'}</td>"
+            f"<td>{s.sound_votes if 'audio' in s.evidence else '&ndash;'}</td></tr>"
             for i, s in enumerate(r.segments, 1)]
     return f'<table class="segments">{head}{"".join(rows)}</table>'
+
+
+def _evidence(s: SegmentEvidence) -> str:
+    """What supports a segment, in words ("picture + sound")."""
+    words = {"video": "picture", "audio": "sound"}
+    return " + ".join(words.get(e, escape(e)) for e in s.evidence)
+
+
+def _score(r: EvidenceReport, s: SegmentEvidence) -> str:
+    """A segment's score against the threshold; sound alone has its own floor (a line with
+    enough votes over enough time, docs/audio.md), not the picture's threshold."""
+    if s.evidence == ("audio",):
+        return f"{s.score:.3f} (sound alone)"
+    return f"{s.score:.3f} &ge; {r.threshold:.3f}"
 
 
 def _image(image: np.ndarray | None, kind: str) -> str:
@@ -107,7 +124,7 @@ def _pair_row(p: FramePair) -> str:
 def _segment_detail(i: int, s: SegmentEvidence) -> str:
     title = (f"Segment {i}: query {_span(s.query_start, s.query_end)} &larr; "
              f"{escape(s.ref_id)} {_span(s.ref_start, s.ref_end)}, speed {s.speed:.2f}x, "
-             f"score {s.score:.3f}")
+             f"score {s.score:.3f}, by {_evidence(s)}")
     rows = "".join(_pair_row(p) for p in s.pairs)
     return (f'<section class="segment-detail"><h3>{title}</h3>'
             f'<table class="pairs">{rows}</table></section>')

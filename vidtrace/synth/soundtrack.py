@@ -3,8 +3,10 @@ it into a video the engine wrote (which is silent).
 
 Sound edits act on float32 mono samples at `RATE` Hz: gain, added noise at a signal-to-noise
 ratio, resampling to a speed (the pitch moves with it, as when a video is sped up by
-resampling), mixing. `mux` copies the video stream's packets and encodes the samples (AAC by
-default, at a chosen bit rate: the low-bitrate re-encode edit), so the picture is untouched.
+resampling), time stretching to a speed with the pitch kept (WSOLA, as editors' "keep pitch"
+does), and a second track mixed over the first at a level (music overlay). `mux` copies the
+video stream's packets and encodes the samples (AAC by default, at a chosen bit rate: the
+low-bitrate re-encode edit), so the picture is untouched.
 """
 
 from fractions import Fraction
@@ -16,6 +18,7 @@ from vidtrace.audio import decode_audio
 from vidtrace.errors import ConfigError, VideoError
 
 RATE = 22050
+STRETCH_WINDOW_S = 0.04  # WSOLA frame: longer than a voice's pitch period, shorter than a note
 
 
 def sound_of(path: str | Path, start: float = 0.0, end: float | None = None) -> np.ndarray:
@@ -55,6 +58,47 @@ def resampled(samples: np.ndarray, speed: float) -> np.ndarray:
         raise ConfigError(f"speed must lie in [0.1, 10], got {speed}")
     f = Fraction(speed).limit_denominator(200)
     return resample_poly(samples, f.denominator, f.numerator).astype(np.float32)
+
+
+def stretched(samples: np.ndarray, speed: float, rate: int = RATE) -> np.ndarray:
+    """`samples` (float32 mono at `rate` Hz) played `speed` times faster with the pitch kept:
+    WSOLA (Verhelst and Roelands, ICASSP 1993). Output frames of `STRETCH_WINDOW_S` (Hann,
+    half overlapping) are taken from the input around `speed` times their output position,
+    each moved by up to a quarter window to where the input is most like the natural
+    continuation of the frame taken before it (cross-correlation), so waveforms join without
+    phase jumps. Output length round(len / speed)."""
+    if not 0.25 <= speed <= 4:
+        raise ConfigError(f"stretch speed must lie in [0.25, 4], got {speed}")
+    x = np.asarray(samples, np.float32)
+    n_out = round(len(x) / speed)
+    size = 2 * max(8, round(STRETCH_WINDOW_S * rate / 2))
+    hop, half, tol = size // 2, size // 2, size // 4
+    pad = size + tol
+    xp = np.pad(x, (pad, pad + size + int(np.ceil(hop * speed))))
+    window = np.hanning(size + 1)[:size].astype(np.float32)  # periodic: sums to 1 at 50 %
+    out = np.zeros(n_out + 2 * size, np.float32)
+    prev = -1
+    for k in range(n_out // hop + 2):
+        ideal = pad + round(k * hop * speed) - half  # frame start in xp
+        pos = ideal
+        if prev >= 0:
+            natural = xp[prev + hop:prev + hop + size]
+            region = xp[ideal - tol:ideal + tol + size]
+            pos = ideal - tol + int(np.argmax(np.correlate(region, natural, "valid")))
+        start = size + k * hop - half
+        out[start:start + size] += xp[pos:pos + size] * window
+        prev = pos
+    return out[size:size + n_out]
+
+
+def mixed(samples: np.ndarray, other: np.ndarray, level_db: float) -> np.ndarray:
+    """`other` (looped or cut to the length of `samples`) mixed over `samples`, its power
+    `level_db` relative to theirs (0: as loud; -10: ten dB quieter; +6: louder)."""
+    x = np.asarray(samples, np.float32)
+    y = np.resize(np.asarray(other, np.float32), len(x)) if len(other) else np.zeros_like(x)
+    p_x = float(np.mean(x.astype(np.float64) ** 2)) or 1e-8
+    p_y = float(np.mean(y.astype(np.float64) ** 2)) or 1e-8
+    return (x + y * np.float32(np.sqrt(p_x / p_y * 10 ** (level_db / 10)))).astype(np.float32)
 
 
 def mux(video: str | Path, samples: np.ndarray | None, out: str | Path, *,
