@@ -144,3 +144,63 @@ def format_frames(doc: dict[str, Any]) -> str:
         lines.append(f"{r['name'][:44]:<44} {o['map']:>6.3f} {o['recall_at_1']:>6.3f} "
                      f"{h['map']:>8.3f} {h['recall_at_1']:>8.3f} {r['train_s']:>8.1f}")
     return "\n".join(lines) + "\n"
+
+
+# The goal of issue 20: the preset's F1@3s at most this far below sscd's, at most this share of
+# sscd's query CPU time.
+GOAL_F1_GAP = 0.005
+GOAL_CPU_SHARE = 0.45
+PRESET = "fast"
+
+
+def goal(e2e: dict[str, Any]) -> dict[str, Any]:
+    """How far the preset is from the goal, from the end-to-end rows."""
+    rows = {r["descriptor"]: r for r in e2e["rows"]}
+    if PRESET not in rows or TEACHER not in rows:
+        return {"reached": False, "why": "the preset or sscd row is missing"}
+    p, s = rows[PRESET], rows[TEACHER]
+    gap = (p["f1_3s"] or 0.0) - (s["f1_3s"] or 0.0)
+    share = p["query_cpu"]["cpu_s"] / max(s["query_cpu"]["cpu_s"], 1e-9)
+    return {"f1_3s_minus_sscd": round(gap, 4), "cpu_share_of_sscd": round(share, 3),
+            "f1_gap_allowed": GOAL_F1_GAP, "cpu_share_allowed": GOAL_CPU_SHARE,
+            "reached": gap >= -GOAL_F1_GAP and share <= GOAL_CPU_SHARE}
+
+
+def run_learned(sources: Path, cache: Path, photos: Path | None = None,
+                configs: Sequence[tuple[str, dict[str, Any], dict[str, Any], dict[str, Any]]]
+                = CONFIGS, end_to_end: bool = True, progress: Progress | None = None
+                ) -> dict[str, Any]:
+    """The report (module docstring): data, frame test, end to end, the goal."""
+    from vidtrace.bench.learned_e2e import run_e2e
+    from vidtrace.descriptors.head import Head
+    from vidtrace.descriptors.presets import PRESETS
+    from vidtrace.learn.pairs import split_footage
+    from vidtrace.video.files import VIDEO_SUFFIXES, list_files
+
+    train, held, bank = make_data(sources, photos, cache, progress)
+    preset = Head.load(PRESETS[PRESET].path) if PRESETS[PRESET].path.is_file() else None
+    train_files, held_files = split_footage(list_files(sources, VIDEO_SUFFIXES))
+    doc: dict[str, Any] = {
+        "backbone": BACKBONE, "teacher": TEACHER,
+        "train_files": [p.name for p in train_files], "photos": str(photos) if photos else None,
+        "held_out_files": [p.name for p in held_files],
+        "frames": run_frames(train, held, bank, preset, configs, progress)}
+    if end_to_end:
+        e2e = run_e2e(sources, cache, [TEACHER, BACKBONE, PRESET], progress=progress)
+        doc |= {"end_to_end": e2e, "goal": goal(e2e)}
+    return doc
+
+
+def format_learned(doc: dict[str, Any]) -> str:
+    from vidtrace.bench.learned_e2e import format_e2e
+
+    text = format_frames(doc["frames"])
+    if "end_to_end" in doc:
+        g = doc["goal"]
+        text += "\n" + format_e2e(doc["end_to_end"])
+        if "cpu_share_of_sscd" in g:
+            text += (f"\ngoal (F1@3s >= sscd - {g['f1_gap_allowed']}, CPU <= "
+                     f"{g['cpu_share_allowed']:.0%} of sscd): F1@3s {g['f1_3s_minus_sscd']:+.3f}"
+                     f", CPU {g['cpu_share_of_sscd']:.0%}: "
+                     f"{'reached' if g['reached'] else 'NOT reached'}\n")
+    return text

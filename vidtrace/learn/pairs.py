@@ -85,13 +85,13 @@ class PairSet:
             raise ValueError(f"anchors and copies must be float32[N, d] of one shape, got "
                              f"{list(self.anchors.shape)} and {list(self.copies.shape)}")
         for name in ("teacher_anchors", "teacher_copies"):  # none: [N, 0], so subset() works
-            if getattr(self, name).size == 0:
+            if getattr(self, name).shape == (0, 0):
                 object.__setattr__(self, name, np.zeros((n, 0), np.float32))
         t = self.teacher_anchors
         if t.ndim != 2 or len(t) != n or self.teacher_copies.shape != t.shape:
             raise ValueError(f"teacher_anchors and teacher_copies must be float32[{n}, e] of one "
                              f"shape, got {list(t.shape)} and {list(self.teacher_copies.shape)}")
-        if bool(t.shape[1]) != bool(self.teacher):
+        if n and bool(t.shape[1]) != bool(self.teacher):
             raise ValueError("teacher vectors need a teacher name, and a teacher name vectors")
         for name in ("kinds", "video_ids", "times", "copy_times", "segments"):
             if getattr(self, name).shape != (n,):
