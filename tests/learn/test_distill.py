@@ -10,7 +10,7 @@ from tests.learn.heads import random_head
 from vidtrace.errors import ConfigError
 from vidtrace.learn.distractors import FrameBank, library_frames
 from vidtrace.learn.pairs import PairSet, PairSpec, make_pairs
-from vidtrace.learn.train import evaluate_frames
+from vidtrace.learn.train import evaluate_frames, micro_ap
 from vidtrace.synth import EditKind
 
 
@@ -121,3 +121,17 @@ def test_frame_bank_round_trip_and_errors(tmp_path: Path, pair_clips: list[Path]
     bad.write_bytes(b"nope")
     with pytest.raises(ConfigError, match=f"{bad}: not a readable frame bank"):
         FrameBank.load(bad)
+
+
+def test_micro_ap_ranks_all_queries_by_score() -> None:
+    """Three queries: a right match at 0.9, a query whose video is not in the database
+    matching wrongly at 0.8, a right match at 0.7: precision 1 then 2/3 -> (1 + 2/3) / 2."""
+    e = np.eye(3, dtype=np.float32)
+    db, db_ids, db_t = e, np.array(["a", "b", "c"]), np.zeros(3)
+    q = np.stack([0.9 * e[0] + 0.1 * e[2], 0.8 * e[1], 0.7 * e[2]])
+    ids, t = np.array(["a", "z", "c"]), np.zeros(3)
+    assert micro_ap(q, ids, t, db, db_ids, db_t) == pytest.approx((1 + 2 / 3) / 2)
+    # the unmatched query scoring lowest costs nothing; a wrong time is a miss
+    q2 = np.stack([q[0], 0.1 * e[1], q[2]])
+    assert micro_ap(q2, ids, t, db, db_ids, db_t) == pytest.approx(1.0)
+    assert micro_ap(q2, ids, np.array([0.0, 0.0, 2.0]), db, db_ids, db_t) == pytest.approx(0.5)

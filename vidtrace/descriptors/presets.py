@@ -29,6 +29,7 @@ class Preset:
 
 
 PRESETS: dict[str, Preset] = {p.name: p for p in (
-    Preset("fast", "fast.npz", "TBD",
+    Preset("fast", "fast.npz",
+           "a2341dd8fa556fa6c3842be1560999d44896a2a086e59fd9fe7684384911d028",
            "sscd-fast with a head trained by DMI + distillation toward sscd (issue 20)"),
 )}
