@@ -44,3 +44,23 @@ def test_trains_from_a_cache_and_scores_held_back_pairs(sscd_fast_pairs: PairSet
         wrong.output)
     bad = runner.invoke(app, [*args, "--part", "some"])
     assert bad.exit_code == 2 and "--part" in bad.output
+
+
+def test_distilled_folded_head_on_every_pair(tmp_path: Path) -> None:
+    """--teacher/--distill/--identity-start/--hold-back 0/--fold: the preset's recipe."""
+    pytest.importorskip("torch")
+    from tests.learn.test_distill import _pairs
+
+    cache = _pairs(24, 8, 8).save(tmp_path / "pairs.npz")
+    out = tmp_path / "head.npz"
+    args = ["train", str(tmp_path / "unused"), "--out", str(out), "--cache", str(cache),
+            "--backbone", "sscd-fast", "--teacher", "sscd", "--epochs", "2", "--dim", "8",
+            "--k", "2", "--identity-start", "--distill", "5", "--hold-back", "0", "--fold"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    head = Head.load(out)
+    assert (head.config.k, head.config.aux, head.config.dim) == (1, False, 8)
+    assert "24 pairs, 2 epochs" in result.output and "distillation" in result.output
+    assert "held-back pairs" not in result.output
+    wrong = runner.invoke(app, [*args, "--teacher", "pdq"])
+    assert wrong.exit_code == 1 and "holds teacher vectors of sscd, not pdq" in wrong.output

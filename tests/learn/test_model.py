@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from vidtrace.descriptors.head import HeadConfig
+from vidtrace.errors import ConfigError
 
 pytest.importorskip("torch")
 
@@ -81,3 +82,29 @@ def test_same_moment_negatives_are_masked_and_the_bank_fills() -> None:
     assert abs(got - unmasked) > 1e-3
     bank = loss.banks["out"]
     assert bank.vectors is not None and bank.vectors.shape == (4, 8)  # 6 pushed, 4 kept
+
+
+def test_distillation_term_and_identity_start() -> None:
+    """The identity start is the backbone exactly; distillation alone is the mean 1 - cos of
+    both sides' outputs to the teacher's vectors, and zero when they equal them."""
+    torch.manual_seed(3)
+    config = HeadConfig(16, k=2, dim=16)
+    model = HeadModel(config, identity_start=True)
+    x = torch.nn.functional.normalize(torch.randn(6, 16), dim=1)
+    with torch.no_grad():
+        assert torch.allclose(model(x), x, atol=1e-6)
+    y = torch.nn.functional.normalize(torch.randn(6, 16), dim=1)
+    loss = DMILoss(LossConfig(dmi=False, distill=2.0), ["out"])
+    videos, times = torch.arange(6), torch.zeros(6)
+    with torch.no_grad():
+        same = loss(model.parts(x), model.parts(x), videos, times, x)
+        other = loss(model.parts(x), model.parts(y), videos, times, x)
+    assert float(same["loss"]) == pytest.approx(0.0, abs=1e-5) and float(same["nce"]) == 0.0
+    expected = 2.0 * (1 - (y * x).sum(dim=1)).mean()
+    assert float(other["loss"]) == pytest.approx(float(expected), rel=1e-5)
+    with pytest.raises(ConfigError, match="teacher vectors of the head's shape"):
+        loss(model.parts(x), model.parts(y), videos, times, None)
+    with pytest.raises(ConfigError, match="above 0 when the DMI terms are off"):
+        LossConfig(dmi=False)
+    with pytest.raises(ConfigError, match="identity start needs"):
+        HeadModel(HeadConfig(16, k=2, dim=8), identity_start=True)

@@ -24,7 +24,7 @@ def test_loss_falls_and_training_repeats(sscd_fast_pairs: PairSet) -> None:
     steps: list[tuple[str, int, int]] = []
     head, history = train_head(sscd_fast_pairs, SMALL, loss, train,
                                progress=lambda *a: steps.append(a))
-    assert len(history) == 10 and set(history[0]) == {"loss", "nce", "mi", "dis"}
+    assert len(history) == 10 and set(history[0]) == {"loss", "nce", "mi", "dis", "distill"}
     assert history[-1]["nce"] < 0.6 * history[0]["nce"]
     assert history[-1]["loss"] < history[0]["loss"]
     assert steps[-1][0] == "train" and steps[-1][1] == steps[-1][2] == len(steps)

@@ -54,10 +54,10 @@ def bench(
     search_hours: Annotated[list[float] | None, typer.Option(
         "--search-hours", metavar="HOURS", help="With --speed: the synthetic library sizes of "
         "the search part \\[default: 1, 50, 500]; repeatable.")] = None,
-    learned: Annotated[bool, typer.Option("--learned", help="The learned head (docs/"
-                       "learned.md) against plain sscd on frame retrieval over held-out "
-                       "footage, with its ablations (needs the \\[train] extra); report default "
-                       "benchmarks/learned.json.")] = False,
+    learned: Annotated[bool, typer.Option("--learned", help="The fast preset (a head on "
+                       "sscd-fast, docs/learned.md) against sscd and plain sscd-fast on frames "
+                       "and end to end over held-out footage, with its ablations (needs the "
+                       "\\[train] extra); report default benchmarks/learned.json.")] = False,
     audio: Annotated[bool, typer.Option("--audio", help="Copies found by picture, by sound "
                      "and by both, per sound edit, with the query latency sound adds; needs "
                      "../shared/data/audio beside ../shared/data/videos; report default "
@@ -200,8 +200,11 @@ def _learned(sources: Path | None, report: Path | None, cache: Path | None) -> N
 
     with user_errors():
         need_torch()
+    from vidtrace.bench.provenance import default_photos
+
     _standalone_report("learned", "vidtrace-learned", sources, report, cache, format_learned,
-                       lambda src, cch, tick: run_learned(src, cch, progress=tick))
+                       lambda src, cch, tick: run_learned(src, cch, default_photos(),
+                                                          progress=tick))
 
 
 def _scale(report: Path | None, cache: Path | None, runs: list[str] | None,

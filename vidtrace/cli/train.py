@@ -5,6 +5,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
+import numpy as np
 import typer
 from rich.markup import escape
 
@@ -42,12 +43,26 @@ def train(
     seed: Annotated[int, typer.Option(help="Seed of the pairs and the training.")] = 0,
     backbone: Annotated[str, typer.Option(help="Descriptor backend the head is trained on.")
                         ] = "sscd",
+    teacher: Annotated[str | None, typer.Option(help="A second backend describing the same "
+                       "frames, whose vectors of the original frames the head is distilled "
+                       "toward (e.g. sscd for a head on sscd-fast; needs --dim of its size).")
+                       ] = None,
+    distill: Annotated[float, typer.Option(help="Weight of the distillation term (0: off; "
+                       "needs --teacher).")] = 0.0,
+    no_dmi: Annotated[bool, typer.Option("--no-dmi", help="Without the DMI terms (InfoNCE, "
+                      "MI, Dis): distillation only.")] = False,
+    identity_start: Annotated[bool, typer.Option("--identity-start", help="Start from the "
+                              "backbone itself (needs --dim of the backbone's size).")] = False,
+    hold_back: Annotated[float, typer.Option(help="Share of the segments held back from "
+                         "training and scored (0: train on every pair).")] = 0.2,
+    fold: Annotated[bool, typer.Option("--fold", help="Save the head folded into one matrix "
+                    "(the same vectors, a smaller file).")] = False,
     cache: Annotated[Path | None, typer.Option(help="Feature cache (.npz): read when it "
                      "exists, else written after the pairs are made.")] = None,
 ) -> None:
     """Train the learned head (docs/learned.md) on pairs made from FOLDER by the transformation
     engine, save it, and score frame retrieval on held-back pairs."""
-    from vidtrace.descriptors.head import HeadConfig
+    from vidtrace.descriptors.head import Head, HeadConfig
     from vidtrace.learn.pairs import PairSet, PairSpec, make_pairs, split_footage
     from vidtrace.learn.train import TrainConfig, evaluate_frames, need_torch, train_head
 
@@ -60,6 +75,9 @@ def train(
             if data.backbone != backbone:
                 raise fail(f"{cache}: holds {data.backbone} vectors, not {backbone}; give "
                            "another --cache file or --backbone")
+            if teacher and data.teacher != teacher:
+                raise fail(f"{cache}: holds teacher vectors of {data.teacher or 'no teacher'}, "
+                           f"not {teacher}; give another --cache file or --teacher")
         else:
             files = expand_paths([folder])
             if part is Part.TRAIN:
@@ -69,22 +87,28 @@ def train(
             pictures = list_files(photos, PHOTO_SUFFIXES) if photos is not None else []
             with stage_bars() as tick:
                 data = make_pairs(files, PairSpec(n_pairs=pairs, seed=seed),
-                                  photos=pictures, backbone=backbone, progress=tick,
+                                  photos=pictures, backbone=backbone, teacher=teacher,
+                                  progress=tick,
                                   on_error=lambda p, e: err.print(f"skipped: {escape(str(e))}"))
             if cache is not None:
                 data.save(cache)
-        fit, held = data.held_back()
+        fit, held = data.held_back(hold_back) if hold_back > 0 else (data, data.subset(
+            np.zeros(len(data), bool)))
         config = HeadConfig(data.dim, k=k, dim=dim, aux=not no_aux, backbone=data.backbone,
                             backbone_version=data.backbone_version)
         with stage_bars() as tick:
-            head, history = train_head(fit, config, LossConfig(mi=not no_mi, dis=not no_dis),
-                                       TrainConfig(epochs=epochs, lr=lr, seed=seed),
-                                       progress=tick)
-        written = head.save(out_path)
+            head, history = train_head(
+                fit, config, LossConfig(mi=not no_mi, dis=not no_dis, distill=distill,
+                                        dmi=not no_dmi),
+                TrainConfig(epochs=epochs, lr=lr, seed=seed, identity_start=identity_start),
+                progress=tick)
+        written = (head.as_folded() if fold else head).save(out_path)
     first, last = history[0], history[-1]
     out.print(f"{len(fit)} pairs, {epochs} epochs: loss {first['loss']:.3f} -> "
-              f"{last['loss']:.3f} (InfoNCE {first['nce']:.3f} -> {last['nce']:.3f})")
-    out.print(f"wrote {written} (head {head.digest}); index with --descriptor "
+              f"{last['loss']:.3f} (InfoNCE {first['nce']:.3f} -> {last['nce']:.3f}, "
+              f"distillation {first['distill']:.3f} -> {last['distill']:.3f})")
+    digest = Head.load(written).digest
+    out.print(f"wrote {written} (head {digest}); index with --descriptor "
               f"learned:{written.resolve()}")
     if len(held):
         for name, h in (("plain " + data.backbone, None), ("with head", head)):

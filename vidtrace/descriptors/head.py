@@ -121,6 +121,17 @@ class Head:
             self._folded = (w.astype(np.float32), b.astype(np.float32))
         return self._folded
 
+    def as_folded(self) -> "Head":
+        """The same map stored folded: K = 1, no aux, `down` = W and `sub` zero, so
+        normalise(mean sub + down) = normalise(W x + b). A quarter to a twelfth of the file
+        (the zero branch compresses away); the outputs equal `apply`'s."""
+        w, b = self.folded()
+        c = self.config
+        config = HeadConfig(c.input_dim, 1, c.dim, False, c.backbone, c.backbone_version)
+        return Head(config, {"sub_weight": np.zeros((1, c.dim, c.input_dim), np.float32),
+                             "sub_bias": np.zeros((1, c.dim), np.float32),
+                             "down_weight": w, "down_bias": b})
+
     def apply(self, x: np.ndarray) -> np.ndarray:
         """float32[T, input_dim] backbone vectors -> float32[T, dim] L2-normalised vectors (zero
         rows stay zero)."""

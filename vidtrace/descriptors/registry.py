@@ -2,10 +2,12 @@
 
 A name joined by "+" ("sscd+sift-fv", weights as "sscd*2+pdq") is a fusion of those backends
 (fusion.py). "learned:PATH.npz" is a trained head on the backbone its file names (learned.py);
-its path may not contain "+".
+its path may not contain "+". A preset name ("fast", presets.py) is a head shipped in the
+package, used as learned:<its file>.
 """
 
 from vidtrace.descriptors.base import Descriptor
+from vidtrace.descriptors.presets import PRESETS
 from vidtrace.errors import ConfigError
 
 
@@ -35,7 +37,9 @@ def _backends() -> dict[str, type[Descriptor]]:
 
 
 def available_descriptors() -> list[str]:
-    return sorted(_backends())
+    """Every backend name, and the presets whose backbone is installed (sscd-fast)."""
+    found = _backends()
+    return sorted([*found, *(PRESETS if "sscd-fast" in found else ())])
 
 
 def create_descriptor(name: str, threads: int = 1) -> Descriptor:
@@ -49,9 +53,13 @@ def create_descriptor(name: str, threads: int = 1) -> Descriptor:
         from vidtrace.descriptors.learned import LearnedDescriptor
 
         return LearnedDescriptor(name, create_descriptor, threads)
+    if name in PRESETS:
+        from vidtrace.descriptors.learned import LearnedDescriptor
+
+        return LearnedDescriptor(f"learned:{PRESETS[name].path}", create_descriptor, threads)
     backends = _backends()
     if name not in backends:
-        known = ", ".join(sorted(backends)) or "none installed"
+        known = ", ".join(available_descriptors()) or "none installed"
         raise ConfigError(f"unknown descriptor {name!r}; available: {known} (or a fusion "
                           "such as sscd+pdq, or a trained head as learned:PATH.npz)")
     return backends[name](threads=threads)

@@ -15,6 +15,12 @@ their SVD setting:
 The authors pass probabilities where `kl_div` expects log-probabilities; here the KL is computed
 as intended, from log_softmax (docs/learned.md lists every departure).
 
+Distillation (issue 20, not in the paper): with a weight `LossConfig.distill` > 0 and teacher
+vectors t of the ORIGINAL frames (sscd's, for a head on sscd-fast), the loss adds
+distill x (mean(1 - cos(out(anchor), t)) + mean(1 - cos(out(copy), t))): the head's output of
+both the original and the edited frame is pulled toward the teacher's view of the original.
+`LossConfig.dmi` False leaves the distillation alone (the ablation "distillation only").
+
 A negative that shows the same moment as the positive (same video, within SAME_MOMENT_S seconds:
 a neighbouring sample, an overlapping segment, the same pair seen in an earlier step and now in
 the bank) is masked out rather than pushed away.
@@ -30,6 +36,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from vidtrace.descriptors.head import Head, HeadConfig
+from vidtrace.errors import ConfigError
 
 NCE_TEMPERATURE = 0.07
 BANK_SIZE = 2048
@@ -49,6 +56,13 @@ class LossConfig:
     dis: bool = True
     temperature: float = NCE_TEMPERATURE
     bank_size: int = BANK_SIZE
+    distill: float = 0.0
+    dmi: bool = True
+
+    def __post_init__(self) -> None:
+        if not self.distill >= 0 or (not self.dmi and self.distill == 0):
+            raise ConfigError("loss: the distillation weight must be at least 0, and above 0 "
+                              "when the DMI terms are off")
 
 
 @dataclass
@@ -74,9 +88,10 @@ class HeadModel(nn.Module):
     """K branches Linear(in -> dim), `down` Linear(in -> dim), with aux `pred`
     Linear(K * dim -> dim); output normalise(pred + down) (aux off: normalise(mean sub + down)).
     `down` starts as a random orthogonal projection, so the untrained head roughly keeps the
-    backbone's similarities."""
+    backbone's similarities; with `identity_start` (dim = in, aux on) `down` starts as the
+    identity and `pred` as zero, so the untrained head IS the backbone."""
 
-    def __init__(self, config: HeadConfig) -> None:
+    def __init__(self, config: HeadConfig, identity_start: bool = False) -> None:
         super().__init__()
         self.config = config
         self.subs = nn.ModuleList(nn.Linear(config.input_dim, config.dim)
@@ -85,6 +100,14 @@ class HeadModel(nn.Module):
         nn.init.orthogonal_(self.down.weight)
         nn.init.zeros_(self.down.bias)
         self.pred = nn.Linear(config.k * config.dim, config.dim) if config.aux else None
+        if identity_start:
+            if config.dim != config.input_dim or self.pred is None:
+                raise ConfigError(f"an identity start needs the auxiliary feature and dim = "
+                                  f"the backbone's {config.input_dim}, got dim {config.dim}")
+            with torch.no_grad():
+                self.down.weight.copy_(torch.eye(config.dim))
+                nn.init.zeros_(self.pred.weight)
+                nn.init.zeros_(self.pred.bias)
 
     def parts(self, x: torch.Tensor) -> HeadParts:
         subs = [branch(x) for branch in self.subs]
@@ -176,20 +199,33 @@ class DMILoss:
         self.banks = {name: _Bank(config.bank_size) for name in view_names}
 
     def __call__(self, anchor: HeadParts, copy: HeadParts, videos: torch.Tensor,
-                 times: torch.Tensor) -> dict[str, torch.Tensor]:
-        """{"loss", "nce", "mi", "dis"}; "loss" is what to minimise."""
+                 times: torch.Tensor, targets: torch.Tensor | None = None
+                 ) -> dict[str, torch.Tensor]:
+        """{"loss", "nce", "mi", "dis", "distill"}; "loss" is what to minimise. `targets`:
+        the teacher's unit vectors of the anchors' frames [B, dim], needed when distilling."""
         a_views, c_views = anchor.views(), copy.views()
-        nce = anchor.down.new_zeros(())
-        for name, bank in self.banks.items():
-            nce = nce + self._infonce(a_views[name], c_views[name], bank, videos, times)
-        mi_a, dis_a = regulariser(anchor, self.config)
-        mi_c, dis_c = regulariser(copy, self.config)
-        mi, dis = mi_a + mi_c, dis_a + dis_c
+        zero = anchor.down.new_zeros(())
+        nce, mi, dis, distill = zero, zero, zero, zero
+        if self.config.dmi:
+            for name, bank in self.banks.items():
+                nce = nce + self._infonce(a_views[name], c_views[name], bank, videos, times)
+            mi_a, dis_a = regulariser(anchor, self.config)
+            mi_c, dis_c = regulariser(copy, self.config)
+            mi, dis = mi_a + mi_c, dis_a + dis_c
         loss = nce + REG_WEIGHT * (MI_WEIGHT * mi - DIS_WEIGHT * dis)
+        if self.config.distill > 0:
+            if targets is None or targets.shape != anchor.out.shape:
+                raise ConfigError(f"distillation needs teacher vectors of the head's shape "
+                                  f"{list(anchor.out.shape)}, got "
+                                  f"{None if targets is None else list(targets.shape)}")
+            distill = ((1 - (anchor.out * targets).sum(dim=1)).mean()
+                       + (1 - (copy.out * targets).sum(dim=1)).mean())
+            loss = loss + self.config.distill * distill
         for name, bank in self.banks.items():
             both = torch.cat([a_views[name], c_views[name]])
             bank.push(both, torch.cat([videos, videos]), torch.cat([times, times]))
-        return {"loss": loss, "nce": nce.detach(), "mi": mi.detach(), "dis": dis.detach()}
+        return {"loss": loss, "nce": nce.detach(), "mi": mi.detach(), "dis": dis.detach(),
+                "distill": distill.detach()}
 
     def _infonce(self, a: torch.Tensor, c: torch.Tensor, bank: _Bank, videos: torch.Tensor,
                  times: torch.Tensor) -> torch.Tensor:

@@ -8,8 +8,10 @@ chain is rendered by `vidtrace.synth.render_copy` (a real encode), the copy is d
 frames per second the way a query is (vidtrace.video), and each copy frame is paired with the
 reference frame at the time the ground truth maps it to (reference start + query time x speed).
 Both sides are prepared as the pipeline prepares frames (border crop, square resize) and
-described by the backbone descriptor. The vectors are kept in a `PairSet`, saved as a feature
-cache (.npz), so training and ablations rerun without decoding.
+described by the backbone descriptor, and, when a `teacher` descriptor is given, by the teacher
+too (issue 20: a head on sscd-fast distilled toward sscd's vectors of the original frames). The
+vectors are kept in a `PairSet`, saved as a feature cache (.npz), so training and ablations
+rerun without decoding.
 
 `split_footage` divides reference files by a hash of their NAME into a training third and a
 held-out two thirds, so a head can be evaluated on footage it never saw.
@@ -19,7 +21,7 @@ import hashlib
 import json
 import tempfile
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -42,10 +44,15 @@ Progress = Callable[[str, int, int], None]
 OnError = Callable[[Path, Exception], None]
 
 CACHE_FORMAT = "vidtrace-pairs"
-CACHE_VERSION = 1
+CACHE_VERSION = 2
+READABLE_VERSIONS = (1, 2)  # version 1: no teacher vectors
 MIN_SOURCE_S = 3.0  # shorter files give too few pairs to be worth a segment
 PANZOOM_S = (10.0, 14.0)  # length of the pan/zoom footage made from one photo
 MAX_PHOTOS = 8
+
+
+def _no_teacher() -> np.ndarray:
+    return np.zeros((0, 0), np.float32)
 
 
 @dataclass(frozen=True)
@@ -54,7 +61,9 @@ class PairSet:
     the edit kind the pair's segment was made for; video_ids: str[N]; times: float64[N]
     reference seconds of the anchor; copy_times: float64[N] seconds in the copy; segments:
     int64[N] which rendered segment the pair comes from; `backbone` and `backbone_version` name
-    the descriptor that made the vectors."""
+    the descriptor that made the vectors. `teacher_anchors`, `teacher_copies`: float32[N, e] the
+    same frames described by the descriptor `teacher` (version `teacher_version`), e = 0 and
+    teacher "" when the pairs were made without one."""
 
     anchors: np.ndarray
     copies: np.ndarray
@@ -65,12 +74,25 @@ class PairSet:
     segments: np.ndarray
     backbone: str
     backbone_version: str
+    teacher_anchors: np.ndarray = field(default_factory=_no_teacher)
+    teacher_copies: np.ndarray = field(default_factory=_no_teacher)
+    teacher: str = ""
+    teacher_version: str = ""
 
     def __post_init__(self) -> None:
         n = len(self.anchors)
         if self.anchors.ndim != 2 or self.copies.shape != self.anchors.shape:
             raise ValueError(f"anchors and copies must be float32[N, d] of one shape, got "
                              f"{list(self.anchors.shape)} and {list(self.copies.shape)}")
+        for name in ("teacher_anchors", "teacher_copies"):  # none: [N, 0], so subset() works
+            if getattr(self, name).shape == (0, 0):
+                object.__setattr__(self, name, np.zeros((n, 0), np.float32))
+        t = self.teacher_anchors
+        if t.ndim != 2 or len(t) != n or self.teacher_copies.shape != t.shape:
+            raise ValueError(f"teacher_anchors and teacher_copies must be float32[{n}, e] of one "
+                             f"shape, got {list(t.shape)} and {list(self.teacher_copies.shape)}")
+        if n and bool(t.shape[1]) != bool(self.teacher):
+            raise ValueError("teacher vectors need a teacher name, and a teacher name vectors")
         for name in ("kinds", "video_ids", "times", "copy_times", "segments"):
             if getattr(self, name).shape != (n,):
                 raise ValueError(f"{name} must have shape [{n}], got "
@@ -87,7 +109,19 @@ class PairSet:
         """The pairs at `rows` (indices or a bool mask)."""
         return PairSet(self.anchors[rows], self.copies[rows], self.kinds[rows],
                        self.video_ids[rows], self.times[rows], self.copy_times[rows],
-                       self.segments[rows], self.backbone, self.backbone_version)
+                       self.segments[rows], self.backbone, self.backbone_version,
+                       self.teacher_anchors[rows], self.teacher_copies[rows], self.teacher,
+                       self.teacher_version)
+
+    def as_teacher(self) -> "PairSet":
+        """The same pairs described by the teacher (as their backbone), without a teacher;
+        ConfigError when the pairs have none."""
+        if not self.teacher:
+            raise ConfigError(f"these {self.backbone} pairs were made without a teacher "
+                              "descriptor; make them again with one (make_pairs(teacher=...))")
+        return PairSet(self.teacher_anchors, self.teacher_copies, self.kinds, self.video_ids,
+                       self.times, self.copy_times, self.segments, self.teacher,
+                       self.teacher_version)
 
     def held_back(self, fraction: float = 0.2) -> tuple["PairSet", "PairSet"]:
         """(training pairs, held-back pairs): every segment whose index is a multiple of
@@ -103,12 +137,14 @@ class PairSet:
         import io
 
         meta = {"format": CACHE_FORMAT, "version": CACHE_VERSION, "backbone": self.backbone,
-                "backbone_version": self.backbone_version}
+                "backbone_version": self.backbone_version, "teacher": self.teacher,
+                "teacher_version": self.teacher_version}
         buffer = io.BytesIO()
         np.savez(buffer, meta=np.array(json.dumps(meta)), anchors=self.anchors,
                  copies=self.copies, kinds=self.kinds.astype(str),
                  video_ids=self.video_ids.astype(str), times=self.times,
-                 copy_times=self.copy_times, segments=self.segments)
+                 copy_times=self.copy_times, segments=self.segments,
+                 teacher_anchors=self.teacher_anchors, teacher_copies=self.teacher_copies)
         out = Path(path)
         out.parent.mkdir(parents=True, exist_ok=True)
         write_atomic(out, buffer.getvalue())
@@ -128,13 +164,18 @@ class PairSet:
         except (OSError, ValueError, KeyError, EOFError) as e:
             raise ConfigError(f"{p}: not a readable pair cache ({e}); {fix}") from e
         if not isinstance(meta, dict) or meta.get("format") != CACHE_FORMAT or meta.get(
-                "version") != CACHE_VERSION:
+                "version") not in READABLE_VERSIONS:
             raise ConfigError(f"{p}: not a vidtrace pair cache of version {CACHE_VERSION}; {fix}")
         try:
+            n = len(data["anchors"])
+            empty = np.zeros((n, 0), np.float32)
             return cls(data["anchors"].astype(np.float32), data["copies"].astype(np.float32),
                        data["kinds"], data["video_ids"], data["times"], data["copy_times"],
                        data["segments"].astype(np.int64), str(meta["backbone"]),
-                       str(meta["backbone_version"]))
+                       str(meta["backbone_version"]),
+                       data.get("teacher_anchors", empty).astype(np.float32),
+                       data.get("teacher_copies", empty).astype(np.float32),
+                       str(meta.get("teacher", "")), str(meta.get("teacher_version", "")))
         except (KeyError, ValueError) as e:
             raise ConfigError(f"{p}: damaged pair cache ({e}); {fix}") from e
 
@@ -176,19 +217,17 @@ class PairSpec:
 
 def make_pairs(
     files: Sequence[Path], spec: PairSpec = PairSpec(), *, photos: Sequence[Path] = (),
-    backbone: str | Descriptor = "sscd", settings: RunSettings = DEFAULT_RUN,
-    progress: Progress | None = None, on_error: OnError | None = None,
+    backbone: str | Descriptor = "sscd", teacher: str | Descriptor | None = None,
+    settings: RunSettings = DEFAULT_RUN, progress: Progress | None = None,
+    on_error: OnError | None = None,
 ) -> PairSet:
     """Pairs from reference `files` (and pan/zoom footage made from up to MAX_PHOTOS `photos`),
-    described by `backbone` (a name or a descriptor), frames prepared with `settings`
-    (short_side, max_long_side, input_size, crop_borders, batch_size). Deterministic for
-    `spec.seed`. Files that cannot be used are given to `on_error` and skipped."""
-    d = (create_descriptor(backbone, settings.resources.thread_count)
-         if isinstance(backbone, str) else backbone)
-    name = backbone if isinstance(backbone, str) else d.name
-    if d.trainable or d.metric != Metric.INNER_PRODUCT:
-        raise ConfigError(f"backbone {name}: a head is trained on the inner-product vectors of "
-                          "a backend that learns nothing itself, such as sscd or sscd-fast")
+    described by `backbone` (a name or a descriptor) and, when given, by `teacher` too, frames
+    prepared with `settings` (short_side, max_long_side, input_size, crop_borders,
+    batch_size). Deterministic for `spec.seed`. Files that cannot be used are given to
+    `on_error` and skipped."""
+    d, name = _backbone(backbone, settings)
+    t, t_name = _backbone(teacher, settings) if teacher is not None else (None, "")
     rng = np.random.default_rng(spec.seed)
     with tempfile.TemporaryDirectory(prefix="vidtrace-pairs-") as tmp:
         work = Path(tmp)
@@ -205,7 +244,8 @@ def make_pairs(
             kind = order.pop(0)
             source = sources[int(rng.integers(len(sources)))]
             try:
-                part = _segment(source, sources, kind, spec, rng, segment, work, d, settings)
+                part = _segment(source, sources, kind, spec, rng, segment, work, (d, t),
+                                settings)
             except VidtraceError as e:
                 if on_error is not None:
                     on_error(source[0], e)
@@ -218,7 +258,19 @@ def make_pairs(
                 raise ConfigError("pairs: the reference videos give no usable copy frames")
             if progress is not None:
                 progress("pairs", min(n, spec.n_pairs), spec.n_pairs)
-    return _joined(made, name, d.version, spec.n_pairs)
+    return _joined(made, (name, d.version), (t_name, t.version if t else ""), spec.n_pairs)
+
+
+def _backbone(backbone: str | Descriptor, settings: RunSettings) -> tuple[Descriptor, str]:
+    """(descriptor, name) of a backbone given by name or instance; ConfigError unless it is an
+    inner-product backend that learns nothing."""
+    d = (create_descriptor(backbone, settings.resources.thread_count)
+         if isinstance(backbone, str) else backbone)
+    name = backbone if isinstance(backbone, str) else d.name
+    if d.trainable or d.metric != Metric.INNER_PRODUCT:
+        raise ConfigError(f"backbone {name}: a head is trained on the inner-product vectors of "
+                          "a backend that learns nothing itself, such as sscd or sscd-fast")
+    return d, name
 
 
 def _sources(files: Sequence[Path], photos: Sequence[Path], rng: np.random.Generator,
@@ -261,9 +313,11 @@ def _chain(kind: EditKind, spec: PairSpec, rng: np.random.Generator, pool: EditP
 
 def _segment(source: tuple[Path, str, float], sources: list[tuple[Path, str, float]],
              kind: EditKind, spec: PairSpec, rng: np.random.Generator, index: int, work: Path,
-             d: Descriptor, settings: RunSettings) -> dict[str, Any] | None:
+             models: tuple[Descriptor, Descriptor | None], settings: RunSettings
+             ) -> dict[str, Any] | None:
     """Render one edited segment of `source` (pip backgrounds from the other `sources`) and
-    describe its pairs; None when it gave no pair."""
+    describe its pairs with the backbone and the teacher (`models`); None when it gave no
+    pair."""
     path, video_id, duration = source
     length = min(float(rng.uniform(*spec.segment_s)), duration - 0.5)
     start = round(float(rng.uniform(0.0, duration - 0.5 - length)), 3)
@@ -290,17 +344,28 @@ def _segment(source: tuple[Path, str, float], sources: list[tuple[Path, str, flo
     keep = [i for i, _ in found]
     frames = np.stack([prepare_frame(a, s.input_size, s.crop_borders) for _, a in found]
                       + [copy_frames[i] for i in keep])
-    vectors = np.concatenate([d.describe(frames[i:i + batch])
-                              for i in range(0, len(frames), batch)])
+    d, teacher = models
+    vectors = describe_all(d, frames, batch)
     a, c = vectors[:len(keep)], vectors[len(keep):]
     content = a.any(axis=1) & c.any(axis=1)
+    taught = (describe_all(teacher, frames, batch) if teacher is not None
+              else np.zeros((len(frames), 0), np.float32))
     return {"anchors": a[content], "copies": c[content],
+            "teacher_anchors": taught[:len(keep)][content],
+            "teacher_copies": taught[len(keep):][content],
             "times": np.asarray(ref_times)[keep][content],
             "copy_times": np.asarray(copy_times)[keep][content],
             "video_id": video_id, "kind": kind.value, "segment": index}
 
 
-def _joined(made: list[dict[str, Any]], backbone: str, version: str, n_pairs: int) -> PairSet:
+def describe_all(d: Descriptor, frames: np.ndarray, batch: int) -> np.ndarray:
+    """float32[T, dim]: prepared frames uint8[T, H, W, 3] described `batch` at a time."""
+    return np.concatenate([d.describe(frames[i:i + batch])
+                           for i in range(0, len(frames), batch)]).astype(np.float32)
+
+
+def _joined(made: list[dict[str, Any]], backbone: tuple[str, str], teacher: tuple[str, str],
+            n_pairs: int) -> PairSet:
     counts = [len(m["times"]) for m in made]
 
     def cat(key: str) -> np.ndarray:
@@ -312,4 +377,5 @@ def _joined(made: list[dict[str, Any]], backbone: str, version: str, n_pairs: in
     return PairSet(cat("anchors").astype(np.float32), cat("copies").astype(np.float32),
                    rep("kind").astype(str), rep("video_id").astype(str),
                    cat("times").astype(np.float64), cat("copy_times").astype(np.float64),
-                   rep("segment").astype(np.int64), backbone, version)
+                   rep("segment").astype(np.int64), *backbone,
+                   cat("teacher_anchors"), cat("teacher_copies"), *teacher)
