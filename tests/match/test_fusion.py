@@ -67,3 +67,15 @@ def test_sound_of_another_reference_over_other_time_is_its_own_match() -> None:
     found = fuse([p], [b], NAMES, floor=0.42, min_agree_s=4.0)
     assert {(m.ref_id, m.evidence) for m in found} == {("ref_a", ("video",)),
                                                         ("ref_b", ("audio",))}
+
+
+def test_a_raised_threshold_holds_for_a_copy_with_its_sound() -> None:
+    """A picture segment with agreeing sound that stays under a raised threshold is dropped
+    whole: its sound is not reported alone at a lower score."""
+    p = picture(1, 0.0, 10.0, 0.0, 0.90)
+    a = sound(1, 0.3, 9.8, 0.3, votes=30)
+    assert fuse([p], [a], NAMES, floor=0.99, min_agree_s=4.0) == []
+    [m] = fuse([p], [a], NAMES, floor=0.42, min_agree_s=4.0)
+    assert m.evidence == ("video", "audio")
+    [alone] = fuse([], [a], NAMES, floor=0.99, min_agree_s=4.0)  # no picture: sound's own gate
+    assert alone.evidence == ("audio",)

@@ -7,7 +7,10 @@ segments stage 2 aligned on the picture and the segments its soundtrack matched.
   1 - (1 - s)(1 - a), a the sound's confidence, and the match's evidence is video + audio. A
   picture segment without sound behind it keeps its score (a muted or replaced soundtrack
   changes nothing).
-- A sound segment that agrees with no kept picture match is a sound-only match (evidence
+- A sound segment that agrees with a picture segment whose reinforced score stays under the
+  threshold was weighed with it and is not reported alone (its confidence is at most that
+  score): a threshold a user raises holds for copies with sound too.
+- A sound segment that agrees with no picture segment is a sound-only match (evidence
   audio) when no other reference sounds the same over that time: a sound segment is dropped
   when it shares most of its query time with a sound segment of another reference that the
   picture confirms, or with one of another reference that is not clearly stronger or weaker
@@ -79,6 +82,7 @@ def fuse_traced(pictures: list[Picture], sounds: list[AudioSegment], names: dict
     """`fuse`, each match with the picture and sound segments behind it (evidence pages)."""
     fused: list[Fused] = []
     confirmed: set[int] = set()  # sounds that agree with a picture match kept
+    weighed: set[int] = set()  # sounds that agree with a picture segment under the floor
     for n, p in enumerate(pictures):
         support = [i for i, a in enumerate(sounds) if agree(p, a, min_agree_s)]
         score = p.match.score
@@ -86,6 +90,7 @@ def fuse_traced(pictures: list[Picture], sounds: list[AudioSegment], names: dict
             best = max(confidence(sounds[i]) for i in support)
             score = 1.0 - (1.0 - score) * (1.0 - best)
         if score < floor:
+            weighed.update(support)
             continue
         if support:
             confirmed.update(support)
@@ -95,7 +100,9 @@ def fuse_traced(pictures: list[Picture], sounds: list[AudioSegment], names: dict
         else:
             fused.append(Fused(p.match, n, ()))
     for i, a in enumerate(sounds):
-        if i not in confirmed and not _contested(i, sounds, confirmed):
+        if i in confirmed or i in weighed:
+            continue
+        if not _contested(i, sounds, confirmed):
             m = Match(names[a.ref_key], a.query_start, a.query_end, a.ref_start, a.ref_end,
                       confidence(a), ("audio",))
             fused.append(Fused(m, None, (i,)))
