@@ -55,6 +55,11 @@ class Overlap:
         return min(self.a_end - self.a_start, self.b_end - self.b_start)
 
     @property
+    def longest(self) -> float:
+        """The longer of the two spans, seconds."""
+        return max(self.a_end - self.a_start, self.b_end - self.b_start)
+
+    @property
     def speed(self) -> float:
         """Seconds of b per second of a along the overlap (1.0 at the same speed)."""
         span = self.a_end - self.a_start

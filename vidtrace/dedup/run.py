@@ -183,7 +183,7 @@ def overlaps_of(lib: Library, refs: Sequence[Reference], findings: list[Finding]
     """`findings` (between video ids of `refs`) merged into overlaps, each placed on the line
     and ends the stored frames of both videos support best (refine.py; a frame with an inset
     view in `insets` as the view nearer the other video), those at least `min_duration` s
-    long kept, longest first."""
+    long (and found at least that long on one video before refinement) kept, longest first."""
     by_id = {r.video_id: r for r in refs}
     frames: dict[str, FrameSet] = {}
 
@@ -201,9 +201,11 @@ def overlaps_of(lib: Library, refs: Sequence[Reference], findings: list[Finding]
         best = QueryViews(seen, inset).best_vectors(of(other).vectors)
         return FrameSet(video_id, seen.times, best, seen.duration)
 
+    # the matcher's own finding must reach `min_duration` on its longer side: refinement
+    # places an overlap better but also lengthens a short false finding
+    found = [o for o in merge_findings(findings, 0.0) if o.longest >= min_duration]
     with lib.store.snapshot():
-        out = [refine_overlap(o, facing(o.a, o.b), facing(o.b, o.a))
-               for o in merge_findings(findings, 0.0)]
+        out = [refine_overlap(o, facing(o.a, o.b), facing(o.b, o.a)) for o in found]
     out = [o for o in out if o.duration >= min_duration]
     return sorted(out, key=lambda o: (-o.duration, o.a, o.b, o.a_start))
 
