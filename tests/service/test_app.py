@@ -13,6 +13,7 @@ from tests.service.conftest import LIMIT
 from tests.service.helpers import AUTH, TOKEN, upload, wait_job
 from vidtrace.api import Library
 from vidtrace.errors import LibraryError
+from vidtrace.settings import AudioMode
 
 NO_JOB = "0" * 32
 PROTECTED = [("GET", "/v1/references"), ("POST", "/v1/references"),
@@ -260,6 +261,12 @@ def test_another_writer_and_new_query_defaults_are_seen(client: Any, media: Clip
     assert found[0]["reference"] == "friday-cli"
     with Library.open(service_library) as other:
         other.store_query_settings(match_threshold=0.99)
+    # the picture alone scores under 0.99; with its own soundtrack agreeing it passes
+    strict = wait_job(client, _submit(client, "/v1/queries", FRIDAY))["result"]["matches"]
+    assert strict and all(m["score"] >= 0.99 for m in strict)
+    assert strict[0]["evidence"] == ["video", "audio"]
+    with Library.open(service_library) as other:
+        other.store_query_settings(audio=AudioMode.OFF)
     job = _submit(client, "/v1/queries", FRIDAY)
     assert wait_job(client, job)["result"]["matches"] == []
     page = client.get(f"/v1/jobs/{job}/report", headers=AUTH).text
