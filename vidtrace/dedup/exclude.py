@@ -21,15 +21,15 @@ FIRST_EXTRA = 16  # neighbours asked beyond k on the first search (a video's own
 GROWTH = 4  # how much more is asked each time a row's extra neighbours were all hidden
 
 
-class WithoutReferences:
-    """`store` without the `hidden` references (their frames are never returned by `search`;
-    `reference` and `frames` still answer for every key)."""
+class _View:
+    """A `ReadStore` over `store` that answers `reference`, `frames` and `fine_frames` for
+    every key and keeps the audio print hits of the references `_shows` accepts; subclasses
+    give `search`."""
 
-    def __init__(self, store: ReadStore, hidden: Iterable[Reference]) -> None:
-        self.store = store
-        refs = {r.key: r.n_frames for r in hidden}
-        self.hidden = np.array(sorted(refs), dtype=np.int64)
-        self.hidden_frames = sum(refs.values())
+    store: ReadStore
+
+    def _shows(self, keys: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
 
     def reference(self, key: int) -> Reference:
         return self.store.reference(key)
@@ -42,10 +42,24 @@ class WithoutReferences:
 
     def print_hits(self, hashes: np.ndarray, version: str
                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """The store's audio print hits, without the hidden references'."""
+        """The store's audio print hits of the references this view shows."""
         hash_, key, tick = self.store.print_hits(hashes, version)
-        keep = ~np.isin(key, self.hidden)
+        keep = self._shows(key)
         return hash_[keep], key[keep], tick[keep]
+
+
+class WithoutReferences(_View):
+    """`store` without the `hidden` references (their frames are never returned by `search`;
+    `reference` and `frames` still answer for every key)."""
+
+    def __init__(self, store: ReadStore, hidden: Iterable[Reference]) -> None:
+        self.store = store
+        refs = {r.key: r.n_frames for r in hidden}
+        self.hidden = np.array(sorted(refs), dtype=np.int64)
+        self.hidden_frames = sum(refs.values())
+
+    def _shows(self, keys: np.ndarray) -> np.ndarray:
+        return ~np.isin(keys, self.hidden)
 
     def search(self, vectors: np.ndarray, k: int, nprobe: int,
                ef_search: int = DEFAULT_QUERY.ef_search
@@ -61,7 +75,7 @@ class WithoutReferences:
         while len(rows):
             hits = self.store.search(vectors[rows], ask, nprobe, ef_search)
             returned = np.bincount(hits.query_frame, minlength=len(rows))
-            visible = ~np.isin(hits.ref_key, self.hidden)
+            visible = self._shows(hits.ref_key)
             got = np.bincount(hits.query_frame[visible], minlength=len(rows))
             # a row is answered when it has k visible hits, when the store ran out of
             # neighbours for it, or when it was asked for every hidden frame and k more
@@ -83,7 +97,7 @@ def _top_k(hits: FrameHits, k: int) -> FrameHits:
     return hits.select(np.arange(len(hits)) - first < k)
 
 
-class OnlyReference:
+class OnlyReference(_View):
     """`store` seen with one reference only: `search` compares the query vectors with that
     reference's stored frames alone (exactly, by inner product, as the matcher compares
     frames), so the matcher aligns the pair whatever else the store holds. For pairs that
@@ -94,21 +108,8 @@ class OnlyReference:
         self.key = key
         self._times, self._vectors = store.frames(key)
 
-    def reference(self, key: int) -> Reference:
-        return self.store.reference(key)
-
-    def frames(self, key: int) -> tuple[np.ndarray, np.ndarray]:
-        return self.store.frames(key)
-
-    def fine_frames(self, key: int) -> tuple[np.ndarray, np.ndarray] | None:
-        return self.store.fine_frames(key)
-
-    def print_hits(self, hashes: np.ndarray, version: str
-                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """The store's audio print hits of this reference only."""
-        hash_, key, tick = self.store.print_hits(hashes, version)
-        keep = key == self.key
-        return hash_[keep], key[keep], tick[keep]
+    def _shows(self, keys: np.ndarray) -> np.ndarray:
+        return keys == self.key
 
     def search(self, vectors: np.ndarray, k: int, nprobe: int,
                ef_search: int = DEFAULT_QUERY.ef_search) -> FrameHits:
