@@ -47,16 +47,20 @@ class Aligned:
 class Trace:
     """Everything one query's matching saw (for evidence pages and diagnostics): the k-NN
     hits of every view, the candidates stage 1 ranked, every segment stage 2 found on them
-    (any score), the matches kept (score at least the threshold, or sound that no other
-    reference contests), best first, the soundtrack's segments (any reference), and `fused`:
-    each match with the indices of the `aligned` and `audio` segments behind it."""
+    (any score), the soundtrack's segments (any reference), and `fused`: the matches kept
+    (score at least the threshold, or sound that no other reference contests), best first,
+    each with the indices of the `aligned` and `audio` segments behind it."""
 
     hits: FrameHits
     candidates: list[Candidate]
     aligned: list[Aligned]
-    matches: list[Match]
     audio: tuple[AudioSegment, ...] = ()
     fused: tuple[Fused, ...] = ()
+
+    @property
+    def matches(self) -> list[Match]:
+        """The matches kept, best first (those of `fused`)."""
+        return [f.match for f in self.fused]
 
 
 @dataclass(frozen=True)
@@ -151,8 +155,7 @@ class Matcher:
         pictures = [Picture(a.reference, a.match, a.segment.speed) for a in aligned]
         names = {g.ref_key: self.store.reference(g.ref_key).video_id for g in sounds}
         fused = fuse_traced(pictures, sounds, names, floor, s.audio_min_s)
-        return Trace(hits, candidates, aligned, [f.match for f in fused], tuple(sounds),
-                     tuple(fused))
+        return Trace(hits, candidates, aligned, tuple(sounds), tuple(fused))
 
     def sounds(self, peaks: QueryPeaks | None) -> list[AudioSegment]:
         """The segments of the query's soundtrack found in the store's audio prints (none
