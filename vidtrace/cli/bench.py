@@ -78,6 +78,8 @@ def bench(
                       "milvus runs, milvus://HOST:PORT.")] = None,
     server_pid: Annotated[int | None, typer.Option(help="With --scale: the Milvus server's "
                           "process id, to report its memory.")] = None,
+    run_timeout: Annotated[float, typer.Option(help="With --scale: seconds one run may take "
+                           "before it is reported as not finished.", min=1)] = 900.0,
     dedup: Annotated[bool, typer.Option("--dedup", help="vidtrace dedup on synthetic "
                      "collections of 100 and 1,000 videos (time per video as the collection "
                      "grows) and on a collection made from the source clips (pairs F1, group "
@@ -99,7 +101,7 @@ def bench(
         _learned(sources, report, cache)
         return
     if scale:
-        _scale(report, cache, run, server, server_pid)
+        _scale(report, cache, run, server, server_pid, run_timeout)
         return
     if faults:
         _faults(report, cache)
@@ -208,9 +210,9 @@ def _learned(sources: Path | None, report: Path | None, cache: Path | None) -> N
 
 
 def _scale(report: Path | None, cache: Path | None, runs: list[str] | None,
-           server: str | None, server_pid: int | None) -> None:
+           server: str | None, server_pid: int | None, timeout_s: float = 900.0) -> None:
     """`--scale`: `vidtrace.bench.scale`; libraries are built in a temporary folder under the
-    cache and removed."""
+    cache and removed; a run past `timeout_s` is reported as not finished."""
     from vidtrace.bench.scale import DEFAULT_PLAN, format_scale, parse_plan, run_scale
 
     with user_errors():
@@ -220,7 +222,8 @@ def _scale(report: Path | None, cache: Path | None, runs: list[str] | None,
     def measure(_sources: Path, work: Path, tick: Callable[[str, int, int], None]
                 ) -> dict[str, Any]:
         work.mkdir(parents=True, exist_ok=True)
-        return run_scale(work, plan, server=where, server_pid=server_pid, progress=tick)
+        return run_scale(work, plan, server=where, server_pid=server_pid, timeout_s=timeout_s,
+                         progress=tick)
 
     _standalone_report("scale", "vidtrace-scale", None, report, cache, format_scale, measure)
 
