@@ -3,7 +3,8 @@
 A video's soundtrack is decoded to mono at 8 kHz (decode.py), turned into landmark hashes,
 pairs of spectral peaks (landmarks.py, Wang 2003), and a query's hashes are matched against a
 store's inverted index by voting over (reference, speed, time offset) (match.py). numpy and
-scipy only; PyAV decodes. docs/audio.md says why this and not Chromaprint.
+scipy only; PyAV decodes. docs/audio.md says why this and not Chromaprint (chromaprint.py,
+measured beside it on the benchmark, is not part of the library).
 """
 
 from vidtrace.audio.decode import decode_audio
