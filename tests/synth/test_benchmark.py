@@ -242,3 +242,18 @@ def test_related_clips_stay_filler_in_a_built_benchmark(
     assert held not in in_refs and str(held) in doc["fillers"]
     assert doc["related_fillers"] == [[str(held)]]
     assert len(in_refs) == 2
+
+
+def test_related_photos_stay_out_of_references(small_clips: list[Path], tmp_path: Path) -> None:
+    photos = sorted(data_file("photos/kodak/kodim01.png").parent.glob("*.png"))[:20]
+    held = photos[::2]  # ten photos named as related: none may be reference material
+    gt = build_benchmark(small_clips, tmp_path, seed=5, n_references=3, n_queries=2,
+                         negative_share=0.5, photos=photos, spec=PHOTO_SPEC,
+                         related=[[p.name for p in held]])
+    doc = json.loads((gt.parent / "sources.json").read_text())
+    parts = [p for ps in doc["references"].values() for p in ps]
+    ref_photos = {Path(p["source"]) for p in parts if "panzoom" in p}
+    filler_photos = [Path(f["panzoom"]["photo"]) for f in doc["photo_fillers"]]
+    logos = [Path(p) for p in doc["logo_photos"]]
+    assert ref_photos and not ref_photos & set(held)
+    assert sorted([*ref_photos, *filler_photos, *logos]) == photos  # still one role each

@@ -66,3 +66,21 @@ def test_related_clips_are_never_reference_material() -> None:
     unguarded = [assign_roles(clips, np.random.default_rng(s), 20, spec, True)[0]
                  for s in range(8)]
     assert any({p for g in groups for p in g} & held for groups in unguarded)
+
+
+def test_related_photos_finds_a_crop_and_a_recolour_but_not_strangers(tmp_path: Path) -> None:
+    import cv2
+
+    from vidtrace.synth.related import related_photos
+
+    kodak = data_file("photos/kodak/kodim23.png").parent
+    source = cv2.imread(str(kodak / "kodim23.png"))
+    h, w = source.shape[:2]
+    close_up = source[h // 5:h * 4 // 5, w // 4:w * 3 // 4]  # the middle, enlarged, warmer
+    close_up = cv2.resize(close_up, None, fx=1.6, fy=1.6, interpolation=cv2.INTER_CUBIC)
+    close_up = np.clip(close_up.astype(np.float32) * [0.8, 1.0, 1.2] + 10, 0, 255)
+    cv2.imwrite(str(tmp_path / "parrots_close_up.jpg"), close_up.astype(np.uint8),
+                [cv2.IMWRITE_JPEG_QUALITY, 80])
+    photos = [kodak / "kodim23.png", tmp_path / "parrots_close_up.jpg",
+              *(kodak / f"kodim{i:02d}.png" for i in (1, 5, 12, 20))]
+    assert related_photos(photos) == [["kodim23.png", "parrots_close_up.jpg"]]

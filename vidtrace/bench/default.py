@@ -28,7 +28,7 @@ from vidtrace.evaluate.report import evaluate, format_table
 from vidtrace.groundtruth import read_ground_truth, read_predictions
 from vidtrace.settings import DEFAULT_RUN, RunSettings
 from vidtrace.synth.benchmark import BenchmarkSpec, build_benchmark
-from vidtrace.synth.related import related_groups
+from vidtrace.synth.related import related_groups, related_photos
 from vidtrace.video.files import PHOTO_SUFFIXES, VIDEO_SUFFIXES, list_files
 
 if TYPE_CHECKING:
@@ -92,6 +92,25 @@ def benchmark_key(plan: BenchPlan, seed: int, files: Sequence[Path],
     return f"{plan.name}-seed{seed}-{h.hexdigest()[:12]}"
 
 
+def _related_photos(photos: Sequence[Path], cache: Path) -> list[list[str]]:
+    """`related_photos` of `photos`, cached in `cache` under a hash of their paths and sizes
+    (comparing every pair takes about a minute for 150 photos)."""
+    if not photos:
+        return []
+    h = hashlib.sha256(b"related-photos 1\n")
+    for f in photos:
+        h.update(f"{f.resolve()}\0{f.stat().st_size}\n".encode())
+    path = cache / f"related-photos-{h.hexdigest()[:12]}.json"
+    if path.is_file():
+        return [list(g) for g in json.loads(path.read_text())]
+    groups = related_photos(photos)
+    cache.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".partial")
+    tmp.write_text(json.dumps(groups, indent=1))
+    tmp.replace(path)
+    return groups
+
+
 def prepare_benchmark(
     sources: Path, photos: Path | None, plan: BenchPlan, *, seed: int = 0, cache: Path,
     progress: Progress | None = None,
@@ -100,10 +119,11 @@ def prepare_benchmark(
     from `sources` (a folder of clips) and `photos` (a folder, or None), built into
     `cache`/<benchmark_key> unless a complete build is already there (then "built now" is
     False and the build seconds are those recorded when it was built). Clips that the
-    footage's MANIFEST.md names as related (`vidtrace.synth.related`) are kept as filler."""
+    footage's MANIFEST.md names as related (`vidtrace.synth.related`) are kept as filler, and
+    photos that show one another (`related_photos`, cached in `cache`) out of references."""
     clips = list_files(sources, VIDEO_SUFFIXES)
     photo_files = [] if photos is None else list_files(photos, PHOTO_SUFFIXES)
-    related = related_groups(sources)
+    related = related_groups(sources) + _related_photos(photo_files, Path(cache))
     folder = Path(cache) / benchmark_key(plan, seed, [*clips, *photo_files], related)
     if (folder / _COMPLETE).is_file() and (folder / "groundtruth.json").is_file():
         recorded = json.loads((folder / _COMPLETE).read_text())

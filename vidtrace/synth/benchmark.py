@@ -14,8 +14,9 @@ Every source clip and every photo has exactly one role. A clip is part of a refe
 (`vidtrace.synth.related`: one scene filmed twice, a screen recording of another clip) are
 all filler, so no filler holds an unlisted copy of a reference. A photo is part of a
 reference (only when `BenchmarkSpec.reference_s` is set), a filler video (at most
-`photo_fillers` of them), or a logo overlay. Everything follows from `seed` through one numpy
-Generator.
+`photo_fillers` of them), or a logo overlay; photos of a related group (one picture under
+several names, `vidtrace.synth.related.related_photos`) are never part of a reference.
+Everything follows from `seed` through one numpy Generator.
 """
 
 import json
@@ -228,8 +229,9 @@ def build_benchmark(
     path. `sources`: a folder of clips or a list of files; `photos`: a folder or list of photos
     for pan/zoom footage and logos (None: none; text logos only). `progress(stage, done, total)`
     is called after each video, stages "references", "fillers" and "queries". `related`:
-    groups of file-name patterns of clips that show the same thing (kept as filler; see
-    `vidtrace.synth.related`). Whole-reference copies are named queries/qNNNN-whole.mp4."""
+    groups of file-name patterns of clips or photos that show the same thing (clips kept as
+    filler, photos out of references: filler or logos; see `vidtrace.synth.related`).
+    Whole-reference copies are named queries/qNNNN-whole.mp4."""
     spec = spec or BenchmarkSpec()
     if n_queries < 1 or not 0 <= negative_share <= 1:
         raise ConfigError("n_queries must be at least 1 and negative_share in [0, 1]")
@@ -238,7 +240,11 @@ def build_benchmark(
     photo_files = [] if photos is None else list_files(photos, PHOTO_SUFFIXES)
     photos_fill = spec.reference_s is not None and bool(photo_files)
     groups, fillers = assign_roles(clips, rng, n_references, spec, photos_fill, related)
-    parts, spare = assign_photos(groups, dict(clips), photo_files, rng, spec)
+    # photos of a related group (one picture under several names) stay out of references
+    held_photos = set().union(*group_members(photo_files, related))
+    parts, spare = assign_photos(groups, dict(clips),
+                                 [p for p in photo_files if p not in held_photos], rng, spec)
+    spare = sorted(held_photos) + spare
     if not all(parts):
         raise ConfigError(f"{len(clips)} clips and {len(photo_files)} photos cannot fill "
                           f"{n_references} references; give more footage or fewer references")
