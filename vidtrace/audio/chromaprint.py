@@ -136,6 +136,8 @@ class ChromaprintMatcher:
     top_offsets: int = 4
 
     def speeds(self) -> np.ndarray:
+        """The speed grid, float64[S] ascending: multiplicative steps of `speed_step` over
+        [min_speed, max_speed], 1.0 on it."""
         step = np.log1p(self.speed_step)
         lo = int(np.ceil(np.log(self.min_speed) / step - 1e-9))
         hi = int(np.floor(np.log(self.max_speed) / step + 1e-9))
