@@ -31,6 +31,7 @@ from functools import cache
 
 import numpy as np
 
+from vidtrace.audio.tempo import resampled, stretched
 from vidtrace.types import Match
 
 RATE = 11025  # Hz: Chromaprint's own working rate (it resamples anything else to it)
@@ -147,8 +148,6 @@ class ChromaprintMatcher:
         """(speed, print of `samples` brought back to the reference's time scale) per
         variant: the pitch moved (resampled) at every speed, kept (time-stretched) at every
         speed but 1."""
-        from vidtrace.synth.soundtrack import resampled, stretched
-
         out = []
         for s in self.speeds():
             if abs(s - 1.0) < 1e-9:

@@ -9,16 +9,16 @@ video stream's packets and encodes the samples (AAC by default, at a chosen bit 
 low-bitrate re-encode edit), so the picture is untouched.
 """
 
-from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
 
 from vidtrace.audio import decode_audio
-from vidtrace.errors import ConfigError, VideoError
+from vidtrace.audio.tempo import RATE, STRETCH_WINDOW_S, resampled, stretched
+from vidtrace.errors import VideoError
 
-RATE = 22050
-STRETCH_WINDOW_S = 0.04  # WSOLA frame: longer than a voice's pitch period, shorter than a note
+__all__ = ["RATE", "STRETCH_WINDOW_S", "gain", "loop_to", "mixed", "mux", "noisy",
+           "resampled", "sound_of", "stretched"]
 
 
 def sound_of(path: str | Path, start: float = 0.0, end: float | None = None) -> np.ndarray:
@@ -48,47 +48,6 @@ def noisy(samples: np.ndarray, snr_db: float, seed: int = 0) -> np.ndarray:
     power = float(np.mean(samples.astype(np.float64) ** 2)) or 1e-8
     noise = np.random.default_rng(seed).standard_normal(len(samples))
     return (samples + noise * np.sqrt(power / 10 ** (snr_db / 10))).astype(np.float32)
-
-
-def resampled(samples: np.ndarray, speed: float) -> np.ndarray:
-    """`samples` played `speed` times faster by resampling (pitch times `speed` too)."""
-    from scipy.signal import resample_poly
-
-    if not 0.1 <= speed <= 10:
-        raise ConfigError(f"speed must lie in [0.1, 10], got {speed}")
-    f = Fraction(speed).limit_denominator(200)
-    return resample_poly(samples, f.denominator, f.numerator).astype(np.float32)
-
-
-def stretched(samples: np.ndarray, speed: float, rate: int = RATE) -> np.ndarray:
-    """`samples` (float32 mono at `rate` Hz) played `speed` times faster with the pitch kept:
-    WSOLA (Verhelst and Roelands, ICASSP 1993). Output frames of `STRETCH_WINDOW_S` (Hann,
-    half overlapping) are taken from the input around `speed` times their output position,
-    each moved by up to a quarter window to where the input is most like the natural
-    continuation of the frame taken before it (cross-correlation), so waveforms join without
-    phase jumps. Output length round(len / speed)."""
-    if not 0.25 <= speed <= 4:
-        raise ConfigError(f"stretch speed must lie in [0.25, 4], got {speed}")
-    x = np.asarray(samples, np.float32)
-    n_out = round(len(x) / speed)
-    size = 2 * max(8, round(STRETCH_WINDOW_S * rate / 2))
-    hop, half, tol = size // 2, size // 2, size // 4
-    pad = size + tol
-    xp = np.pad(x, (pad, pad + size + int(np.ceil(hop * speed))))
-    window = np.hanning(size + 1)[:size].astype(np.float32)  # periodic: sums to 1 at 50 %
-    out = np.zeros(n_out + 2 * size, np.float32)
-    prev = -1
-    for k in range(n_out // hop + 2):
-        ideal = pad + round(k * hop * speed) - half  # frame start in xp
-        pos = ideal
-        if prev >= 0:
-            natural = xp[prev + hop:prev + hop + size]
-            region = xp[ideal - tol:ideal + tol + size]
-            pos = ideal - tol + int(np.argmax(np.correlate(region, natural, "valid")))
-        start = size + k * hop - half
-        out[start:start + size] += xp[pos:pos + size] * window
-        prev = pos
-    return out[size:size + n_out]
 
 
 def mixed(samples: np.ndarray, other: np.ndarray, level_db: float) -> np.ndarray:
