@@ -29,8 +29,11 @@ CPU_QUERIES = 8
 
 
 def held_out_folder(sources: Path, cache: Path) -> Path:
-    """`cache`/learned/held-out-videos: links to the held-out part of `sources`' videos."""
+    """`cache`/learned/held-out-videos: links to the held-out part of `sources`' videos, and to
+    the footage's MANIFEST.md, so the plan keeps its related groups on the filler side as the
+    dev benchmark does (without it, a near-duplicate of a reference could be a "negative")."""
     from vidtrace.learn.pairs import split_footage
+    from vidtrace.synth.related import MANIFEST, manifest_near
     from vidtrace.video.files import VIDEO_SUFFIXES, list_files
 
     folder = Path(cache) / "learned" / "held-out-videos"
@@ -39,6 +42,10 @@ def held_out_folder(sources: Path, cache: Path) -> Path:
         link = folder / f.name
         if not link.exists():
             link.symlink_to(f.resolve())
+    manifest = manifest_near(sources)
+    link = folder / MANIFEST
+    if manifest is not None and not link.exists():
+        link.symlink_to(manifest.resolve())
     return folder
 
 
