@@ -29,7 +29,7 @@ ALLOWED: dict[str, set[str]] = {
     "dedup": {"api", "match", "library", "video"},
     "service": {"api", "report", "video", "dedup"},
 }
-SHARED = {"types", "settings", "errors", "fsutil", "groundtruth"}
+SHARED = {"types", "settings", "errors", "fsutil", "groundtruth", "linked"}
 MAX_LINES = 450
 
 

@@ -12,6 +12,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from itertools import combinations
 
+from vidtrace.linked import linked_groups
+
 ORIGINAL_RULE = (
     "most shared footage (whole seconds), then the longest (tenths of a second), "
     "then the highest resolution, then the earliest modification time, then the "
@@ -172,23 +174,8 @@ def merge_findings(findings: Iterable[Finding], min_duration: float) -> list[Ove
 
 def _clusters(spans: list[Span4]) -> list[list[int]]:
     """Indices of `spans` joined when they intersect on both videos (transitively)."""
-    parent = list(range(len(spans)))
-
-    def root(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
-    for i in range(len(spans)):
-        for j in range(i + 1, len(spans)):
-            si, sj = spans[i], spans[j]
-            if _intersect(si[:2], sj[:2]) and _intersect(si[2:], sj[2:]):
-                parent[root(j)] = root(i)
-    groups: dict[int, list[int]] = defaultdict(list)
-    for i in range(len(spans)):
-        groups[root(i)].append(i)
-    return list(groups.values())
+    return linked_groups(len(spans), lambda i, j: _intersect(spans[i][:2], spans[j][:2])
+                         and _intersect(spans[i][2:], spans[j][2:]))
 
 
 def implied_pairs(overlaps: Iterable[Overlap], min_duration: float) -> list[tuple[str, str]]:

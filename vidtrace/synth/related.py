@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from vidtrace.errors import ConfigError
+from vidtrace.linked import linked_groups
 
 MANIFEST = "MANIFEST.md"
 _NAME = re.compile(r"`([^`]+)`")
@@ -137,19 +138,6 @@ def related_photos(photos: Sequence[Path]) -> list[list[str]]:
     `photo_inliers` >= MIN_INLIERS, joined transitively. Every pair is compared (n^2 / 2
     matchings: about a minute for 150 photos on 2 cores)."""
     feats = [_photo_features(Path(p)) for p in photos]
-    parent = list(range(len(photos)))
-
-    def root(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
-    for i in range(len(photos)):
-        for j in range(i + 1, len(photos)):
-            if root(i) != root(j) and photo_inliers(feats[i], feats[j]) >= MIN_INLIERS:
-                parent[root(j)] = root(i)
-    groups: dict[int, list[str]] = {}
-    for i, p in enumerate(photos):
-        groups.setdefault(root(i), []).append(Path(p).name)
-    return sorted(sorted(g) for g in groups.values() if len(g) > 1)
+    groups = linked_groups(
+        len(photos), lambda i, j: photo_inliers(feats[i], feats[j]) >= MIN_INLIERS)
+    return sorted(sorted(Path(photos[i]).name for i in g) for g in groups if len(g) > 1)
