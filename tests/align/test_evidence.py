@@ -169,3 +169,35 @@ def test_resolve_overlaps_keeps_the_stronger_whole() -> None:
     assert got[0] == strong
     assert got[1].query_start == 30.0 and got[1].ref_start == pytest.approx(202.0)
     assert len(got) == 2  # short: 1 s left outside strong, under 1.5 s
+
+
+def _weak_middle(jump: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Query 4-14 s copies ref 31-41 s; 14-17 s matches nothing along the line (a caption over
+    it, a dark stretch: here noise); 17-26 s copies ref 44 + jump onwards."""
+    rng = np.random.default_rng(11)
+    qt, rt = grid(30, 120)
+    S = noise(rng, len(qt), len(rt))
+    plant(S, qt, 4.0, 14.0, 31.0, 1.0, rng)
+    plant(S, qt, 17.0, 26.0, 44.0 + jump, 1.0, rng)
+    return qt, rt, S
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_a_copy_with_a_weak_middle_is_one_segment(method: Stage2) -> None:
+    qt, rt, S = _weak_middle(0.0)
+    (g,) = _align(method, qt, rt, S, 30.0, 120.0)
+    assert (g.query_start, g.query_end) == pytest.approx((4.0, 26.0), abs=1.0)
+    assert (g.ref_start, g.ref_end) == pytest.approx((31.0, 53.0), abs=1.0)
+    assert g.score < 0.75  # the weak middle counts against it
+
+
+@pytest.mark.parametrize("method", [
+    Stage2.LIS, Stage2.HOUGH,
+    pytest.param(Stage2.INTERP, marks=pytest.mark.xfail(strict=True, reason=(
+        "interp's line through the key frames of both pieces bridges a 2 s jump (speed "
+        "1.09); docs/align.md, known limits")))])
+def test_a_splice_whose_reference_jumps_stays_two_segments(method: Stage2) -> None:
+    qt, rt, S = _weak_middle(2.0)  # the reference moves on 2 s more than the query
+    first, second = sorted(_align(method, qt, rt, S, 30.0, 120.0), key=lambda g: g.query_start)
+    assert first.query_end == pytest.approx(14.0, abs=1.0)
+    assert second.ref_start == pytest.approx(46.0, abs=1.0)

@@ -25,6 +25,14 @@ by default). For each proposed segment, with a = its reference span / its query 
 5. Overlap: on one reference a query row belongs to one segment at most. Segments are taken by
    support (summed similarity of their matched rows), and a later one keeps only its parts
    outside the earlier ones, each checked again by rules 1-4.
+6. One line, one segment: two segments of one reference that lie on one line (each end of the
+   weaker within half a sampling period, the coarser of query and reference, of the stronger's
+   line) with at most `max_gap_s` of query between them and no other segment there are one copy
+   whose middle matched weakly (a caption, a dark or blurred stretch): they are joined and the
+   join checked again by rules 1-4 (its score counts the weak middle). A splice whose
+   reference moves on by as much as the query's unrelated footage lasts is joined too: the
+   similarity matrix cannot tell the two apart, and a copy broken by weak frames is the far
+   commoner case (docs/align.md).
 """
 
 from dataclasses import dataclass, replace
@@ -117,8 +125,43 @@ def settle(segments: list[Segment], q_times: np.ndarray, r_times: np.ndarray, S:
             parts = [x.segment for g in parts
                      if (x := check(g, q_times, r_times, S, p, ref_duration))]
         kept += parts
+    kept = _join_collinear(kept, q_times, r_times, S, p, ref_duration)
     good = [g for g in kept if g.score >= p.threshold]
     return sorted(good, key=lambda g: -g.score)[:p.max_segments]
+
+
+def _on_line(seg: Segment, line: Segment, tolerance: float) -> bool:
+    """Both ends of `seg` within `tolerance` seconds of reference time of `line`'s line."""
+    a = line.speed
+    return all(abs(r - (line.ref_start + a * (q - line.query_start))) <= tolerance + _EPS
+               for q, r in ((seg.query_start, seg.ref_start), (seg.query_end, seg.ref_end)))
+
+
+def _join_collinear(segments: list[Segment], q_times: np.ndarray, r_times: np.ndarray,
+                    S: np.ndarray, p: AlignParams, ref_duration: float) -> list[Segment]:
+    """Rule 6: neighbours in query time on one line, at most `max_gap_s` apart, joined (and
+    checked again) until no pair joins."""
+    tolerance = max(p.query_period_s, p.ref_period_s) / 2
+    segs = sorted(segments, key=lambda g: g.query_start)
+    joined = True
+    while joined:
+        joined = False
+        for i in range(len(segs) - 1):
+            x, y = segs[i], segs[i + 1]
+            gap = y.query_start - x.query_end
+            if not -_EPS <= gap <= p.max_gap_s + _EPS:
+                continue
+            strong, weak = (x, y) if x.score * x.n_hits >= y.score * y.n_hits else (y, x)
+            if not _on_line(weak, strong, tolerance):
+                continue
+            c = check(replace(x, query_end=y.query_end, ref_end=y.ref_end), q_times, r_times,
+                      S, p, ref_duration)
+            if c is None or (c.segment.score < p.threshold <= max(x.score, y.score)):
+                continue  # a join must not lose a segment that stood on its own
+            segs[i:i + 2] = [c.segment]
+            joined = True
+            break
+    return segs
 
 
 def resolve_overlaps(segments: list[Segment], min_span_s: float) -> list[Segment]:
