@@ -102,6 +102,9 @@ def planted_queries(synth: SyntheticFrames, frames: int, n: int, seed: int = 0
     return out.astype(np.float32), truth
 
 
+SETTLE_TIMEOUT_S = 86_400.0  # the child's wait for the index; the parent's timeout ends it
+
+
 def measure(backend: str, hours: float, work: Path, index_type: str = "auto",
             nprobe: int = DEFAULT_QUERY.nprobe, k: int = DEFAULT_QUERY.knn_k,
             queries: int = QUERIES, server: str | None = None, server_pid: int | None = None,
@@ -128,7 +131,9 @@ def measure(backend: str, hours: float, work: Path, index_type: str = "auto",
     if backend == "faiss":
         _ = store.index  # the index of the committed state, loaded as a query would
     else:
-        store.settle()  # sealed and indexed, as a server's long-lived library is
+        # sealed and indexed, as a server's long-lived library is; the parent's run timeout
+        # bounds the wait (an index of 1,000 h takes longer than settle's default)
+        store.settle(timeout_s=SETTLE_TIMEOUT_S)
     build_s = time.perf_counter() - start
     grown_mb = (_rss_kb("VmRSS") - base_kb) / 1024
     if server_pid is not None:  # the server's memory, not this client's
