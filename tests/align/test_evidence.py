@@ -2,6 +2,7 @@
 matrices: the speed range, an opening that matches nothing, overlaps, scores from evidence."""
 
 from dataclasses import replace
+from typing import Any
 
 import numpy as np
 import pytest
@@ -12,6 +13,12 @@ from vidtrace.align.evidence import check, resolve_overlaps, settle
 from vidtrace.settings import DEFAULT_QUERY, Stage2
 
 METHODS = list(Stage2)
+
+
+def _interp_fails(reason: str) -> list[Any]:
+    """Every method, interp's case expected to fail (strictly) for `reason`: a known limit."""
+    return [Stage2.LIS, Stage2.HOUGH, pytest.param(
+        Stage2.INTERP, marks=pytest.mark.xfail(strict=True, reason=reason))]
 
 
 def _align(method: Stage2, qt: np.ndarray, rt: np.ndarray, S: np.ndarray, q_len: float,
@@ -48,11 +55,9 @@ def test_head_trimmed_reference_gives_one_segment_not_a_squeezed_opening(method:
     assert g.speed == pytest.approx(1.0, abs=0.05)
 
 
-@pytest.mark.parametrize("method", [
-    Stage2.LIS, Stage2.HOUGH,
-    pytest.param(Stage2.INTERP, marks=pytest.mark.xfail(strict=True, reason=(
-        "interp's runs of key frames give the copy's first second to a lead-in run; "
-        "docs/align.md, known limits")))])
+@pytest.mark.parametrize("method", _interp_fails(
+    "interp's runs of key frames give the copy's first second to a lead-in run; "
+    "docs/align.md, known limits"))
 def test_lead_in_like_the_references_first_frames_is_no_segment(method: Stage2) -> None:
     # as measured on Big Buck Bunny trimmed at 7 s: the 3.5 s before the cut grow more and more
     # similar to the reference's first frames (0.5 to 0.88), most to the very first
@@ -191,11 +196,9 @@ def test_a_copy_with_a_weak_middle_is_one_segment(method: Stage2) -> None:
     assert g.score < 0.75  # the weak middle counts against it
 
 
-@pytest.mark.parametrize("method", [
-    Stage2.LIS, Stage2.HOUGH,
-    pytest.param(Stage2.INTERP, marks=pytest.mark.xfail(strict=True, reason=(
-        "interp's line through the key frames of both pieces bridges a 2 s jump (speed "
-        "1.09); docs/align.md, known limits")))])
+@pytest.mark.parametrize("method", _interp_fails(
+    "interp's line through the key frames of both pieces bridges a 2 s jump (speed 1.09); "
+    "docs/align.md, known limits"))
 def test_a_splice_whose_reference_jumps_stays_two_segments(method: Stage2) -> None:
     qt, rt, S = _weak_middle(2.0)  # the reference moves on 2 s more than the query
     first, second = sorted(_align(method, qt, rt, S, 30.0, 120.0), key=lambda g: g.query_start)
