@@ -47,6 +47,7 @@ QUERY_FRAMES = 120  # a 60 s query at 2 frames/s
 DIM = 512  # SSCD's
 PER_VIDEO = 3600  # one-hour references
 SYNTHETIC_DESCRIPTOR = "synthetic-sscd-shaped"
+SETTLE_TIMEOUT_S = 86_400.0  # the child's wait for the index; the parent's timeout ends it
 Progress = Callable[[str, int, int], None]
 
 
@@ -100,9 +101,6 @@ def planted_queries(synth: SyntheticFrames, frames: int, n: int, seed: int = 0
         truth[rows] = (int(rowid) << 24) | at
     out /= np.linalg.norm(out, axis=1, keepdims=True)
     return out.astype(np.float32), truth
-
-
-SETTLE_TIMEOUT_S = 86_400.0  # the child's wait for the index; the parent's timeout ends it
 
 
 def measure(backend: str, hours: float, work: Path, index_type: str = "auto",
