@@ -36,7 +36,7 @@ MIN_SIDE, MAX_SIDE = 0.15, 0.92
 SPAN_SHARE = 0.25
 
 
-def _changed(grey: np.ndarray) -> np.ndarray:
+def changed_pixels(grey: np.ndarray) -> np.ndarray:
     """bool[H, W]: pixels whose 5 x 5 mean grey level changed by more than CHANGE_MIN between
     some two consecutive frames of grey (uint8[T, H, W])."""
     import cv2
@@ -64,7 +64,7 @@ def detect_still_host_inset(frames: Sequence[np.ndarray] | np.ndarray) -> Inset 
     grey = grey_stack(frames)
     if grey.shape[0] < MIN_FRAMES:
         return None
-    changed = _changed(grey)
+    changed = changed_pixels(grey)
     total = int(changed.sum())
     h, w = changed.shape
     if total == 0:

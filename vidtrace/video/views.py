@@ -21,6 +21,7 @@ import numpy as np
 from vidtrace.types import FrameSet
 from vidtrace.video.borders import prepare_frame
 from vidtrace.video.canvas import detect_canvas
+from vidtrace.video.fill import detect_fill
 from vidtrace.video.pip import DEFAULT_PARAMS, InsetWindow, PipParams, crop_inset, detect_inset
 from vidtrace.video.stillhost import detect_still_host_inset
 
@@ -123,7 +124,8 @@ def inset_windows(frames: Iterable[tuple[float, np.ndarray]], window_s: float = 
     window k holds the frames with times in [k * window_s, (k + 1) * window_s). Yields each
     window that holds frames with what was found in it, and its frames: with `pip`, the inset
     `detect_inset` finds; with `canvas`, else the picture inside a blurred canvas
-    (`detect_canvas`). The next window is read only after the caller is done with this one."""
+    (`detect_canvas`) or a still or mirrored fill (`detect_fill`). The next window is read
+    only after the caller is done with this one."""
     if not window_s > 0:
         raise ValueError(f"window_s must be positive, got {window_s}")
     for k, group in groupby(frames, key=lambda pair: int(pair[0] // window_s)):
@@ -133,7 +135,7 @@ def inset_windows(frames: Iterable[tuple[float, np.ndarray]], window_s: float = 
         if pip:
             inset = detect_inset(images, None, params) or detect_still_host_inset(images)
         if inset is None and canvas:
-            inset = detect_canvas(images)
+            inset = detect_canvas(images) or detect_fill(images)
         yield InsetWindow(k * window_s, (k + 1) * window_s, inset), window
 
 
