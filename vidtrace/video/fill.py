@@ -95,18 +95,20 @@ def _mirror_band(share: np.ndarray, lines: np.ndarray) -> int:
     lo, hi = max(m, int(np.ceil(MIN_FILL * n))), min(int(MAX_FILL * n), n - 2 * m)
     if hi < lo:
         return 0
-    # per frame and line, mean |line a - line b| for the pairs wanted, averaged over frames
-    best, best_ratio = 0, MIRROR_RATIO
-    for y in range(lo, hi + 1):
-        k = np.arange(m)
-        mirror = float(np.abs(lines[:, y - 1 - k] - lines[:, y + k]).mean())
-        control = float(np.abs(lines[:, y + k] - lines[:, y + k + m]).mean())
-        if control < MIN_DETAIL or not (share[y:y + EDGE_LINES] >= MOVING_SHARE).all():
-            continue
-        ratio = mirror / control
-        if ratio < best_ratio:
-            best, best_ratio = y, ratio
-    return best
+    # line pair differences for every candidate axis at once: one array op per k; a line is a
+    # mean |a - b| over its pixels and the frames
+    y = np.arange(lo, hi + 1)
+    mirror, control = np.zeros(len(y)), np.zeros(len(y))
+    for k in range(m):
+        mirror += np.abs(lines[:, lo - 1 - k:hi - k]
+                         - lines[:, lo + k:hi + 1 + k]).mean(axis=(0, 2))
+        control += np.abs(lines[:, lo + k:hi + 1 + k]
+                          - lines[:, lo + k + m:hi + 1 + k + m]).mean(axis=(0, 2))
+    moving = share >= MOVING_SHARE
+    ok = (control >= MIN_DETAIL * m) & np.array([moving[v:v + EDGE_LINES].all() for v in y])
+    ratio = np.where(ok, mirror / np.maximum(control, 1e-6), np.inf)
+    best = int(np.argmin(ratio))
+    return int(y[best]) if ratio[best] < MIRROR_RATIO else 0
 
 
 def _band(share: np.ndarray, spread: np.ndarray, lines: np.ndarray) -> int:
@@ -129,10 +131,10 @@ def detect_fill(frames: Sequence[np.ndarray] | np.ndarray) -> Inset | None:
     t, h, w = grey.shape
     changed = changed_pixels(grey)
     rows, cols = changed.mean(axis=1), changed.mean(axis=0)
-    row_spread, col_spread = grey.std(axis=2).mean(axis=0), grey.std(axis=1).mean(axis=0)
-    # the mirror test on every other frame: the reflection is in each, a dozen are plenty
+    # the mirror and flatness tests on about ten frames: the reflection is in each
     sample = grey[:: max(1, t // 10)].astype(np.float32)
     by_row, by_col = sample, sample.transpose(0, 2, 1)
+    row_spread, col_spread = sample.std(axis=2).mean(axis=0), sample.std(axis=1).mean(axis=0)
     top = _band(rows, row_spread, by_row)
     bottom = _band(rows[::-1], row_spread[::-1], by_row[:, ::-1]) if top else 0
     if top and bottom and _moves(rows[top:h - bottom], h):
