@@ -130,3 +130,35 @@ def test_blurred_canvas_is_described_as_the_inset(reference_library: Path,
         without = lib.match(views.full, s)
     assert with_view and _within(with_view[0], canvas_copy, 3.0), with_view
     assert without == [] or with_view[0].score > without[0].score + 0.05
+
+
+@pytest.fixture(scope="module")
+def patterned_copy(reference_videos: dict[str, Path], media_dir: Path) -> QueryTruth:
+    """ref_a 8-22 s (Big Buck Bunny) centred on a 9:16 portrait canvas filled with checks."""
+    from vidtrace.synth.geometry import Canvas, CanvasFill, CanvasPattern
+
+    fill = Canvas(9, 16, CanvasFill.PATTERN, (10, 212, 50), CanvasPattern.CHECKS, 0.1)
+    return compose_query([CopyPiece(reference_videos["ref_a"], 8.0, 22.0)],
+                         media_dir / "patterned_copy.mp4", edits=[fill])
+
+
+def test_patterned_canvas_is_described_as_the_inset(reference_library: Path,
+                                                    patterned_copy: QueryTruth,
+                                                    media_dir: Path) -> None:
+    """A still (patterned) fill is found by vidtrace/video/fill.py under the canvas view."""
+    with Library.open(reference_library) as lib:
+        s = lib.query_defaults.with_changes(pip_view=False, canvas_view=True)
+        views = lib.describe_query(media_dir / patterned_copy.query, settings=s)
+        assert all(w.inset is not None for w in views.inset.windows)
+        rec = next(v for v in lib.videos() if v.video_id == "ref_a")
+        _, ref_vectors = lib.store.frames(rec.key)
+        plain = (views.full.vectors @ ref_vectors.T).max(axis=1)
+        cropped = (views.inset.vectors @ ref_vectors.T).max(axis=1)
+        assert np.median(cropped - plain) > 0.1, np.median(cropped - plain)
+        with_view = lib.match(views, s)
+        off = lib.describe_query(media_dir / patterned_copy.query,
+                                 settings=s.with_changes(canvas_view=False))
+        assert len(off.inset) == 0
+        without = lib.match(off, s)
+    assert with_view and _within(with_view[0], patterned_copy, 3.0), with_view
+    assert without == [] or with_view[0].score > without[0].score + 0.05

@@ -9,17 +9,16 @@ detector finds the picture by what such a fill is, edge by edge, over one window
 
 - **still**: the fill does not change while the picture does. Per line (row or column), the
   share of its pixels that changed between some two consecutive frames (`changed_pixels`,
-  shared with the still-host detector) is at most `STILL_SHARE` over the whole band (but the
-  `TRANSITION` lines next to the picture, where blur, scaling and compression bleed the
-  picture into the fill). The band ends at the first `EDGE_LINES` lines that changed in at
-  least `MOVING_SHARE` of their pixels or, after a fill that is not flat, at the first flat
-  ones (the picture's own black bars, as still as the fill).
+  shared with the still-host detector) is at most `STILL_SHARE`, on average over the band. The
+  band ends at the first `EDGE_LINES` lines that are not still or, after a fill that is not
+  flat, at the first flat ones (the picture's own black bars, as still as the fill). A picture
+  that moves only a little near its edge is still told from a fill that does not move at all.
 - **mirror**: the fill is the picture reflected at the band's inner edge: line `y - 1 - k` of
   the frame equals line `y + k` for every k up to `MIRROR_LINES`. The mean absolute grey
   difference of those pairs, over the frames, must be under `MIRROR_RATIO` of that of the
   same picture lines paired `MIRROR_LINES` apart (a control that sets the scale of the
   picture's detail), the picture must have detail (`MIN_DETAIL` grey levels), and the lines
-  beyond the axis must move (a pattern is symmetric about its own edges, but it is still).
+  beyond the axis must not be still (a pattern is symmetric about its own edges, but still).
 
 A fill runs in from both opposite edges (top and bottom, or left and right), each
 `MIN_FILL`-`MAX_FILL` of the frame, and is not flat (its grey levels vary by `MIN_FILL_SPREAD`:
@@ -42,13 +41,9 @@ from vidtrace.video.stillhost import changed_pixels
 MIN_FRAMES = 6
 MIN_FILL = 0.06  # each band at least this share of the frame's height (or width)
 MAX_FILL = 0.42  # and at most this: the picture keeps at least a sixth of the frame
-STILL_SHARE = 0.01  # a still band's lines changed in at most this share of their pixels
-MOVING_SHARE = 0.1  # the picture's first lines changed in at least this share of their pixels
-BUSY_SHARE = 0.5  # and somewhere the picture changed in at least this share
+STILL_SHARE = 0.01  # a still line changed in at most this share of its pixels
+BUSY_SHARE = 0.5  # somewhere the picture changed in at least this share of its lines' pixels
 EDGE_LINES = 3
-# lines before the picture's first busy line that may be partly changed: the picture's edge
-# bleeds into the fill through blur, scaling and compression
-TRANSITION = 6
 FLAT_SPREAD = 2.0  # grey levels: a line whose pixels vary less than this is flat
 MIN_FILL_SPREAD = 6.0  # grey levels: a band whose pixels vary less than this is a flat bar
 MIRROR_LINES = 8  # line pairs compared across a mirror's axis (at the detector's frame size)
@@ -67,20 +62,21 @@ def _first_run(mask: np.ndarray) -> int:
 def _still_band(share: np.ndarray, spread: np.ndarray) -> int:
     """Lines of still fill from the start of `share` (per line, the share of its pixels that
     changed over the window) and `spread` (per line, the standard deviation of its grey levels),
-    or 0. The band ends where the picture begins: at the first EDGE_LINES lines that move
-    (changed in at least MOVING_SHARE of their pixels) or, after a fill that is not flat, are
-    flat (a picture's own black bars, still as the fill; `FLAT_SPREAD`). The end must lie in
-    [MIN_FILL, MAX_FILL] of the length and every line of the band be still (at most
-    STILL_SHARE), but the TRANSITION lines next to its end."""
+    or 0. The band ends where the picture begins: at the first EDGE_LINES lines that are not
+    still (changed in more than STILL_SHARE of their pixels) or, after a fill that is not flat,
+    are flat (a picture's own black bars, still as the fill; `FLAT_SPREAD`). The end must lie
+    in [MIN_FILL, MAX_FILL] of the length, and the band's lines changed, on average, in at most
+    STILL_SHARE of their pixels (a line where a pattern's sharp edge flickers under compression
+    may be busier)."""
     n = len(share)
     lo, hi = max(1, int(np.ceil(MIN_FILL * n))), int(MAX_FILL * n)
-    end = _first_run(share >= MOVING_SHARE)
+    end = _first_run(share > STILL_SHARE)
     flat = _first_run(spread < FLAT_SPREAD)
     if 0 < flat < end and float(spread[:flat].mean()) >= 2 * FLAT_SPREAD:
         end = flat
     if not lo <= end <= hi:
         return 0
-    return end if float(share[:max(1, end - TRANSITION)].max()) <= STILL_SHARE else 0
+    return end if float(share[:end].mean()) <= STILL_SHARE else 0
 
 
 def _mirror_band(share: np.ndarray, lines: np.ndarray) -> int:
@@ -88,7 +84,7 @@ def _mirror_band(share: np.ndarray, lines: np.ndarray) -> int:
     the axis, pixels along each line), or 0: the axis y in [MIN_FILL, MAX_FILL] of N where lines
     y - 1 - k and y + k agree best (k < MIRROR_LINES), if they agree under MIRROR_RATIO of the
     control pairs (y + k, y + k + MIRROR_LINES), the control has MIN_DETAIL and the picture
-    beyond the axis moves (`share` of lines y .. y + EDGE_LINES - 1 at least MOVING_SHARE: a
+    beyond the axis is not still (`share` of lines y .. y + EDGE_LINES - 1 above STILL_SHARE: a
     pattern is symmetric about its own edges too, but it stays still)."""
     n = lines.shape[1]
     m = MIRROR_LINES
@@ -104,7 +100,7 @@ def _mirror_band(share: np.ndarray, lines: np.ndarray) -> int:
                          - lines[:, lo + k:hi + 1 + k]).mean(axis=(0, 2))
         control += np.abs(lines[:, lo + k:hi + 1 + k]
                           - lines[:, lo + k + m:hi + 1 + k + m]).mean(axis=(0, 2))
-    moving = share >= MOVING_SHARE
+    moving = share > STILL_SHARE
     ok = (control >= MIN_DETAIL * m) & np.array([moving[v:v + EDGE_LINES].all() for v in y])
     ratio = np.where(ok, mirror / np.maximum(control, 1e-6), np.inf)
     best = int(np.argmin(ratio))
