@@ -12,7 +12,7 @@ from tests.media import decode_frames
 from vidtrace.synth import CopyPiece, compose_query
 from vidtrace.synth.geometry import Canvas, CanvasFill, CanvasPattern, Crop
 from vidtrace.video.canvas import detect_canvas
-from vidtrace.video.fill import detect_fill
+from vidtrace.video.fill import EDGE_MARGIN, detect_fill
 
 # (a gradient fill's every line is flat: the border crop cuts it, like a black bar)
 FILLS = {
@@ -29,6 +29,16 @@ def _frames(path: Path, seconds: float = 8.0) -> list[np.ndarray]:
     """The first `seconds` of `path` at 2 frames/s, short side 288 (what queries decode)."""
     times, frames = decode_frames(path, 2.0, 288, 512)
     return [f for t, f in zip(times, frames, strict=True) if t < seconds]
+
+
+def _inside_the_picture(box: tuple[int, int, int, int],
+                        picture: tuple[float, float, float, float], h: int) -> None:
+    """`box` is the picture's rows, pulled in by EDGE_MARGIN of the frame (2 %, so no sliver of
+    fill stays), give or take 4 px; the full width."""
+    x0, y0, x1, y1 = box
+    m = EDGE_MARGIN * h
+    assert (x0, x1) == (picture[0], picture[2]), (box, picture)
+    assert abs(y0 - (picture[1] + m)) <= 4 and abs(y1 - (picture[3] - m)) <= 4, (box, picture)
 
 
 @pytest.fixture(scope="module")
@@ -62,8 +72,7 @@ def test_the_picture_on_a_patterned_or_mirrored_fill_is_found(
     assert inset is not None
     # a 16:9 picture as wide as the canvas, centred
     picture_h = w * 9 / 16
-    expected = (0, (h - picture_h) / 2, w, (h + picture_h) / 2)
-    assert np.allclose(inset.box, expected, atol=4), (inset.box, expected)
+    _inside_the_picture(inset.box, (0, (h - picture_h) / 2, w, (h + picture_h) / 2), h)
     assert (inset.frame_w, inset.frame_h) == (w, h)
 
 
@@ -77,7 +86,7 @@ def test_each_edge_is_found_on_its_own(canvases: dict[tuple[str, str], Path]) ->
     canvas_h = h / 0.8
     top = canvas_h * (1 - 81 / 256) / 2 - 0.15 * canvas_h
     bottom = canvas_h * (1 + 81 / 256) / 2 - 0.15 * canvas_h
-    assert np.allclose(inset.box, (0, top, w, bottom), atol=4), (inset.box, (top, bottom))
+    _inside_the_picture(inset.box, (0, top, w, bottom), h)
     assert top < h - bottom - 10  # not centred: the top band is the narrower
 
 
