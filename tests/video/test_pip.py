@@ -35,6 +35,7 @@ from vidtrace.video.pip import (
     detect_inset,
     detect_insets_over_time,
 )
+from vidtrace.video.views import inset_windows
 
 SECONDS = 5.0  # each query: 5 s rendered at 4 frames/s, decoded at 2 frames/s (10 frames)
 
@@ -189,6 +190,48 @@ def test_windows_over_time_read_a_video_file(pip_query: Callable[[str], Query]) 
     assert all(isinstance(w, InsetWindow) for w in windows)
     found = windows[0].inset  # 6 frames; the second window has only 4
     assert found is not None and query.truth is not None and found.iou(query.truth) >= 0.8
+
+
+def _frozen(query: Query, offset_s: float) -> Iterator[tuple[float, np.ndarray]]:
+    """`query`'s times from `offset_s`, every frame its first: a stretch in which the PiP copy
+    and its host hold still, so no detector finds the inset."""
+    for t in query.times.tolist():
+        yield t + offset_s, query.frames[0]
+
+
+def test_a_window_that_finds_nothing_takes_the_inset_before_it(
+        pip_query: Callable[[str], Query]) -> None:
+    pip = pip_query("friday-in-highway-035")
+    pairs = [*_shifted(pip, 0.0), *_frozen(pip, SECONDS), *_frozen(pip, 2 * SECONDS)]
+    windows = [w for w, _ in inset_windows(iter(pairs), window_s=SECONDS)]
+    assert [w.start_s for w in windows] == [0.0, SECONDS, 2 * SECONDS]
+    found = windows[0].inset
+    assert found is not None and not windows[0].carried
+    assert [(w.inset, w.carried) for w in windows[1:]] == [(found, True), (found, True)]
+    # frozen frames alone find nothing: what the later windows hold is carried
+    assert [w.inset for w, _ in inset_windows(_frozen(pip, 0.0), window_s=SECONDS)] == [None]
+
+
+def test_the_window_before_the_first_finding_takes_its_inset(
+        pip_query: Callable[[str], Query]) -> None:
+    pip, plain = pip_query("friday-in-highway-035"), pip_query("highway-unedited")
+    pairs = [*_shifted(plain, 0.0), *_frozen(pip, SECONDS), *_shifted(pip, 2 * SECONDS)]
+    out = list(inset_windows(iter(pairs), window_s=SECONDS))
+    windows = [w for w, _ in out]
+    found = windows[2].inset
+    assert found is not None and pip.truth is not None and found.iou(pip.truth) >= 0.8
+    # only the window right before the finding takes it; an ordinary query's window keeps none
+    assert [(w.inset, w.carried) for w in windows[:2]] == [(None, False), (found, True)]
+    # every frame comes out once, in time order
+    times = [t for _, frames in out for t, _ in frames]
+    assert times == [t for t, _ in pairs]
+
+
+def test_a_query_with_no_inset_carries_none(pip_query: Callable[[str], Query]) -> None:
+    plain = pip_query("highway-unedited")
+    pairs = [*_shifted(plain, 0.0), *_shifted(plain, SECONDS)]
+    assert [(w.inset, w.carried) for w, _ in inset_windows(iter(pairs), window_s=SECONDS)] \
+        == [(None, False), (None, False)]
 
 
 def test_crop_inset_cuts_the_box_at_any_frame_size() -> None:

@@ -54,11 +54,13 @@ class Inset:
 @dataclass(frozen=True)
 class InsetWindow:
     """What `detect_insets_over_time` found in the query frames with times in
-    [start_s, end_s): an inset, or None."""
+    [start_s, end_s): an inset, or None. `carried`: the inset was found in a neighbouring
+    window, not in this one (views.inset_windows)."""
 
     start_s: float
     end_s: float
     inset: Inset | None
+    carried: bool = False
 
 
 def grey_stack(frames: Sequence[np.ndarray] | np.ndarray) -> np.ndarray:

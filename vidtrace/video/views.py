@@ -22,6 +22,7 @@ from vidtrace.types import FrameSet
 from vidtrace.video.borders import prepare_frame
 from vidtrace.video.canvas import detect_canvas
 from vidtrace.video.fill import detect_fill
+from vidtrace.video.inset import Inset
 from vidtrace.video.pip import DEFAULT_PARAMS, InsetWindow, PipParams, crop_inset, detect_inset
 from vidtrace.video.stillhost import detect_still_host_inset
 
@@ -123,20 +124,46 @@ def inset_windows(frames: Iterable[tuple[float, np.ndarray]], window_s: float = 
     """Windows of (time_s, RGB uint8[H, W, 3]) frames in time order, as `iter_frames` yields:
     window k holds the frames with times in [k * window_s, (k + 1) * window_s). Yields each
     window that holds frames with what was found in it, and its frames: with `pip`, the inset
-    `detect_inset` finds; with `canvas`, else the picture inside a blurred canvas
-    (`detect_canvas`) or a still or mirrored fill (`detect_fill`). The next window is read
-    only after the caller is done with this one."""
+    `detect_inset` or `detect_still_host_inset` finds; with `canvas`, else the picture inside a
+    blurred canvas (`detect_canvas`) or a still or mirrored fill (`detect_fill`).
+
+    A picture-in-picture inset stays where it is for as long as the edit lasts, but a window
+    in which its picture hardly moves gives the detectors nothing to go on. So a window that
+    finds nothing takes the picture-in-picture inset of the last window before it that found
+    one (`carried`), and a window before any finding takes that of the window right after it,
+    if that one finds one. At most two windows of frames are held: the next is read only after
+    the caller is done with this one, or, for a window that found nothing before any finding,
+    read before it is given out."""
     if not window_s > 0:
         raise ValueError(f"window_s must be positive, got {window_s}")
+    held: tuple[int, list[tuple[float, np.ndarray]]] | None = None
+    last: Inset | None = None
     for k, group in groupby(frames, key=lambda pair: int(pair[0] // window_s)):
         window = list(group)
         images = [frame for _, frame in window]
-        inset = None
+        found = None
         if pip:
-            inset = detect_inset(images, None, params) or detect_still_host_inset(images)
+            found = detect_inset(images, None, params) or detect_still_host_inset(images)
+        inset = found
         if inset is None and canvas:
             inset = detect_canvas(images) or detect_fill(images)
-        yield InsetWindow(k * window_s, (k + 1) * window_s, inset), window
+        if held is not None:
+            hk, held_frames = held
+            yield InsetWindow(hk * window_s, (hk + 1) * window_s, found, found is not None), \
+                held_frames
+            held = None
+        last = found or last
+        if inset is not None:
+            yield InsetWindow(k * window_s, (k + 1) * window_s, inset), window
+        elif last is not None:
+            yield InsetWindow(k * window_s, (k + 1) * window_s, last, True), window
+        elif pip:
+            held = (k, window)
+        else:
+            yield InsetWindow(k * window_s, (k + 1) * window_s, None), window
+    if held is not None:
+        hk, held_frames = held
+        yield InsetWindow(hk * window_s, (hk + 1) * window_s, None), held_frames
 
 
 class InsetCollector:
