@@ -1,0 +1,74 @@
+"""Query latency of one query view of issue 19, measured in one run: each query of a built
+benchmark runs with the part on and off, in alternating order, on one library of the
+benchmark's references (built on first use). Parts:
+    fill   the still and mirrored fill detector (vidtrace/video/fill.py)
+    carry  insets carried to neighbouring windows (vidtrace/video/views.py inset_windows)
+Usage:
+    python benchmarks/issue19/view_latency.py PART BENCHMARK_FOLDER LIBRARY_FOLDER [N]
+e.g. BENCHMARK_FOLDER = .cache/bench/default-seed0-<key> (what `vidtrace bench` built), N the
+number of queries (evenly spread; default all). Prints the summed seconds and their ratio.
+"""
+
+import dataclasses
+import json
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import vidtrace.video.views as views
+from vidtrace.api import Library
+
+_FILL = views.detect_fill
+_WINDOWS = views.inset_windows
+
+
+def _no_fill(frames: object) -> None:
+    return None
+
+
+def _no_carry(*args: Any, **kwargs: Any) -> Iterator[Any]:
+    """inset_windows with every carried inset dropped: what it gave before carrying."""
+    for window, frames in _WINDOWS(*args, **kwargs):
+        yield (dataclasses.replace(window, inset=None, carried=False) if window.carried
+               else window), frames
+
+
+def _switch(part: str) -> Callable[[bool], None]:
+    def fill(on: bool) -> None:
+        views.detect_fill = _FILL if on else _no_fill  # type: ignore[assignment]
+
+    def carry(on: bool) -> None:
+        views.inset_windows = _WINDOWS if on else _no_carry  # type: ignore[assignment]
+
+    return {"fill": fill, "carry": carry}[part]
+
+
+def main(part: str, bench: Path, library: Path, n: int | None) -> None:
+    switch = _switch(part)
+    if not (library / "complete").exists():
+        with Library.create(library) as lib:
+            lib.add(sorted((bench / "references").glob("*.mp4")))
+        (library / "complete").touch()
+    truth = json.loads((bench / "groundtruth.json").read_text())["queries"]
+    queries = [q["query"] for q in truth]
+    if n:
+        queries = queries[:: max(1, len(queries) // n)][:n]
+    total = {True: 0.0, False: 0.0}
+    with Library.open(library) as lib:
+        lib.query(bench / queries[0])  # load the model, warm the caches
+        for i, q in enumerate(queries):
+            for on in (True, False) if i % 2 == 0 else (False, True):
+                switch(on)
+                start = time.perf_counter()
+                lib.query(bench / q)
+                total[on] += time.perf_counter() - start
+    print(json.dumps({"part": part, "queries": len(queries), "on_s": round(total[True], 2),
+                      "off_s": round(total[False], 2),
+                      "ratio": round(total[True] / total[False], 3)}))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3]),
+         int(sys.argv[4]) if len(sys.argv) > 4 else None)
