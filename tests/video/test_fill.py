@@ -107,3 +107,9 @@ def test_a_still_picture_gives_nothing(canvases: dict[tuple[str, str], Path]) ->
 
 def test_too_few_frames_give_nothing(canvases: dict[tuple[str, str], Path]) -> None:
     assert detect_fill(_frames(canvases["bunny", "mirror"])[:5]) is None
+
+
+def test_frames_too_small_for_a_fill_give_nothing() -> None:
+    rng = np.random.default_rng(0)
+    frames = [rng.integers(0, 255, (8, 8, 3), dtype=np.uint8) for _ in range(8)]
+    assert detect_fill(frames) is None

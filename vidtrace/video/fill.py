@@ -24,9 +24,9 @@ A fill runs in from both opposite edges (top and bottom, or left and right), eac
 `MIN_FILL`-`MAX_FILL` of the frame, and is not flat (its grey levels vary by `MIN_FILL_SPREAD`:
 flat bars are the border crop's). Each edge is found on its own, so a copy cropped after the
 canvas, whose picture is no longer centred, is still found; the picture's box is then pulled
-in by `EDGE_MARGIN` at each edge found. The picture between must move
-somewhere (`EDGE_LINES` lines in a row changed in `BUSY_SHARE` of their pixels): without
-motion a still fill cannot be told from a still picture. A lake that mirrors the sky along
+in by `EDGE_MARGIN` at each edge found. The picture between must move somewhere (`EDGE_LINES`
+lines in a row changed in `BUSY_SHARE` of their pixels): without motion a still fill cannot be
+told from a still picture. A lake that mirrors the sky along
 one line, or a still sky above a moving street, gives one edge, not two.
 
 The result is an `Inset` (inset.py), described as the query's inset view (views.py).
@@ -59,7 +59,9 @@ MIN_DETAIL = 3.0  # grey levels: the control pairs' mean difference; flatter pic
 
 def _first_run(mask: np.ndarray) -> int:
     """The first index from which EDGE_LINES lines of `mask` all hold (len(mask) if none)."""
-    run = np.ones(len(mask) - EDGE_LINES + 1, bool) if len(mask) >= EDGE_LINES else np.zeros(0)
+    if len(mask) < EDGE_LINES:
+        return len(mask)
+    run = np.ones(len(mask) - EDGE_LINES + 1, bool)
     for k in range(EDGE_LINES):
         run &= mask[k:len(mask) - EDGE_LINES + 1 + k]
     return int(np.argmax(run)) if run.any() else len(mask)

@@ -2,8 +2,10 @@
 picture-in-picture inset where one is found.
 
 `inset_windows` groups a query's decoded frames into windows of `PIP_WINDOW_S` seconds and runs
-the inset detector (`vidtrace.video.pip`) on each as it completes, holding one window of raw
-frames at a time; `InsetCollector` passes the frames on, prepared for the descriptor, and
+the inset detectors (`vidtrace.video.pip`, `stillhost`, `canvas`, `fill`) on each as it
+completes, holding at most two windows of raw frames at a time (an inset found in one window is
+carried to its neighbours that find none); `InsetCollector` passes the frames on, prepared for
+the descriptor, and
 describes the inset crops on the side. `QueryViews` is what a described query becomes: a
 `FrameSet` of the whole frames, exactly as without the extra view, and an `InsetView` with
 vectors of the cropped inset for some of those frames (rows into the FrameSet). `MirrorCollector`
@@ -152,7 +154,8 @@ def inset_windows(frames: Iterable[tuple[float, np.ndarray]], window_s: float = 
             yield InsetWindow(hk * window_s, (hk + 1) * window_s, found, found is not None), \
                 held_frames
             held = None
-        last = found or last
+        if found is not None:
+            last = found
         if inset is not None:
             yield InsetWindow(k * window_s, (k + 1) * window_s, inset), window
         elif last is not None:
@@ -190,7 +193,8 @@ class InsetCollector:
     def whole_frames(self, frames: Iterable[tuple[float, np.ndarray]]
                      ) -> Iterator[tuple[float, np.ndarray]]:
         """(time_s, prepared whole frame) for each decoded (time_s, RGB frame), in order, one
-        window late; the frames of a window with an inset are cropped and described too."""
+        window late (two for a window `inset_windows` holds); the frames of a window with an
+        inset, found or carried, are cropped and described too."""
         row = 0
         for window, decoded in inset_windows(frames, self._window_s, pip=self._pip,
                                              canvas=self._canvas):
