@@ -1,12 +1,14 @@
-"""Query latency of one query view of issue 19, measured in one run: each query of a built
-benchmark runs with the part on and off, in alternating order, on one library of the
-benchmark's references (built on first use). Parts:
+"""Query latency and accuracy of one query view of issue 19, measured in one run: each query
+of a built benchmark runs with the part on and off, in alternating order, on one library of
+the benchmark's references (built on first use); both runs are scored (F1@3s, top-1, FPR with
+the library's default threshold). Parts:
     fill   the still and mirrored fill detector (vidtrace/video/fill.py)
     carry  insets carried to neighbouring windows (vidtrace/video/views.py inset_windows)
 Usage:
     python benchmarks/issue19/view_latency.py PART BENCHMARK_FOLDER LIBRARY_FOLDER [N]
 e.g. BENCHMARK_FOLDER = .cache/bench/default-seed0-<key> (what `vidtrace bench` built), N the
-number of queries (evenly spread; default all). Prints the summed seconds and their ratio.
+number of queries (evenly spread; default all). Prints the summed seconds, their ratio and
+each run's scores (on all queries only: a subset is not a benchmark).
 """
 
 import dataclasses
@@ -19,6 +21,9 @@ from typing import Any
 
 import vidtrace.video.views as views
 from vidtrace.api import Library
+from vidtrace.evaluate.report import evaluate
+from vidtrace.groundtruth import read_ground_truth
+from vidtrace.types import Match
 
 _FILL = views.detect_fill
 _WINDOWS = views.inset_windows
@@ -51,22 +56,29 @@ def main(part: str, bench: Path, library: Path, n: int | None) -> None:
         with Library.create(library) as lib:
             lib.add(sorted((bench / "references").glob("*.mp4")))
         (library / "complete").touch()
-    truth = json.loads((bench / "groundtruth.json").read_text())["queries"]
-    queries = [q["query"] for q in truth]
+    truth = read_ground_truth(bench / "groundtruth.json")
+    queries = [q.query for q in truth]
     if n:
         queries = queries[:: max(1, len(queries) // n)][:n]
     total = {True: 0.0, False: 0.0}
+    found: dict[bool, dict[str, list[Match]]] = {True: {}, False: {}}
     with Library.open(library) as lib:
         lib.query(bench / queries[0])  # load the model, warm the caches
         for i, q in enumerate(queries):
             for on in (True, False) if i % 2 == 0 else (False, True):
                 switch(on)
                 start = time.perf_counter()
-                lib.query(bench / q)
+                found[on][Path(q).name] = lib.query(bench / q)
                 total[on] += time.perf_counter() - start
-    print(json.dumps({"part": part, "queries": len(queries), "on_s": round(total[True], 2),
-                      "off_s": round(total[False], 2),
-                      "ratio": round(total[True] / total[False], 3)}))
+    out: dict[str, Any] = {"part": part, "queries": len(queries),
+                           "on_s": round(total[True], 2), "off_s": round(total[False], 2),
+                           "ratio": round(total[True] / total[False], 3)}
+    if len(queries) == len(truth):
+        for on, name in ((True, "on"), (False, "off")):
+            overall = evaluate(truth, found[on])["overall"]
+            out[name] = {"f1_3s": round(overall["competition"]["3"]["f1"], 3),
+                         "top1": overall["top1"], "fpr": overall["fpr"]}
+    print(json.dumps(out))
 
 
 if __name__ == "__main__":
