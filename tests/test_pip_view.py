@@ -102,6 +102,15 @@ def test_inset_view_rows_are_checked() -> None:
         QueryViews(full, InsetView(np.array([0]), np.zeros((1, 3), np.float32)))
 
 
+def _closest_to_ref_a(lib: Library, views: QueryViews) -> tuple[np.ndarray, np.ndarray]:
+    """Each query frame's best similarity to ref_a's frames: by the whole frame, and by the
+    inset view (rows of the frames that have one)."""
+    rec = next(v for v in lib.videos() if v.video_id == "ref_a")
+    _, ref_vectors = lib.store.frames(rec.key)
+    return ((views.full.vectors @ ref_vectors.T).max(axis=1),
+            (views.inset.vectors @ ref_vectors.T).max(axis=1))
+
+
 @pytest.fixture(scope="module")
 def canvas_copy(reference_videos: dict[str, Path], media_dir: Path) -> QueryTruth:
     """ref_a 8-22 s (Big Buck Bunny) centred on a 9:16 portrait canvas with a blurred fill."""
@@ -120,10 +129,7 @@ def test_blurred_canvas_is_described_as_the_inset(reference_library: Path,
         found = [w.inset for w in views.inset.windows]
         assert found and all(i is not None for i in found)
         assert views.inset.rows.tolist() == list(range(len(views.full)))
-        rec = next(v for v in lib.videos() if v.video_id == "ref_a")
-        _, ref_vectors = lib.store.frames(rec.key)
-        plain = (views.full.vectors @ ref_vectors.T).max(axis=1)
-        cropped = (views.inset.vectors @ ref_vectors.T).max(axis=1)
+        plain, cropped = _closest_to_ref_a(lib, views)
         # the crop drops the smear: every frame comes closer to the reference
         assert np.median(cropped - plain) > 0.1 and np.mean(cropped > plain) > 0.9
         with_view = lib.match(views, s)
@@ -150,10 +156,7 @@ def test_patterned_canvas_is_described_as_the_inset(reference_library: Path,
         s = lib.query_defaults.with_changes(pip_view=False, canvas_view=True)
         views = lib.describe_query(media_dir / patterned_copy.query, settings=s)
         assert all(w.inset is not None for w in views.inset.windows)
-        rec = next(v for v in lib.videos() if v.video_id == "ref_a")
-        _, ref_vectors = lib.store.frames(rec.key)
-        plain = (views.full.vectors @ ref_vectors.T).max(axis=1)
-        cropped = (views.inset.vectors @ ref_vectors.T).max(axis=1)
+        plain, cropped = _closest_to_ref_a(lib, views)
         assert np.median(cropped - plain) > 0.1, np.median(cropped - plain)
         with_view = lib.match(views, s)
         off = lib.describe_query(media_dir / patterned_copy.query,
