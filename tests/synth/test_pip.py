@@ -9,7 +9,7 @@ import pytest
 
 from vidtrace.errors import ConfigError
 from vidtrace.synth import Inset, PictureInPicture, Scale, edit_from_json
-from vidtrace.synth.pip import draw_frame_line
+from vidtrace.synth.pip import draw_frame_line, inset_alpha
 from vidtrace.synth.videoio import Fit, FrameReader
 
 
@@ -118,3 +118,42 @@ def test_new_pip_parameters_round_trip_and_are_checked(bikes_clip: Path) -> None
         Inset("")
     with pytest.raises(ConfigError, match=r"inset edit: size must be a number in \[0.05, 0.9\]"):
         Inset(str(bikes_clip), size=0.95)
+
+
+def test_rounded_and_soft_insets_fade_into_the_background(
+    highway_frame: np.ndarray, bikes_clip: Path
+) -> None:
+    """corner rounds the inset's corners (the background shows there), soft fades its edge
+    in; the middle is the inset as with a plain one."""
+    plain = PictureInPicture(str(bikes_clip), 1.0, 0.5, 0.5, 0.5)
+    rounded = PictureInPicture(str(bikes_clip), 1.0, 0.5, 0.5, 0.5, corner=0.3)
+    soft = Inset(str(bikes_clip), 1.0, 0.5, 0.5, 0.5, soft=0.1)
+    try:
+        a, b = plain.apply(highway_frame, 0.0), rounded.apply(highway_frame, 0.0)
+        c = soft.apply(highway_frame, 0.0)
+        blank = rounded.apply(np.zeros_like(highway_frame), 0.0)  # the same over a black copy
+    finally:
+        for edit in (plain, rounded, soft):
+            edit.close()
+    # the 160x90 inset at (80, 45): radius 27 px; its middle is untouched by the rounding
+    assert np.array_equal(a[60:120, 110:210], b[60:120, 110:210])
+    # a corner pixel shows the host whatever the copy is; the plain inset covers it
+    assert np.array_equal(b[45, 80], blank[45, 80]) and not np.array_equal(a[45, 80], b[45, 80])
+    assert not np.array_equal(b[90, 160], blank[90, 160])  # the middle is the copy
+    # a 9 px ramp: the edge pixel is mostly the copy beneath, the middle all foreign video
+    ramp = np.abs(c[90, 80:100].astype(int) - highway_frame[90, 80:100]).sum(axis=1)
+    assert ramp[0] < ramp[12]
+    assert np.array_equal(c[:45], highway_frame[:45])
+    doc = json.loads(json.dumps(rounded.to_json()))
+    assert doc["corner"] == 0.3 and doc["soft"] == 0.0 and edit_from_json(doc) == rounded
+    with pytest.raises(ConfigError, match=r"pip edit: corner must be a number in \[0.0, 0.5\]"):
+        PictureInPicture(str(bikes_clip), corner=0.6)
+    with pytest.raises(ConfigError, match=r"inset edit: soft must be a number in \[0.0, 0.25\]"):
+        Inset(str(bikes_clip), soft=-0.1)
+
+
+def test_inset_alpha_is_none_for_a_plain_rectangle() -> None:
+    assert inset_alpha(40, 20, 0.0, 0.0) is None
+    alpha = inset_alpha(40, 20, 0.5, 0.0)
+    assert alpha is not None and alpha.shape == (20, 40)
+    assert alpha[0, 0] == 0.0 and alpha[10, 20] == 1.0 and alpha[10, 0] > 0.4  # a round end

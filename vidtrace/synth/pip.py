@@ -90,12 +90,50 @@ def draw_frame_line(image: np.ndarray, box: tuple[int, int, int, int], px: int,
     image[y0:y1, x + iw : x1] = color
 
 
+def inset_alpha(iw: int, ih: int, corner: float, soft: float) -> np.ndarray | None:
+    """float32[ih, iw] opacity of an inset iw x ih with rounded corners of radius `corner` x
+    its shorter side and an edge that fades out over `soft` x its shorter side (a feathered
+    edge), or None when it is a plain opaque rectangle (both 0). A hard edge is smoothed over
+    one pixel, as a renderer's anti-aliasing does."""
+    if corner <= 0 and soft <= 0:
+        return None
+    short = min(iw, ih)
+    r = corner * short
+    px = np.abs(np.arange(iw, dtype=np.float32) + 0.5 - iw / 2)[None, :] - (iw / 2 - r)
+    py = np.abs(np.arange(ih, dtype=np.float32) + 0.5 - ih / 2)[:, None] - (ih / 2 - r)
+    outside = np.hypot(np.maximum(px, 0), np.maximum(py, 0)) + np.minimum(np.maximum(px, py), 0)
+    depth = r - outside  # pixels inside the rounded rectangle's edge (negative outside)
+    ramp = max(1.0, soft * short)
+    return np.clip(depth / ramp + (0.5 if soft <= 0 else 0.0), 0.0, 1.0).astype(np.float32)
+
+
+def _lay(out: np.ndarray, box: tuple[int, int, int, int], picture: np.ndarray,
+         alpha: np.ndarray | None) -> None:
+    """Lay `picture` (uint8[ih, iw, 3]) into `out` at box (left, top, iw, ih), in place, through
+    the opacity `alpha` (see `inset_alpha`; None: opaque)."""
+    x, y, iw, ih = box
+    if alpha is None:
+        out[y : y + ih, x : x + iw] = picture
+        return
+    under = out[y : y + ih, x : x + iw].astype(np.float32)
+    a = alpha[..., None]
+    out[y : y + ih, x : x + iw] = np.round(picture * a + under * (1.0 - a)).astype(np.uint8)
+
+
+def _check_shape(edit: str, obj: Any) -> None:
+    set_checked(obj, "corner", check_range(edit, "corner", obj.corner, 0.0, 0.5))
+    set_checked(obj, "soft", check_range(edit, "soft", obj.soft, 0.0, 0.25))
+
+
 @dataclass(frozen=True)
 class PictureInPicture(SpatialEdit):
     """Shrink the frame to `size` x the frame width (aspect kept) and place it over the
     background video `background` at time offset_s + t (at offset_s throughout when `still`).
     x and y place the inset within the free space: 0 = left/top edge, 1 = right/bottom edge.
-    frame_px > 0 draws a line of that many pixels in `frame_color` around the inset."""
+    frame_px > 0 draws a line of that many pixels in `frame_color` around the inset. `corner`
+    rounds the inset's corners (radius as a share of its shorter side, 0-0.5) and `soft` fades
+    its edge out over that share of its shorter side (0-0.25), as phone editors draw insets;
+    a frame line stays square."""
 
     kind: ClassVar[EditKind] = EditKind.PIP
     background: str = ""
@@ -106,6 +144,8 @@ class PictureInPicture(SpatialEdit):
     frame_px: int = 0
     frame_color: Rgb = (255, 255, 255)
     still: bool = False
+    corner: float = 0.0
+    soft: float = 0.0
     # The open background reader and its length once known; not a parameter.
     _state: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
 
@@ -119,6 +159,7 @@ class PictureInPicture(SpatialEdit):
                                                 MAX_FRAME_PX))
         set_checked(self, "frame_color", check_color("pip", "frame_color", self.frame_color))
         set_checked(self, "still", check_bool("pip", "still", self.still))
+        _check_shape("pip", self)
 
     def apply(self, frame: np.ndarray, t: float) -> np.ndarray:
         h, w = frame.shape[:2]
@@ -132,8 +173,9 @@ class PictureInPicture(SpatialEdit):
         else:
             out = _looped_frame(self._state, self.background, "pip", self.offset_s + t,
                                 (w, h)).copy()
-        x, y, iw, ih = box = _inset_box(w, h, self.size, self.x, self.y)
-        out[y : y + ih, x : x + iw] = resize(frame, iw, ih)
+        box = _inset_box(w, h, self.size, self.x, self.y)
+        _lay(out, box, resize(frame, box[2], box[3]),
+             inset_alpha(box[2], box[3], self.corner, self.soft))
         draw_frame_line(out, box, self.frame_px, self.frame_color)
         return out
 
@@ -146,7 +188,8 @@ class Inset(SpatialEdit):
     """Reversed picture-in-picture: the frame stays and the foreign video `foreign`, at time
     offset_s + t (looping), is cropped to the frame's aspect, shrunk to `size` x the frame
     width and laid over it at x, y (0 = left/top edge, 1 = right/bottom edge of the free
-    space). frame_px > 0 draws a line of that many pixels in `frame_color` around it."""
+    space). frame_px > 0 draws a line of that many pixels in `frame_color` around it; `corner`
+    and `soft` shape it as for `PictureInPicture`."""
 
     kind: ClassVar[EditKind] = EditKind.INSET
     foreign: str = ""
@@ -156,6 +199,8 @@ class Inset(SpatialEdit):
     y: float = 1.0
     frame_px: int = 0
     frame_color: Rgb = (255, 255, 255)
+    corner: float = 0.0
+    soft: float = 0.0
     _state: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -167,13 +212,15 @@ class Inset(SpatialEdit):
         set_checked(self, "frame_px", check_int("inset", "frame_px", self.frame_px, 0,
                                                 MAX_FRAME_PX))
         set_checked(self, "frame_color", check_color("inset", "frame_color", self.frame_color))
+        _check_shape("inset", self)
 
     def apply(self, frame: np.ndarray, t: float) -> np.ndarray:
         h, w = frame.shape[:2]
         out = frame.copy()
-        x, y, iw, ih = box = _inset_box(w, h, self.size, self.x, self.y)
-        out[y : y + ih, x : x + iw] = _looped_frame(self._state, self.foreign, "inset",
-                                                    self.offset_s + t, (iw, ih))
+        box = _inset_box(w, h, self.size, self.x, self.y)
+        foreign = _looped_frame(self._state, self.foreign, "inset", self.offset_s + t,
+                                (box[2], box[3]))
+        _lay(out, box, foreign, inset_alpha(box[2], box[3], self.corner, self.soft))
         draw_frame_line(out, box, self.frame_px, self.frame_color)
         return out
 
