@@ -4,11 +4,13 @@ the benchmark's references (built on first use); both runs are scored (F1@3s, to
 the library's default threshold). Parts:
     fill   the still and mirrored fill detector (vidtrace/video/fill.py)
     carry  insets carried to neighbouring windows (vidtrace/video/views.py inset_windows)
+    coarse the inset detector's second look at half size (views.inset_windows, SOFT_SCALE)
 Usage:
     python benchmarks/issue19/view_latency.py PART BENCHMARK_FOLDER LIBRARY_FOLDER [N]
 e.g. BENCHMARK_FOLDER = .cache/bench/default-seed0-<key> (what `vidtrace bench` built), N the
-number of queries (evenly spread; default all). Prints the summed seconds, their ratio and
-each run's scores (on all queries only: a subset is not a benchmark).
+number of queries (evenly spread; default all). Prints the summed seconds, their ratio, the
+queries whose matches differ and each run's scores (on all queries only: a subset is not a
+benchmark).
 """
 
 import dataclasses
@@ -19,6 +21,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import vidtrace.video.pip as pip
 import vidtrace.video.views as views
 from vidtrace.api import Library
 from vidtrace.evaluate.report import evaluate
@@ -27,6 +30,7 @@ from vidtrace.types import Match
 
 _FILL = views.detect_fill
 _WINDOWS = views.inset_windows
+_SHRUNK = pip._shrunk
 
 
 def _no_fill(frames: object) -> None:
@@ -47,7 +51,11 @@ def _switch(part: str) -> Callable[[bool], None]:
     def carry(on: bool) -> None:
         views.inset_windows = _WINDOWS if on else _no_carry  # type: ignore[assignment]
 
-    return {"fill": fill, "carry": carry}[part]
+    def coarse(on: bool) -> None:
+        # an empty picture is too small for any rectangle: the second look finds nothing
+        pip._shrunk = _SHRUNK if on else (lambda picture, factor: picture[:, :0, :0])  # type: ignore[assignment]
+
+    return {"fill": fill, "carry": carry, "coarse": coarse}[part]
 
 
 def main(part: str, bench: Path, library: Path, n: int | None) -> None:
@@ -72,7 +80,9 @@ def main(part: str, bench: Path, library: Path, n: int | None) -> None:
                 total[on] += time.perf_counter() - start
     out: dict[str, Any] = {"part": part, "queries": len(queries),
                            "on_s": round(total[True], 2), "off_s": round(total[False], 2),
-                           "ratio": round(total[True] / total[False], 3)}
+                           "ratio": round(total[True] / total[False], 3),
+                           "changed": sorted(name for name in found[True]
+                                             if found[True][name] != found[False][name])}
     if len(queries) == len(truth):
         for on, name in ((True, "on"), (False, "off")):
             overall = evaluate(truth, found[on])["overall"]
