@@ -40,8 +40,9 @@ REPORT_VERSION = 1
 _COMPLETE = "complete.json"  # written last into a cached benchmark folder
 # Part of the cache key: bump it when the transformation engine changes what it writes.
 # 2: libx264 without mbtree, on one thread: byte-reproducible builds; 3: wider edit ranges,
-# new edits (inset, fills, frame lines), whole trimmed references, related clips kept as filler
-BUILD_VERSION = 3
+# new edits (inset, fills, frame lines), whole trimmed references, related clips kept as filler;
+# 4: rounded and feathered insets (pip and inset edits without a frame line)
+BUILD_VERSION = 4
 
 Progress = Callable[[str, int, int], None]
 """progress(stage, done, total): stages "build references", "build fillers", "build queries",

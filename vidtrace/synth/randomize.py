@@ -6,6 +6,7 @@ ranges follow what real re-uploads show, not what the detector handles well; doc
 gives the reasons for each.
 """
 
+import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -79,6 +80,23 @@ def _frame_line(rng: np.random.Generator) -> tuple[int, Rgb]:
     return int(rng.integers(1, 7)), _rgb(rng)
 
 
+def _shape(rng: np.random.Generator, frame_px: int) -> tuple[float, float]:
+    """(corner, soft) of an inset, as phone editors draw them: with no frame line, square,
+    rounded (corners of 0.05-0.3 of its short side), feathered (an edge fading over 0.02-0.1
+    of it) or both, a quarter of the time each; with a frame line, square.
+
+    Drawn from a generator seeded by `rng`'s state, which it does not advance: the shapes were
+    added to build version 4, and every other draw of a seed stays what version 3 drew."""
+    if frame_px > 0:
+        return 0.0, 0.0
+    digest = hashlib.sha256(repr(rng.bit_generator.state).encode()).digest()
+    own = np.random.default_rng(int.from_bytes(digest[:8], "little"))
+    style = int(own.integers(4))
+    corner = _u(own, 0.05, 0.3) if style in (1, 3) else 0.0
+    soft = _u(own, 0.02, 0.1) if style in (2, 3) else 0.0
+    return corner, soft
+
+
 def _crop(rng: np.random.Generator, pool: EditPool) -> Edit:
     # Keeps 35-95% of the area (down to less than half, as zoomed-in re-uploads do), the box's
     # aspect within 0.7-1.4 of the frame's, anywhere in the frame.
@@ -109,9 +127,10 @@ def _pip(rng: np.random.Generator, pool: EditPool) -> Edit:
         raise ConfigError("a random pip edit needs background videos in the edit pool")
     path, duration = _pick(rng, pool.backgrounds)
     frame_px, frame_color = _frame_line(rng)
+    corner, soft = _shape(rng, frame_px)
     return PictureInPicture(str(path), _u(rng, 0.0, max(0.0, duration * 0.5)), _u(rng, 0.2, 0.6),
                             _u(rng, 0.0, 1.0), _u(rng, 0.0, 1.0), frame_px, frame_color,
-                            bool(rng.random() < 0.3))
+                            bool(rng.random() < 0.3), corner, soft)
 
 
 def _inset(rng: np.random.Generator, pool: EditPool) -> Edit:
@@ -119,8 +138,9 @@ def _inset(rng: np.random.Generator, pool: EditPool) -> Edit:
         raise ConfigError("a random inset edit needs foreign videos in the edit pool")
     path, duration = _pick(rng, pool.backgrounds)
     frame_px, frame_color = _frame_line(rng)
+    corner, soft = _shape(rng, frame_px)
     return Inset(str(path), _u(rng, 0.0, max(0.0, duration * 0.5)), _u(rng, 0.2, 0.45),
-                 _u(rng, 0.0, 1.0), _u(rng, 0.0, 1.0), frame_px, frame_color)
+                 _u(rng, 0.0, 1.0), _u(rng, 0.0, 1.0), frame_px, frame_color, corner, soft)
 
 
 def _color(rng: np.random.Generator, pool: EditPool) -> Edit:
