@@ -165,3 +165,37 @@ def test_patterned_canvas_is_described_as_the_inset(reference_library: Path,
         without = lib.match(off, s)
     assert with_view and _within(with_view[0], patterned_copy, 3.0), with_view
     assert without == [] or with_view[0].score > without[0].score + 0.05
+
+
+@pytest.fixture(scope="module")
+def feathered_copy(reference_videos: dict[str, Path], media_dir: Path) -> QueryTruth:
+    """ref_a 5-25 s (Big Buck Bunny) as a 0.4-wide inset with rounded corners and a feathered
+    edge, bottom left, over the airplane clip (in no reference, looped)."""
+    pip = PictureInPicture(str(shared_video("moviepy_airplane.mp4")), 0.0, 0.4, 0.1, 0.9,
+                           corner=0.15, soft=0.05)
+    return compose_query([CopyPiece(reference_videos["ref_a"], 5.0, 25.0)],
+                         media_dir / "feathered_copy.mp4", edits=[pip], fps=10.0)
+
+
+def test_trimming_the_found_picture_brings_a_feathered_inset_closer(
+        reference_library: Path, feathered_copy: QueryTruth, media_dir: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import vidtrace.video.views as views_module
+
+    assert views_module.INSET_TRIM > 0
+    with Library.open(reference_library) as lib:
+        on = lib.query_defaults.with_changes(pip_view=True)
+        trimmed = lib.describe_query(media_dir / feathered_copy.query, settings=on)
+        monkeypatch.setattr(views_module, "INSET_TRIM", 0.0)
+        whole_box = lib.describe_query(media_dir / feathered_copy.query, settings=on)
+        assert [w.inset for w in trimmed.inset.windows] == [w.inset for w in
+                                                            whole_box.inset.windows]
+        assert all(w.inset is not None for w in trimmed.inset.windows)
+        _, closer = _closest_to_ref_a(lib, trimmed)
+        _, farther = _closest_to_ref_a(lib, whole_box)
+        # the faded edge and the host in the corners are cut away
+        assert np.median(closer - farther) > 0.02 and np.mean(closer > farther) > 0.5, (
+            np.median(closer - farther), np.mean(closer > farther))
+        monkeypatch.undo()
+        found = lib.match(trimmed, on)
+    assert found and _within(found[0], feathered_copy, 3.0), found

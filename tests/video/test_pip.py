@@ -273,6 +273,16 @@ def test_crop_inset_cuts_the_box_at_any_frame_size() -> None:
     assert inset.box_in(1024, 576) == (200, 100, 600, 340)
 
 
+def test_crop_inset_trims_a_share_of_each_side() -> None:
+    frame = np.arange(288 * 512 * 3, dtype=np.uint32).reshape(288, 512, 3).astype(np.uint8)
+    inset = Inset(100, 50, 300, 170, 512, 288, 0.5)  # 200 x 120
+    assert np.array_equal(crop_inset(frame, inset, 0.05), frame[56:164, 110:290])
+    tiny = Inset(10, 10, 12, 11, 512, 288, 0.5)  # 2 x 1: never emptied
+    assert crop_inset(frame, tiny, 0.49).shape[:2] == (1, 2)
+    with pytest.raises(ValueError, match="trim"):
+        crop_inset(frame, inset, 0.5)
+
+
 @pytest.mark.parametrize("box", [(10, 10, 10, 20), (0, 0, 600, 100), (-1, 0, 10, 10)])
 def test_inset_refuses_an_empty_or_outside_box(box: tuple[int, int, int, int]) -> None:
     with pytest.raises(ValueError, match="empty or outside"):

@@ -84,9 +84,14 @@ def grey_stack(frames: Sequence[np.ndarray] | np.ndarray) -> np.ndarray:
     return np.stack(out)
 
 
-def crop_inset(frame: np.ndarray, inset: Inset) -> np.ndarray:
+def crop_inset(frame: np.ndarray, inset: Inset, trim: float = 0.0) -> np.ndarray:
     """The inset's part of `frame` (uint8[H, W, ...]), a copy; a frame of another size than
-    the one the inset was found in is cropped at the same place relative to its size."""
+    the one the inset was found in is cropped at the same place relative to its size. `trim`
+    (0 to under 0.5) cuts that share of the box's width and height off each side."""
+    if not 0.0 <= trim < 0.5:
+        raise ValueError(f"trim must be in [0, 0.5), got {trim}")
     h, w = frame.shape[:2]
     x0, y0, x1, y1 = inset.box_in(w, h)
-    return frame[y0:y1, x0:x1].copy()
+    dx = min(round(trim * (x1 - x0)), (x1 - x0 - 1) // 2)
+    dy = min(round(trim * (y1 - y0)), (y1 - y0 - 1) // 2)
+    return frame[y0 + dy:y1 - dy, x0 + dx:x1 - dx].copy()

@@ -39,6 +39,13 @@ from vidtrace.video.stillhost import detect_still_host_inset
 # false inset in its development sets (docs/pip.md, "Why these values").
 PIP_WINDOW_S = 10.0
 
+# Share of a found picture's width and height cut off each side before it is described: its
+# outermost pixels are the least sure (the box is found to a few pixels, a frame line, a
+# feathered edge, a rounded corner or a canvas's fill can remain there), and SSCD matches a
+# slightly cropped picture well. Chosen on the calibration split (docs/pip.md, "Trimming the
+# found picture").
+INSET_TRIM = 0.02
+
 
 @dataclass(frozen=True)
 class InsetView:
@@ -211,7 +218,8 @@ class InsetCollector:
             for t, image in decoded:
                 if window.inset is not None:
                     self._rows.append(row)
-                    self._crops.append(prepare_frame(crop_inset(image, window.inset),
+                    self._crops.append(prepare_frame(crop_inset(image, window.inset,
+                                                                INSET_TRIM),
                                                      self._size, self._crop))
                     if len(self._crops) >= self._batch:
                         self._flush()
