@@ -5,6 +5,7 @@ the library's default threshold). Parts:
     fill   the still and mirrored fill detector (vidtrace/video/fill.py)
     carry  insets carried to neighbouring windows (vidtrace/video/views.py inset_windows)
     coarse the inset detector's second look at half size (views.inset_windows, SOFT_SCALE)
+    trim   the trim of each side of a found picture before it is described (views.INSET_TRIM)
 Usage:
     python benchmarks/issue19/view_latency.py PART BENCHMARK_FOLDER LIBRARY_FOLDER [N]
 e.g. BENCHMARK_FOLDER = .cache/bench/default-seed0-<key> (what `vidtrace bench` built), N the
@@ -31,6 +32,7 @@ from vidtrace.types import Match
 _FILL = views.detect_fill
 _WINDOWS = views.inset_windows
 _SHRUNK = pip._shrunk
+_TRIM = views.INSET_TRIM
 
 
 def _no_fill(frames: object) -> None:
@@ -55,7 +57,10 @@ def _switch(part: str) -> Callable[[bool], None]:
         # an empty picture is too small for any rectangle: the second look finds nothing
         pip._shrunk = _SHRUNK if on else (lambda picture, factor: picture[:, :0, :0])  # type: ignore[assignment]
 
-    return {"fill": fill, "carry": carry, "coarse": coarse}[part]
+    def trim(on: bool) -> None:
+        views.INSET_TRIM = _TRIM if on else 0.0
+
+    return {"fill": fill, "carry": carry, "coarse": coarse, "trim": trim}[part]
 
 
 def main(part: str, bench: Path, library: Path, n: int | None) -> None:
@@ -85,9 +90,12 @@ def main(part: str, bench: Path, library: Path, n: int | None) -> None:
                                              if found[True][name] != found[False][name])}
     if len(queries) == len(truth):
         for on, name in ((True, "on"), (False, "off")):
-            overall = evaluate(truth, found[on])["overall"]
+            report = evaluate(truth, found[on])
+            overall = report["overall"]
             out[name] = {"f1_3s": round(overall["competition"]["3"]["f1"], 3),
-                         "top1": overall["top1"], "fpr": overall["fpr"]}
+                         "top1": overall["top1"], "fpr": overall["fpr"],
+                         "recall_3s_by_edit": {kind: round(group["competition"]["3"]["recall"], 3)
+                                               for kind, group in report["by_edit"].items()}}
     print(json.dumps(out))
 
 
