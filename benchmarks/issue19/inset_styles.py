@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from vidtrace.synth import PictureInPicture
-from vidtrace.synth.geometry import fit_inside
+from vidtrace.synth.pip import inset_box
 from vidtrace.video.decode import iter_frames
 from vidtrace.video.inset import Inset
 from vidtrace.video.pip import DEFAULT_PARAMS, SOFT_SCALE, detect_inset
@@ -52,12 +52,6 @@ def _soft_look(frames: list[np.ndarray]) -> Inset | None:
     return detect_inset(frames, None, DEFAULT_PARAMS, SOFT_SCALE)
 
 
-def _drawn_box(w: int, h: int, size: float, x: float, y: float) -> tuple[int, int, int, int]:
-    iw, ih = fit_inside(w, h, max(2, round(size * w)), h)
-    left, top = round(x * (w - iw)), round(y * (h - ih))
-    return left, top, left + iw, top + ih
-
-
 def styles(footage: Path) -> dict[str, dict[str, float]]:
     copies = {copy: _window(footage / copy, 1.0) for _, copy in PAIRS}
     out = {}
@@ -71,7 +65,8 @@ def styles(footage: Path) -> dict[str, dict[str, float]]:
             finally:
                 pip.close()
             h, w = frames[0].shape[:2]
-            truth = _drawn_box(w, h, size, x, y)
+            left, top, iw, ih = inset_box(w, h, size, x, y)
+            truth = (left, top, left + iw, top + ih)
             found = _first_look(frames)
             hit = found is not None and found.iou(truth) >= 0.7
             if not hit and found is None:

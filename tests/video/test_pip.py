@@ -26,7 +26,7 @@ from vidtrace.synth import (
     Text,
     compose_query,
 )
-from vidtrace.synth.geometry import fit_inside
+from vidtrace.synth.pip import inset_box
 from vidtrace.video import probe
 from vidtrace.video.pip import (
     Inset,
@@ -58,12 +58,11 @@ def _footage(name: str) -> Path:
 def _pip_box(edit: PictureInPicture, path: Path, frames: np.ndarray
              ) -> tuple[float, float, float, float]:
     """Where `edit` put the inset, from its parameters and the engine's geometry (the rendered
-    frame size, `fit_inside`, the rounding of `PictureInPicture.apply`), scaled to the decoded
+    frame size, `inset_box` as `PictureInPicture.apply` places it), scaled to the decoded
     frames."""
     info = probe(path)
     w, h = info.width, info.height
-    iw, ih = fit_inside(w, h, max(2, round(edit.size * w)), h)
-    x, y = round(edit.x * (w - iw)), round(edit.y * (h - ih))
+    x, y, iw, ih = inset_box(w, h, edit.size, edit.x, edit.y)
     sx, sy = frames.shape[2] / w, frames.shape[1] / h
     return x * sx, y * sy, (x + iw) * sx, (y + ih) * sy
 

@@ -68,7 +68,7 @@ def _close(state: dict[str, Any]) -> None:
         reader.close()
 
 
-def _inset_box(w: int, h: int, size: float, x: float, y: float) -> tuple[int, int, int, int]:
+def inset_box(w: int, h: int, size: float, x: float, y: float) -> tuple[int, int, int, int]:
     """(left, top, width, height) of an inset `size` x the frame width (aspect w:h kept),
     placed at x, y within the free space (0 = left/top edge, 1 = right/bottom edge)."""
     iw, ih = fit_inside(w, h, max(2, round(size * w)), h)
@@ -173,7 +173,7 @@ class PictureInPicture(SpatialEdit):
         else:
             out = _looped_frame(self._state, self.background, "pip", self.offset_s + t,
                                 (w, h)).copy()
-        box = _inset_box(w, h, self.size, self.x, self.y)
+        box = inset_box(w, h, self.size, self.x, self.y)
         _lay(out, box, resize(frame, box[2], box[3]),
              inset_alpha(box[2], box[3], self.corner, self.soft))
         draw_frame_line(out, box, self.frame_px, self.frame_color)
@@ -217,7 +217,7 @@ class Inset(SpatialEdit):
     def apply(self, frame: np.ndarray, t: float) -> np.ndarray:
         h, w = frame.shape[:2]
         out = frame.copy()
-        box = _inset_box(w, h, self.size, self.x, self.y)
+        box = inset_box(w, h, self.size, self.x, self.y)
         foreign = _looped_frame(self._state, self.foreign, "inset", self.offset_s + t,
                                 (box[2], box[3]))
         _lay(out, box, foreign, inset_alpha(box[2], box[3], self.corner, self.soft))
