@@ -6,6 +6,7 @@ the library's default threshold). Parts:
     carry  insets carried to neighbouring windows (vidtrace/video/views.py inset_windows)
     coarse the inset detector's second look at half size (views.inset_windows, SOFT_SCALE)
     trim   the trim of each side of a found picture before it is described (views.INSET_TRIM)
+    beside the picture beside a picture-in-picture inset (views.beside_box, BESIDE_MIN)
 Usage:
     python benchmarks/issue19/view_latency.py PART BENCHMARK_FOLDER LIBRARY_FOLDER [N]
 e.g. BENCHMARK_FOLDER = .cache/bench/default-seed0-<key> (what `vidtrace bench` built), N the
@@ -33,6 +34,7 @@ _FILL = views.detect_fill
 _WINDOWS = views.inset_windows
 _SHRUNK = pip._shrunk
 _TRIM = views.INSET_TRIM
+_BESIDE_MIN = views.BESIDE_MIN
 
 
 def _no_fill(frames: object) -> None:
@@ -60,7 +62,12 @@ def _switch(part: str) -> Callable[[bool], None]:
     def trim(on: bool) -> None:
         views.INSET_TRIM = _TRIM if on else 0.0
 
-    return {"fill": fill, "carry": carry, "coarse": coarse, "trim": trim}[part]
+    def beside(on: bool) -> None:
+        # no strip holds more than the whole frame: no picture beside an inset is described
+        views.BESIDE_MIN = _BESIDE_MIN if on else 2.0
+
+    return {"fill": fill, "carry": carry, "coarse": coarse, "trim": trim,
+            "beside": beside}[part]
 
 
 def main(part: str, bench: Path, library: Path, n: int | None) -> None:

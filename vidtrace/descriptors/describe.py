@@ -84,10 +84,10 @@ def describe_query(path: str | Path, descriptor: Descriptor, lib: LibrarySetting
                    ) -> QueryViews:
     """The query's whole frames described as `describe_video` does (the same vectors, batches
     and times), and in the same decode its extra views: with `pip_view`, the
-    picture-in-picture inset found window by window, cropped and described too
-    (`InsetCollector`, docs/pip.md); with `canvas_view`, where no inset is found, the picture
-    inside a blurred canvas the same way (docs/views.md); with `mirror_view`, every frame
-    flipped left to right (`MirrorCollector`). Raises VideoError."""
+    picture-in-picture inset found window by window, cropped and described too, and the
+    picture beside it (`InsetCollector`, docs/pip.md); with `canvas_view`, where no inset is
+    found, the picture inside a blurred canvas the same way (docs/views.md); with
+    `mirror_view`, every frame flipped left to right (`MirrorCollector`). Raises VideoError."""
     q = query
     sampled = iter_frames(path, q.query_fps, lib.short_side, lib.max_long_side,
                           sampling=q.query_sampling)
@@ -95,7 +95,8 @@ def describe_query(path: str | Path, descriptor: Descriptor, lib: LibrarySetting
     insets = None
     if q.pip_view or q.canvas_view:
         insets = InsetCollector(descriptor.describe, lib.input_size, lib.crop_borders,
-                                batch_size, pip=q.pip_view, canvas=q.canvas_view)
+                                batch_size, pip=q.pip_view, canvas=q.canvas_view,
+                                beside=q.pip_view)
         frames = insets.whole_frames(decoded)
     else:
         frames = ((t, prepare_frame(image, lib.input_size, lib.crop_borders))
@@ -106,7 +107,8 @@ def describe_query(path: str | Path, descriptor: Descriptor, lib: LibrarySetting
         frames = mirror.frames(frames)
     full = _described(frames, descriptor, batch_size, Path(path).stem, sampled, progress)
     return QueryViews(full, insets.view(full.dim) if insets else InsetView.empty(full.dim),
-                      mirror.view(full.dim) if mirror else None)
+                      mirror.view(full.dim) if mirror else None,
+                      insets.beside_view(full.dim) if insets else None)
 
 
 def training_frames(files: Sequence[Path], lib: LibrarySettings) -> np.ndarray:

@@ -55,12 +55,14 @@ class Inset:
 class InsetWindow:
     """What `detect_insets_over_time` found in the query frames with times in
     [start_s, end_s): an inset, or None. `carried`: the inset was found in a neighbouring
-    window, not in this one (views.inset_windows)."""
+    window, not in this one (views.inset_windows). `canvas`: the box is a picture inside a
+    canvas or fill (the rest of the frame shows no other footage), not an inset over a host."""
 
     start_s: float
     end_s: float
     inset: Inset | None
     carried: bool = False
+    canvas: bool = False
 
 
 def grey_stack(frames: Sequence[np.ndarray] | np.ndarray) -> np.ndarray:

@@ -6,9 +6,11 @@ the inset detectors (`vidtrace.video.pip`, `stillhost`, `canvas`, `fill`) on eac
 completes, holding at most two windows of raw frames at a time (an inset found in one window is
 carried to its neighbours that find none); `InsetCollector` passes the frames on, prepared for
 the descriptor, and
-describes the inset crops on the side. `QueryViews` is what a described query becomes: a
+describes the inset crops on the side, and the picture beside each picture-in-picture inset
+(`beside_box`). `QueryViews` is what a described query becomes: a
 `FrameSet` of the whole frames, exactly as without the extra view, and an `InsetView` with
-vectors of the cropped inset for some of those frames (rows into the FrameSet). `MirrorCollector`
+vectors of the cropped inset for some of those frames (rows into the FrameSet), and one with
+the picture beside it. `MirrorCollector`
 describes every frame flipped left to right as one more view (for mirrored copies). Matching
 compares a query frame with a reference frame by the best of its views
 (`QueryViews.similarity`).
@@ -46,6 +48,16 @@ PIP_WINDOW_S = 10.0
 # found picture").
 INSET_TRIM = 0.02
 
+# The picture beside a found picture-in-picture inset (a foreign inset may hide part of the
+# copy: reversed picture-in-picture) is the widest strip of the frame that runs along one side
+# of the inset, kept clear of it by BESIDE_MARGIN of the frame's width (height), when it holds
+# at least BESIDE_MIN of the frame (docs/pip.md, "The picture beside an inset").
+BESIDE_MARGIN = 0.02
+BESIDE_MIN = 0.25
+# Every BESIDE_STEP-th frame of a window is described beside its inset (2 halves the cost but,
+# on the calibration split, keeps almost none of the gain; docs/pip.md).
+BESIDE_STEP = 1
+
 
 @dataclass(frozen=True)
 class InsetView:
@@ -81,14 +93,18 @@ class InsetView:
 class QueryViews:
     """A described query: `full`, the whole frames (what `Library.describe_query` returns);
     `inset`, the inset's vectors for the frames of windows where one was found (may be empty);
-    `mirror`, the horizontally flipped whole frames (None or empty when not described)."""
+    `mirror`, the horizontally flipped whole frames; `beside`, the picture beside a
+    picture-in-picture inset (`beside_box`) for the frames that have one (None or empty when
+    not described)."""
 
     full: FrameSet
     inset: InsetView
     mirror: InsetView | None = None
+    beside: InsetView | None = None
 
     def __post_init__(self) -> None:
-        for name, view in (("inset", self.inset), ("mirror", self.mirror)):
+        for name, view in (("inset", self.inset), ("mirror", self.mirror),
+                           ("beside", self.beside)):
             if view is None or len(view) == 0:
                 continue
             if view.vectors.shape[1] != self.full.dim:
@@ -106,7 +122,7 @@ class QueryViews:
     @property
     def extra(self) -> list[InsetView]:
         """The non-empty views besides the whole frames."""
-        return [v for v in (self.inset, self.mirror) if v is not None and len(v)]
+        return [v for v in (self.inset, self.mirror, self.beside) if v is not None and len(v)]
 
     def similarity(self, ref_vectors: np.ndarray) -> np.ndarray:
         """float32[Tq, Tr]: S[i, j] = the largest of full[i] . r_j and each extra view's
@@ -173,7 +189,8 @@ def inset_windows(frames: Iterable[tuple[float, np.ndarray]], window_s: float = 
         if found is not None:
             last = found
         if inset is not None:
-            yield InsetWindow(k * window_s, (k + 1) * window_s, inset), window
+            yield InsetWindow(k * window_s, (k + 1) * window_s, inset,
+                              canvas=found is None), window
         elif last is not None:
             yield InsetWindow(k * window_s, (k + 1) * window_s, last, True), window
         elif pip:
@@ -185,25 +202,69 @@ def inset_windows(frames: Iterable[tuple[float, np.ndarray]], window_s: float = 
         yield InsetWindow(hk * window_s, (hk + 1) * window_s, None), held_frames
 
 
+def beside_box(inset: Inset, width: int, height: int) -> tuple[int, int, int, int] | None:
+    """(x0, y0, x1, y1) in a width x height frame: the widest of the four strips beside
+    `inset` (left of it, right of it, above it, below it; each the frame's full height or
+    width), kept `BESIDE_MARGIN` clear of the inset; None when it holds less than `BESIDE_MIN`
+    of the frame. Where the copy is the host and a foreign inset hides part of it, the strip
+    is copy alone; SSCD matches such a crop of a frame far better than the frame with the
+    inset in it (docs/pip.md)."""
+    x0, y0, x1, y1 = inset.box_in(width, height)
+    mx, my = round(BESIDE_MARGIN * width), round(BESIDE_MARGIN * height)
+    x0, y0, x1, y1 = max(0, x0 - mx), max(0, y0 - my), min(width, x1 + mx), min(height, y1 + my)
+    strips = [(0, 0, x0, height), (x1, 0, width, height), (0, 0, width, y0),
+              (0, y1, width, height)]
+    best = max(strips, key=lambda b: (b[2] - b[0]) * (b[3] - b[1]))
+    if (best[2] - best[0]) * (best[3] - best[1]) < BESIDE_MIN * width * height:
+        return None
+    return best
+
+
+class _Described:
+    """Crops of some query rows, described `batch` at a time as they come."""
+
+    def __init__(self, describe: Callable[[np.ndarray], np.ndarray], batch: int) -> None:
+        self._describe, self._batch = describe, batch
+        self.rows: list[int] = []
+        self._crops: list[np.ndarray] = []
+        self._vectors: list[np.ndarray] = []
+
+    def add(self, row: int, crop: np.ndarray) -> None:
+        self.rows.append(row)
+        self._crops.append(crop)
+        if len(self._crops) >= self._batch:
+            self.flush()
+
+    def flush(self) -> None:
+        if self._crops:
+            self._vectors.append(self._describe(np.stack(self._crops)))
+            self._crops.clear()
+
+    def view(self, dim: int, windows: tuple[InsetWindow, ...] = ()) -> InsetView:
+        if not self.rows:
+            return InsetView.empty(dim, windows)
+        return InsetView(np.asarray(self.rows, np.int64), np.concatenate(self._vectors), windows)
+
+
 class InsetCollector:
     """Passes a query's decoded frames on for the whole-frame descriptor and describes the inset
-    of each frame of a window with one on the side, in the same decode.
+    of each frame of a window with one on the side, in the same decode; with `beside`, also
+    the picture beside a picture-in-picture inset (`beside_box`; not beside a canvas's
+    picture, whose surround is fill).
 
     describe: uint8[B, size, size, 3] -> float32[B, d] (a descriptor's `describe`). The crops
     are prepared as the whole frames are (`prepare_frame`) and described `batch_size` at a
-    time; call `view` once `whole_frames` is exhausted.
+    time; call `view` and `beside_view` once `whole_frames` is exhausted.
     """
 
     def __init__(self, describe: Callable[[np.ndarray], np.ndarray], input_size: int,
                  crop_borders: bool, batch_size: int, window_s: float = PIP_WINDOW_S,
-                 pip: bool = True, canvas: bool = False) -> None:
-        self._describe = describe
-        self._pip, self._canvas = pip, canvas
-        self._size, self._crop, self._batch = input_size, crop_borders, batch_size
+                 pip: bool = True, canvas: bool = False, beside: bool = False) -> None:
+        self._pip, self._canvas, self._beside = pip, canvas, beside
+        self._size, self._crop = input_size, crop_borders
         self._window_s = window_s
-        self._rows: list[int] = []
-        self._crops: list[np.ndarray] = []
-        self._vectors: list[np.ndarray] = []
+        self._insets = _Described(describe, batch_size)
+        self._besides = _Described(describe, batch_size)
         self._windows: list[InsetWindow] = []
 
     def whole_frames(self, frames: Iterable[tuple[float, np.ndarray]]
@@ -215,29 +276,30 @@ class InsetCollector:
         for window, decoded in inset_windows(frames, self._window_s, pip=self._pip,
                                              canvas=self._canvas):
             self._windows.append(window)
-            for t, image in decoded:
-                if window.inset is not None:
-                    self._rows.append(row)
-                    self._crops.append(prepare_frame(crop_inset(image, window.inset,
-                                                                INSET_TRIM),
-                                                     self._size, self._crop))
-                    if len(self._crops) >= self._batch:
-                        self._flush()
+            inset = window.inset
+            for i, (t, image) in enumerate(decoded):
+                if inset is not None:
+                    self._insets.add(row, prepare_frame(crop_inset(image, inset, INSET_TRIM),
+                                                        self._size, self._crop))
+                    box = (beside_box(inset, image.shape[1], image.shape[0])
+                           if self._beside and not window.canvas and i % BESIDE_STEP == 0
+                           else None)
+                    if box is not None:
+                        x0, y0, x1, y1 = box
+                        self._besides.add(row, prepare_frame(image[y0:y1, x0:x1], self._size,
+                                                             self._crop))
                 yield t, prepare_frame(image, self._size, self._crop)
                 row += 1
-        self._flush()
+        self._insets.flush()
+        self._besides.flush()
 
     def view(self, dim: int) -> InsetView:
         """The inset vectors of the frames `whole_frames` passed on (rows in its order)."""
-        if not self._rows:
-            return InsetView.empty(dim, tuple(self._windows))
-        return InsetView(np.asarray(self._rows, np.int64), np.concatenate(self._vectors),
-                         tuple(self._windows))
+        return self._insets.view(dim, tuple(self._windows))
 
-    def _flush(self) -> None:
-        if self._crops:
-            self._vectors.append(self._describe(np.stack(self._crops)))
-            self._crops.clear()
+    def beside_view(self, dim: int) -> InsetView:
+        """The vectors of the picture beside the inset, for the frames that have one."""
+        return self._besides.view(dim)
 
 
 class MirrorCollector:
