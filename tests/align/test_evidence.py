@@ -204,3 +204,35 @@ def test_a_splice_whose_reference_jumps_stays_two_segments(method: Stage2) -> No
     first, second = sorted(_align(method, qt, rt, S, 30.0, 120.0), key=lambda g: g.query_start)
     assert first.query_end == pytest.approx(14.0, abs=1.0)
     assert second.ref_start == pytest.approx(46.0, abs=1.0)
+
+
+def _still_then_motion(still_at: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Query 4-9.5 s shows a still that the reference holds for 5 s from `still_at` (every
+    one of those query frames like every one of those reference frames: a photo); 10-26 s
+    copies ref 37-53 s (a line at 1x through ref 31 s at query 4 s)."""
+    rng = np.random.default_rng(12)
+    qt, rt = grid(30, 120)
+    S = noise(rng, len(qt), len(rt))
+    rows = (qt >= 4.0) & (qt < 9.5)
+    cols = (rt >= still_at) & (rt < still_at + 5.0)
+    S[np.ix_(rows, cols)] = 0.85 + rng.normal(0, 0.02, (rows.sum(), cols.sum()))
+    plant(S, qt, 10.0, 26.0, 37.0, 1.0, rng)
+    return qt, rt, S
+
+
+def test_a_still_whose_own_slope_is_off_joins_the_line_that_explains_it() -> None:
+    """A still matches any line through it, so the piece found over it may come at another
+    speed (0.8x here) with ends a second off the copy's line; the copy's line matches its
+    frames as well, so rule 6 joins the two (docs/align.md)."""
+    qt, rt, S = _still_then_motion(31.0)
+    p = replace(PARAMS, threshold=0.0)
+    still = Segment(4.0, 9.5, 31.0, 35.4, 0.85, 11, 0.8)
+    motion = Segment(10.0, 26.0, 37.0, 53.0, 0.75, 32, 1.0)
+    (g,) = settle([still, motion], qt, rt, S, p, 120.0)
+    assert (g.query_start, g.query_end) == pytest.approx((4.0, 26.0), abs=0.5)
+    assert (g.ref_start, g.ref_end) == pytest.approx((31.0, 53.0), abs=0.5)
+    # the same still elsewhere in the reference is not on the copy's line: two segments
+    qt, rt, S = _still_then_motion(80.0)
+    far = Segment(4.0, 9.5, 80.0, 84.4, 0.85, 11, 0.8)
+    got = sorted(settle([far, motion], qt, rt, S, p, 120.0), key=lambda g: g.query_start)
+    assert [round(g.ref_start) for g in got] == [80, 37]

@@ -27,7 +27,9 @@ by default). For each proposed segment, with a = its reference span / its query 
    outside the earlier ones, each checked again by rules 1-4.
 6. One line, one segment: two segments of one reference that lie on one line (each end of the
    weaker within half a sampling period, the coarser of query and reference, of the stronger's
-   line) with at most `max_gap_s` of query between them and no other segment there are one copy
+   line, or the stronger's line matching as many of the weaker's rows, less one, as its own:
+   over a still every line fits, so a short piece's own slope says little) with at most
+   `max_gap_s` of query between them and no other segment there are one copy
    whose middle matched weakly (a caption, a dark or blurred stretch): they are joined and the
    join checked again by rules 1-4 (its score counts the weak middle). A splice whose
    reference moves on by as much as the query's unrelated footage lasts is joined too: the
@@ -137,10 +139,29 @@ def _on_line(seg: Segment, line: Segment, tolerance: float) -> bool:
                for q, r in ((seg.query_start, seg.ref_start), (seg.query_end, seg.ref_end)))
 
 
+def _moved_onto(seg: Segment, line: Segment) -> Segment:
+    """`seg`'s query span on `line`'s line (its reference ends read off that line)."""
+    r0 = line.ref_start + line.speed * (seg.query_start - line.query_start)
+    return replace(seg, ref_start=r0, ref_end=r0 + line.speed * (seg.query_end - seg.query_start),
+                   speed=line.speed)
+
+
+def _explained(weak: Segment, strong: Segment, q_times: np.ndarray, r_times: np.ndarray,
+               S: np.ndarray, p: AlignParams, ref_duration: float) -> bool:
+    """Whether `strong`'s line, extended over `weak`'s query span, matches `weak`'s rows as
+    well as `weak`'s own line does (as many matched rows, less one for sampling). Over a
+    still or a slowly changing stretch every line through it matches, so a short segment's own
+    slope and ends say little: the longer line decides."""
+    c = check(_moved_onto(weak, strong), q_times, r_times, S, p, ref_duration)
+    return c is not None and c.segment.n_hits >= weak.n_hits - 1
+
+
 def _join_collinear(segments: list[Segment], q_times: np.ndarray, r_times: np.ndarray,
                     S: np.ndarray, p: AlignParams, ref_duration: float) -> list[Segment]:
     """Rule 6: neighbours in query time on one line, at most `max_gap_s` apart, joined (and
-    checked again) until no pair joins."""
+    checked again) until no pair joins. The weaker is on the stronger's line when its ends
+    are, or when that line matches its rows as well as its own (`_explained`); the join runs
+    from the first's start to the second's end, or else along the stronger's line."""
     tolerance = max(p.query_period_s, p.ref_period_s) / 2
     segs = sorted(segments, key=lambda g: g.query_start)
     joined = True
@@ -152,12 +173,20 @@ def _join_collinear(segments: list[Segment], q_times: np.ndarray, r_times: np.nd
             if not -_EPS <= gap <= p.max_gap_s + _EPS:
                 continue
             strong, weak = (x, y) if x.score * x.n_hits >= y.score * y.n_hits else (y, x)
-            if not _on_line(weak, strong, tolerance):
+            if not (_on_line(weak, strong, tolerance)
+                    or _explained(weak, strong, q_times, r_times, S, p, ref_duration)):
                 continue
-            c = check(replace(x, query_end=y.query_end, ref_end=y.ref_end), q_times, r_times,
-                      S, p, ref_duration)
-            if c is None or (c.segment.score < p.threshold <= max(x.score, y.score)):
-                continue  # a join must not lose a segment that stood on its own
+            union = replace(x, query_end=y.query_end, ref_end=y.ref_end)
+            c = None
+            for line in (union, _moved_onto(union, strong)):
+                c = check(line, q_times, r_times, S, p, ref_duration)
+                # a join must not lose a segment that stood on its own
+                if c is not None and not c.segment.score < p.threshold <= max(x.score,
+                                                                             y.score):
+                    break
+                c = None
+            if c is None:
+                continue
             segs[i:i + 2] = [c.segment]
             joined = True
             break

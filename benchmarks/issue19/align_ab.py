@@ -1,0 +1,70 @@
+"""An alignment rule of issue 19 on and off, measured in one run: each query of a built
+benchmark is described once (default views) and matched both ways on one library of the
+benchmark's references (built on first use); both runs are scored (F1@3s, top-1, FPR, recall
+at 3 s by edit, with the library's default threshold). Rules:
+    explained  rule 6 joins a weaker segment that the stronger's line explains as well as its
+               own (vidtrace/align/evidence.py `_explained`), besides one whose ends lie on it
+Usage:
+    python benchmarks/issue19/align_ab.py RULE BENCHMARK_FOLDER LIBRARY_FOLDER
+Prints the matching seconds of each way, the queries whose matches differ and each run's
+scores.
+"""
+
+import json
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import vidtrace.align.evidence as evidence
+from vidtrace.api import Library
+from vidtrace.evaluate.report import evaluate
+from vidtrace.groundtruth import read_ground_truth
+from vidtrace.types import Match
+
+_EXPLAINED = evidence._explained
+
+
+def _switch(rule: str) -> Callable[[bool], None]:
+    def explained(on: bool) -> None:
+        evidence._explained = _EXPLAINED if on else (lambda *args, **kwargs: False)  # type: ignore[assignment]
+
+    return {"explained": explained}[rule]
+
+
+def main(rule: str, bench: Path, library: Path) -> None:
+    switch = _switch(rule)
+    if not (library / "complete").exists():
+        with Library.create(library) as lib:
+            lib.add(sorted((bench / "references").glob("*.mp4")))
+        (library / "complete").touch()
+    truth = read_ground_truth(bench / "groundtruth.json")
+    total = {True: 0.0, False: 0.0}
+    found: dict[bool, dict[str, list[Match]]] = {True: {}, False: {}}
+    with Library.open(library) as lib:
+        s = lib.query_defaults
+        for i, q in enumerate(truth):
+            path = bench / q.query
+            views = lib.describe_query(path, s)
+            for on in (True, False) if i % 2 == 0 else (False, True):
+                switch(on)
+                start = time.perf_counter()
+                found[on][Path(q.query).name] = lib.match(views, s, path)
+                total[on] += time.perf_counter() - start
+    out: dict[str, Any] = {"rule": rule, "queries": len(truth),
+                           "on_s": round(total[True], 2), "off_s": round(total[False], 2),
+                           "changed": sorted(name for name in found[True]
+                                             if found[True][name] != found[False][name])}
+    for on, name in ((True, "on"), (False, "off")):
+        report = evaluate(truth, found[on])
+        overall = report["overall"]
+        out[name] = {"f1_3s": round(overall["competition"]["3"]["f1"], 3),
+                     "top1": overall["top1"], "fpr": overall["fpr"],
+                     "recall_3s_by_edit": {kind: round(group["competition"]["3"]["recall"], 3)
+                                           for kind, group in report["by_edit"].items()}}
+    print(json.dumps(out))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3]))
