@@ -1,19 +1,17 @@
-"""Extra views of a query's frames (stage 1, video; docs/pip.md): the whole frame, and the
-picture-in-picture inset where one is found.
+"""Extra views of a query's frames (stage 1, video; docs/pip.md): the whole frame, the
+picture-in-picture inset where one is found, and the picture beside it.
 
 `inset_windows` groups a query's decoded frames into windows of `PIP_WINDOW_S` seconds and runs
 the inset detectors (`vidtrace.video.pip`, `stillhost`, `canvas`, `fill`) on each as it
 completes, holding at most two windows of raw frames at a time (an inset found in one window is
 carried to its neighbours that find none); `InsetCollector` passes the frames on, prepared for
-the descriptor, and
-describes the inset crops on the side, and the picture beside each picture-in-picture inset
-(`beside_box`). `QueryViews` is what a described query becomes: a
-`FrameSet` of the whole frames, exactly as without the extra view, and an `InsetView` with
-vectors of the cropped inset for some of those frames (rows into the FrameSet), and one with
-the picture beside it. `MirrorCollector`
-describes every frame flipped left to right as one more view (for mirrored copies). Matching
-compares a query frame with a reference frame by the best of its views
-(`QueryViews.similarity`).
+the descriptor, and describes the inset crops on the side, and the picture beside each
+picture-in-picture inset (`beside_box`). `QueryViews` is what a described query becomes: a
+`FrameSet` of the whole frames, exactly as without the extra views, an `InsetView` with vectors
+of the cropped inset for some of those frames (rows into the FrameSet), and one with the picture
+beside it. `MirrorCollector` describes every frame flipped left to right as one more view (for
+mirrored copies). Matching compares a query frame with a reference frame by the best of its
+views (`QueryViews.similarity`).
 """
 
 from collections.abc import Callable, Iterable, Iterator
@@ -207,8 +205,8 @@ def beside_box(inset: Inset, width: int, height: int) -> tuple[int, int, int, in
     `inset` (left of it, right of it, above it, below it; each the frame's full height or
     width), kept `BESIDE_MARGIN` clear of the inset; None when it holds less than `BESIDE_MIN`
     of the frame. Where the copy is the host and a foreign inset hides part of it, the strip
-    is copy alone; SSCD matches such a crop of a frame far better than the frame with the
-    inset in it (docs/pip.md)."""
+    is copy alone, and SSCD matches such a crop of a frame better than the frame with the
+    inset in it (docs/pip.md, "The picture beside an inset")."""
     x0, y0, x1, y1 = inset.box_in(width, height)
     mx, my = round(BESIDE_MARGIN * width), round(BESIDE_MARGIN * height)
     x0, y0, x1, y1 = max(0, x0 - mx), max(0, y0 - my), min(width, x1 + mx), min(height, y1 + my)
