@@ -4,6 +4,8 @@ benchmark's references (built on first use); both runs are scored (F1@3s, top-1,
 at 3 s by edit, with the library's default threshold). Rules:
     explained  rule 6 joins a weaker segment that the stronger's line explains as well as its
                own (vidtrace/align/evidence.py `_explained`), besides one whose ends lie on it
+    between    rule 6 joins two segments with only weaker segments between them (`_pairs`),
+               not only neighbours
 Usage:
     python benchmarks/issue19/align_ab.py RULE BENCHMARK_FOLDER LIBRARY_FOLDER
 Prints the matching seconds of each way, the queries whose matches differ and each run's
@@ -24,13 +26,22 @@ from vidtrace.groundtruth import read_ground_truth
 from vidtrace.types import Match
 
 _EXPLAINED = evidence._explained
+_PAIRS = evidence._pairs
+
+
+def _neighbours(segs: list[Any], p: Any) -> list[tuple[int, int]]:
+    """`_pairs` as it was before `between`: neighbours only."""
+    return [(i, j) for i, j in _PAIRS(segs, p) if j == i + 1]
 
 
 def _switch(rule: str) -> Callable[[bool], None]:
     def explained(on: bool) -> None:
         evidence._explained = _EXPLAINED if on else (lambda *args, **kwargs: False)  # type: ignore[assignment]
 
-    return {"explained": explained}[rule]
+    def between(on: bool) -> None:
+        evidence._pairs = _PAIRS if on else _neighbours  # type: ignore[assignment]
+
+    return {"explained": explained, "between": between}[rule]
 
 
 def main(rule: str, bench: Path, library: Path) -> None:

@@ -236,3 +236,32 @@ def test_a_still_whose_own_slope_is_off_joins_the_line_that_explains_it() -> Non
     far = Segment(4.0, 9.5, 80.0, 84.4, 0.85, 11, 0.8)
     got = sorted(settle([far, motion], qt, rt, S, p, 120.0), key=lambda g: g.query_start)
     assert [round(g.ref_start) for g in got] == [80, 37]
+
+
+def test_a_weak_middle_taken_by_a_stray_line_is_joined_over() -> None:
+    """The weak middle of a copy (query 14-17 s of `_weak_middle`) matches a stray place in
+    the reference a little: a weak segment between the two pieces. Rule 6 joins the pieces
+    over it; a stronger segment between them (a longer insert from elsewhere) keeps them
+    apart (docs/align.md)."""
+    qt, rt, S = _weak_middle(0.0)
+    rng = np.random.default_rng(13)
+    plant(S, qt, 14.5, 16.5, 90.0, 1.0, rng)
+    S[(qt >= 14.5) & (qt < 16.5)] *= 0.6  # about 0.45: a weak, stray match
+    p = replace(PARAMS, threshold=0.0)
+    first = Segment(4.0, 14.0, 31.0, 41.0, 0.0, 0, 1.0)
+    stray = Segment(14.5, 16.5, 90.0, 92.0, 0.0, 0, 1.0)
+    second = Segment(17.0, 26.0, 44.0, 53.0, 0.0, 0, 1.0)
+    (g,) = settle([first, stray, second], qt, rt, S, p, 120.0)
+    assert (g.query_start, g.query_end) == pytest.approx((4.0, 26.0), abs=0.5)
+    assert (g.ref_start, g.ref_end) == pytest.approx((31.0, 53.0), abs=0.5)
+    # a strong insert from elsewhere, longer than the second piece, between them: three
+    qt, rt = grid(30, 120)
+    S = noise(rng, len(qt), len(rt))
+    plant(S, qt, 4.0, 14.0, 31.0, 1.0, rng)
+    plant(S, qt, 14.0, 20.0, 90.0, 1.0, rng)
+    plant(S, qt, 20.0, 23.0, 47.0, 1.0, rng)
+    pieces = [Segment(4.0, 14.0, 31.0, 41.0, 0.0, 0, 1.0), Segment(14.0, 20.0, 90.0, 96.0, 0.0,
+                                                                  0, 1.0),
+              Segment(20.0, 23.0, 47.0, 50.0, 0.0, 0, 1.0)]
+    got = sorted(settle(pieces, qt, rt, S, p, 120.0), key=lambda g: g.query_start)
+    assert [round(g.ref_start) for g in got] == [31, 90, 47]

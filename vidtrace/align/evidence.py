@@ -29,12 +29,12 @@ by default). For each proposed segment, with a = its reference span / its query 
    weaker within half a sampling period, the coarser of query and reference, of the stronger's
    line, or the stronger's line matching as many of the weaker's rows, less one, as its own:
    over a still every line fits, so a short piece's own slope says little) with at most
-   `max_gap_s` of query between them and no other segment there are one copy
-   whose middle matched weakly (a caption, a dark or blurred stretch): they are joined and the
-   join checked again by rules 1-4 (its score counts the weak middle). A splice whose
-   reference moves on by as much as the query's unrelated footage lasts is joined too: the
-   similarity matrix cannot tell the two apart, and a copy broken by weak frames is the far
-   commoner case (docs/align.md).
+   `max_gap_s` of query between them and no segment there as strong (score x hits) as either
+   are one copy whose middle matched weakly (a caption, a dark or blurred stretch, perhaps
+   taken by a stray line elsewhere): they are joined over it and the join checked again by
+   rules 1-4 (its score counts the weak middle). A splice whose reference moves on by as much
+   as the query's unrelated footage lasts is joined too: the similarity matrix cannot tell the
+   two apart, and a copy broken by weak frames is the far commoner case (docs/align.md).
 """
 
 from dataclasses import dataclass, replace
@@ -158,20 +158,18 @@ def _explained(weak: Segment, strong: Segment, q_times: np.ndarray, r_times: np.
 
 def _join_collinear(segments: list[Segment], q_times: np.ndarray, r_times: np.ndarray,
                     S: np.ndarray, p: AlignParams, ref_duration: float) -> list[Segment]:
-    """Rule 6: neighbours in query time on one line, at most `max_gap_s` apart, joined (and
-    checked again) until no pair joins. The weaker is on the stronger's line when its ends
-    are, or when that line matches its rows as well as its own (`_explained`); the join runs
-    from the first's start to the second's end, or else along the stronger's line."""
+    """Rule 6: neighbours in query time on one line, at most `max_gap_s` apart (with only
+    weaker segments between them, `_pairs`), joined (and checked again) until no pair joins.
+    The weaker is on the stronger's line when its ends are, or when that line matches its rows
+    as well as its own (`_explained`); the join runs from the first's start to the second's
+    end, or else along the stronger's line."""
     tolerance = max(p.query_period_s, p.ref_period_s) / 2
     segs = sorted(segments, key=lambda g: g.query_start)
     joined = True
     while joined:
         joined = False
-        for i in range(len(segs) - 1):
-            x, y = segs[i], segs[i + 1]
-            gap = y.query_start - x.query_end
-            if not -_EPS <= gap <= p.max_gap_s + _EPS:
-                continue
+        for i, j in _pairs(segs, p):
+            x, y = segs[i], segs[j]
             strong, weak = (x, y) if x.score * x.n_hits >= y.score * y.n_hits else (y, x)
             if not (_on_line(weak, strong, tolerance)
                     or _explained(weak, strong, q_times, r_times, S, p, ref_duration)):
@@ -187,10 +185,32 @@ def _join_collinear(segments: list[Segment], q_times: np.ndarray, r_times: np.nd
                 c = None
             if c is None:
                 continue
-            segs[i:i + 2] = [c.segment]
+            segs[i:j + 1] = [c.segment]
             joined = True
             break
     return segs
+
+
+def _pairs(segs: list[Segment], p: AlignParams) -> list[tuple[int, int]]:
+    """Index pairs (i, j), i < j, of segments sorted by query start that rule 6 may join: at
+    most `max_gap_s` of query between them, and every segment between them weaker (score x
+    hits) than both (a weak middle is often taken by a stray line elsewhere in the reference;
+    the join covers it, and it is dropped)."""
+    def weight(g: Segment) -> float:
+        return g.score * g.n_hits
+
+    out = []
+    for i, x in enumerate(segs[:-1]):
+        between = -np.inf  # the strongest segment between x and segs[j]
+        for j in range(i + 1, len(segs)):
+            y = segs[j]
+            gap = y.query_start - x.query_end
+            if -_EPS <= gap <= p.max_gap_s + _EPS and min(weight(x), weight(y)) > between:
+                out.append((i, j))
+            between = max(between, weight(y))
+            if between >= weight(x):
+                break
+    return out
 
 
 def resolve_overlaps(segments: list[Segment], min_span_s: float) -> list[Segment]:
