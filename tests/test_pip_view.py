@@ -263,31 +263,3 @@ def test_no_picture_beside_a_canvas(reference_library: Path, canvas_copy: QueryT
     windows = views.inset.windows
     assert windows and all(w.inset is not None and w.canvas for w in windows)
     assert views.beside is not None and len(views.beside) == 0
-
-
-def test_a_flat_strip_beside_an_inset_is_not_described(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A strip of flat colour (a plain backdrop) says nothing: no vector is made for it."""
-    import vidtrace.video.views as views_module
-    from vidtrace.video.inset import Inset, InsetWindow
-
-    rng = np.random.default_rng(5)
-    frames = []
-    for k in range(20):
-        frame = np.full((180, 320, 3), 40, np.uint8)
-        frame[:, :150] = rng.integers(0, 255, (180, 150, 3), dtype=np.uint8)  # busy left part
-        frames.append((k * 0.5, frame))
-
-    def beside_rows(inset: Inset) -> tuple[int, int]:
-        """How many frames get an inset vector and a vector beside the inset."""
-        window = InsetWindow(0.0, 10.0, inset)
-        monkeypatch.setattr(views_module, "inset_windows", lambda *a, **k: iter([(window,
-                                                                                   frames)]))
-        collector = views_module.InsetCollector(
-            lambda batch: np.full((len(batch), 4), 0.5, np.float32), 32, False, 8, beside=True)
-        list(collector.whole_frames(frames))
-        return len(collector.view(4)), len(collector.beside_view(4))
-
-    # over the flat right part: the widest strip is left of it, busy, and described
-    assert beside_rows(Inset(170, 40, 300, 140, 320, 180, 1.0)) == (20, 20)
-    # over the busy part: the widest strip, right of it, is flat and is not described
-    assert beside_rows(Inset(0, 40, 150, 140, 320, 180, 1.0)) == (20, 0)

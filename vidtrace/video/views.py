@@ -18,11 +18,10 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from itertools import groupby
 
-import cv2
 import numpy as np
 
 from vidtrace.types import FrameSet
-from vidtrace.video.borders import FLAT_STD, prepare_frame
+from vidtrace.video.borders import prepare_frame
 from vidtrace.video.canvas import detect_canvas
 from vidtrace.video.fill import detect_fill
 from vidtrace.video.inset import Inset
@@ -50,7 +49,7 @@ INSET_TRIM = 0.02
 # The picture beside a found picture-in-picture inset (a foreign inset may hide part of the
 # copy: reversed picture-in-picture) is the widest strip of the frame that runs along one side
 # of the inset, kept clear of it by BESIDE_MARGIN of the frame's width (height), when it holds
-# at least BESIDE_MIN of the frame and is not flat (docs/pip.md, "The picture beside an inset").
+# at least BESIDE_MIN of the frame (docs/pip.md, "The picture beside an inset").
 BESIDE_MARGIN = 0.02
 BESIDE_MIN = 0.25
 # Every BESIDE_STEP-th frame of a window is described beside its inset (2 halves the cost but,
@@ -219,14 +218,6 @@ def beside_box(inset: Inset, width: int, height: int) -> tuple[int, int, int, in
     return best
 
 
-def _flat(picture: np.ndarray) -> bool:
-    """Whether RGB uint8 `picture` is flat (its grey levels vary no more than a border's,
-    `borders.FLAT_STD`): a flat strip beside an inset says nothing, and its vector would match
-    every flat reference frame alike."""
-    _, std = cv2.meanStdDev(cv2.cvtColor(np.ascontiguousarray(picture), cv2.COLOR_RGB2GRAY))
-    return float(std[0, 0]) < FLAT_STD
-
-
 class _Described:
     """Crops of some query rows, described `batch` at a time as they come."""
 
@@ -291,9 +282,10 @@ class InsetCollector:
                     box = (beside_box(inset, image.shape[1], image.shape[0])
                            if self._beside and not window.canvas and i % BESIDE_STEP == 0
                            else None)
-                    strip = None if box is None else image[box[1]:box[3], box[0]:box[2]]
-                    if strip is not None and not _flat(strip):
-                        self._besides.add(row, prepare_frame(strip, self._size, self._crop))
+                    if box is not None:
+                        x0, y0, x1, y1 = box
+                        self._besides.add(row, prepare_frame(image[y0:y1, x0:x1], self._size,
+                                                             self._crop))
                 yield t, prepare_frame(image, self._size, self._crop)
                 row += 1
         self._insets.flush()
