@@ -227,14 +227,16 @@ class QuerySettings(_Checked):
     `match_threshold` (docs/align.md). `fine` refines segments at a finer reference rate
     (FineMode; `fine_decode_fps` is the rate decoded at query time). Views (docs/pip.md, views.md):
     with `pip_view` a picture-in-picture inset found in 10 s windows is described as a second
-    view of its frames; with `canvas_view`, else the picture inside a blurred canvas; with
+    view of its frames, and the widest strip of the frame beside it as a third (a copy under a
+    foreign inset); with `canvas_view`, else the picture inside a blurred canvas; with
     `mirror_view` every frame flipped left to right. A query frame then matches a reference
     frame by the best of its views. The pip view raised F1@3s on both benchmark splits with no
-    false positive added; it costs about 1.4 ms of detection per query frame and one more
-    descriptor pass per frame of a window with an inset. Sound (`audio`, AudioMode): the
-    query's soundtrack is matched against the references' audio prints; a sound segment needs
-    `audio_min_votes` hashes on one line over at least `audio_min_s` seconds, and is reported
-    alone only when no other reference sounds the same over that time (docs/audio.md).
+    false positive added; it costs about 1.4 ms of detection per query frame and two more
+    descriptor passes per frame of a window with an inset (the inset, the picture beside it).
+    Sound (`audio`, AudioMode): the query's soundtrack is matched against the references'
+    audio prints; a sound segment needs `audio_min_votes` hashes on one line over at least
+    `audio_min_s` seconds, and is reported alone only when no other reference sounds the same
+    over that time (docs/audio.md).
     """
 
     query_fps: float = 2.0

@@ -163,8 +163,9 @@ def query(
         help="Refine segments at the fine rate from rows stored in the library (library), "
         "from the reference files (decode), or not (off) \\[default: the library's].")] = None,
     pip_view: Annotated[bool | None, typer.Option(
-        "--pip-view/--no-pip-view", help="Also describe a detected picture-in-picture inset "
-        "as a second view (docs/pip.md) \\[default: the library's, on].")] = None,
+        "--pip-view/--no-pip-view", help="Also describe a detected picture-in-picture inset, "
+        "and the picture beside it, as extra views (docs/pip.md) \\[default: the library's, "
+        "on].")] = None,
     mirror_view: Annotated[bool | None, typer.Option(
         "--mirror-view/--no-mirror-view", help="Also describe every frame flipped left to "
         "right, for mirrored copies (docs/views.md) \\[default: the library's, off].")] = None,
