@@ -275,17 +275,18 @@ class InsetCollector:
                                              canvas=self._canvas):
             self._windows.append(window)
             inset = window.inset
+            # a window's frames are decoded at one size: one strip for all of them
+            h, w = decoded[0][1].shape[:2]
+            box = (beside_box(inset, w, h) if inset is not None and self._beside
+                   and not window.canvas else None)
             for i, (t, image) in enumerate(decoded):
                 if inset is not None:
                     self._insets.add(row, prepare_frame(crop_inset(image, inset, INSET_TRIM),
                                                         self._size, self._crop))
-                    box = (beside_box(inset, image.shape[1], image.shape[0])
-                           if self._beside and not window.canvas and i % BESIDE_STEP == 0
-                           else None)
-                    if box is not None:
-                        x0, y0, x1, y1 = box
-                        self._besides.add(row, prepare_frame(image[y0:y1, x0:x1], self._size,
-                                                             self._crop))
+                if box is not None and i % BESIDE_STEP == 0:
+                    x0, y0, x1, y1 = box
+                    self._besides.add(row, prepare_frame(image[y0:y1, x0:x1], self._size,
+                                                         self._crop))
                 yield t, prepare_frame(image, self._size, self._crop)
                 row += 1
         self._insets.flush()
@@ -310,29 +311,15 @@ class MirrorCollector:
     """
 
     def __init__(self, describe: Callable[[np.ndarray], np.ndarray], batch_size: int) -> None:
-        self._describe = describe
-        self._batch = batch_size
-        self._flipped: list[np.ndarray] = []
-        self._vectors: list[np.ndarray] = []
-        self._count = 0
+        self._flipped = _Described(describe, batch_size)
 
     def frames(self, prepared: Iterable[tuple[float, np.ndarray]]
                ) -> Iterator[tuple[float, np.ndarray]]:
-        for t, frame in prepared:
-            self._flipped.append(np.ascontiguousarray(frame[:, ::-1]))
-            if len(self._flipped) >= self._batch:
-                self._flush()
-            self._count += 1
+        for row, (t, frame) in enumerate(prepared):
+            self._flipped.add(row, np.ascontiguousarray(frame[:, ::-1]))
             yield t, frame
-        self._flush()
+        self._flipped.flush()
 
     def view(self, dim: int) -> InsetView:
         """The mirrored vectors of every frame `frames` passed on (rows 0..n-1)."""
-        if not self._count:
-            return InsetView.empty(dim)
-        return InsetView(np.arange(self._count, dtype=np.int64), np.concatenate(self._vectors))
-
-    def _flush(self) -> None:
-        if self._flipped:
-            self._vectors.append(self._describe(np.stack(self._flipped)))
-            self._flipped.clear()
+        return self._flipped.view(dim)
