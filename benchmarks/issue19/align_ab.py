@@ -19,9 +19,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from view_latency import built_library, scores  # this script's folder, run as a script
+
 import vidtrace.align.evidence as evidence
 from vidtrace.api import Library
-from vidtrace.evaluate.report import evaluate
 from vidtrace.groundtruth import read_ground_truth
 from vidtrace.types import Match
 
@@ -46,10 +47,7 @@ def _switch(rule: str) -> Callable[[bool], None]:
 
 def main(rule: str, bench: Path, library: Path) -> None:
     switch = _switch(rule)
-    if not (library / "complete").exists():
-        with Library.create(library) as lib:
-            lib.add(sorted((bench / "references").glob("*.mp4")))
-        (library / "complete").touch()
+    built_library(bench, library)
     truth = read_ground_truth(bench / "groundtruth.json")
     total = {True: 0.0, False: 0.0}
     found: dict[bool, dict[str, list[Match]]] = {True: {}, False: {}}
@@ -67,13 +65,7 @@ def main(rule: str, bench: Path, library: Path) -> None:
                            "on_s": round(total[True], 2), "off_s": round(total[False], 2),
                            "changed": sorted(name for name in found[True]
                                              if found[True][name] != found[False][name])}
-    for on, name in ((True, "on"), (False, "off")):
-        report = evaluate(truth, found[on])
-        overall = report["overall"]
-        out[name] = {"f1_3s": round(overall["competition"]["3"]["f1"], 3),
-                     "top1": overall["top1"], "fpr": overall["fpr"],
-                     "recall_3s_by_edit": {kind: round(group["competition"]["3"]["recall"], 3)
-                                           for kind, group in report["by_edit"].items()}}
+    out["on"], out["off"] = scores(truth, found[True]), scores(truth, found[False])
     print(json.dumps(out))
 
 

@@ -28,7 +28,7 @@ import vidtrace.video.views as views
 from vidtrace.api import Library
 from vidtrace.evaluate.report import evaluate
 from vidtrace.groundtruth import read_ground_truth
-from vidtrace.types import Match
+from vidtrace.types import Match, QueryTruth
 
 _FILL = views.detect_fill
 _WINDOWS = views.inset_windows
@@ -70,12 +70,28 @@ def _switch(part: str) -> Callable[[bool], None]:
             "beside": beside}[part]
 
 
-def main(part: str, bench: Path, library: Path, n: int | None) -> None:
-    switch = _switch(part)
+def built_library(bench: Path, library: Path) -> None:
+    """A library of the benchmark's references in `library`, built unless it was already."""
     if not (library / "complete").exists():
         with Library.create(library) as lib:
             lib.add(sorted((bench / "references").glob("*.mp4")))
         (library / "complete").touch()
+
+
+def scores(truth: list[QueryTruth], found: dict[str, list[Match]]) -> dict[str, Any]:
+    """F1@3s, top-1, FPR and recall at 3 s per edit of one run's matches (query file name ->
+    matches) with the library's default threshold."""
+    report = evaluate(truth, found)
+    overall = report["overall"]
+    return {"f1_3s": round(overall["competition"]["3"]["f1"], 3),
+            "top1": overall["top1"], "fpr": overall["fpr"],
+            "recall_3s_by_edit": {kind: round(group["competition"]["3"]["recall"], 3)
+                                  for kind, group in report["by_edit"].items()}}
+
+
+def main(part: str, bench: Path, library: Path, n: int | None) -> None:
+    switch = _switch(part)
+    built_library(bench, library)
     truth = read_ground_truth(bench / "groundtruth.json")
     queries = [q.query for q in truth]
     if n:
@@ -96,13 +112,7 @@ def main(part: str, bench: Path, library: Path, n: int | None) -> None:
                            "changed": sorted(name for name in found[True]
                                              if found[True][name] != found[False][name])}
     if len(queries) == len(truth):
-        for on, name in ((True, "on"), (False, "off")):
-            report = evaluate(truth, found[on])
-            overall = report["overall"]
-            out[name] = {"f1_3s": round(overall["competition"]["3"]["f1"], 3),
-                         "top1": overall["top1"], "fpr": overall["fpr"],
-                         "recall_3s_by_edit": {kind: round(group["competition"]["3"]["recall"], 3)
-                                               for kind, group in report["by_edit"].items()}}
+        out["on"], out["off"] = scores(truth, found[True]), scores(truth, found[False])
     print(json.dumps(out))
 
 
