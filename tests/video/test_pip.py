@@ -4,7 +4,7 @@ ordinary queries (unedited, letterboxed, bordered, cropped, scaled, captioned) h
 
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -29,6 +29,7 @@ from vidtrace.synth import (
 from vidtrace.synth.pip import inset_box
 from vidtrace.video import probe
 from vidtrace.video.pip import (
+    DEFAULT_PARAMS,
     Inset,
     InsetWindow,
     crop_inset,
@@ -80,6 +81,12 @@ CASES: dict[str, tuple[str, float, str | None, float, float, float, tuple[Edit, 
     "friday-in-highway-035": ("mdn_friday_1940.mp4", 0.0, "udacity_highway_lanes.mp4",
                               0.35, 0.3, 0.7, ()),
     "bag-in-foreman-050": ("pysot_bag.avi", 1.0, "openh264_foreman_cif.mp4", 0.5, 0.8, 0.6, ()),
+    # slowly changing pictures on both sides (a boat on a river, a close-up of hands on a
+    # guitar): little changes beside the inset's sides from one frame to the next
+    "guitar-in-boat-025-corner": ("askanything_guitar_closeup.mp4", 1.0,
+                                  "videollama_boat_city_river.mp4", 0.25, 1.0, 0.0, ()),
+    "guitar-in-boat-055-corner": ("askanything_guitar_closeup.mp4", 1.0,
+                                  "videollama_boat_city_river.mp4", 0.55, 0.0, 1.0, ()),
     "chaplin-unedited": ("moviepy_chaplin.mp4", 2.0, None, 0, 0, 0, ()),
     "highway-unedited": ("udacity_highway_lanes.mp4", 1.0, None, 0, 0, 0, ()),
     "airplane-letterboxed": ("moviepy_airplane.mp4", 3.0, None, 0, 0, 0,
@@ -105,6 +112,7 @@ SHAPED: dict[str, tuple[str, float, str, float, float, float, float, float]] = {
                                    0.5, 0.15, 0.05),
 }
 PIP_CASES = [name for name, case in CASES.items() if case[2] is not None]
+SLOW_CASES = [name for name in PIP_CASES if "-in-boat-" in name]
 PLAIN_CASES = [name for name, case in CASES.items() if case[2] is None]
 
 
@@ -162,6 +170,19 @@ def test_a_soft_or_rounded_inset_is_found(pip_query: Callable[[str], Query], nam
     inset = windows[0][0].inset
     assert inset is not None, f"{name}: no inset found, truth {query.truth}"
     assert inset.iou(query.truth) >= 0.8, f"{name}: found {inset.box}, truth {query.truth}"
+
+
+@pytest.mark.parametrize("name", SLOW_CASES)
+def test_an_inset_over_slow_footage_needs_changes_over_a_longer_lag(
+        pip_query: Callable[[str], Query], name: str) -> None:
+    """Between frames 0.5 s apart too little changes beside the sides of an inset over slow
+    footage for them to count as moving; compared `change_lag` frames apart, they do."""
+    query = pip_query(name)
+    assert query.truth is not None
+    assert DEFAULT_PARAMS.change_lag > 1
+    assert detect_inset(query.frames, query.times, replace(DEFAULT_PARAMS, change_lag=1)) is None
+    inset = detect_inset(query.frames, query.times)
+    assert inset is not None and inset.iou(query.truth) >= 0.8
 
 
 @pytest.mark.parametrize("name", PLAIN_CASES)

@@ -28,8 +28,8 @@ import numpy as np
 
 from vidtrace.video.inset import Inset, InsetWindow, crop_inset, grey_stack
 
-__all__ = ["DEFAULT_PARAMS", "SOFT_SCALE", "Inset", "InsetWindow", "PipParams", "crop_inset",
-           "detect_inset", "detect_insets_over_time"]
+__all__ = ["DEFAULT_PARAMS", "SOFT_LAG", "SOFT_SCALE", "Inset", "InsetWindow", "PipParams",
+           "crop_inset", "detect_inset", "detect_insets_over_time"]
 
 # What a side on the picture's edge adds to a rectangle's score: less than any real side that
 # passes, so a line seen in the picture is preferred to the picture's edge next to it.
@@ -38,6 +38,10 @@ _STAND_IN = 0.4
 _SURROUND = 6
 # How much the query views shrink the frames for their second look with `detect_inset`.
 SOFT_SCALE = 2
+# The `change_lag` of that second look: at half size the line test takes more of the footage's
+# own straight edges (a door frame, a film's bars) for sides, and changes over 1.5 s make them
+# count as moving; between neighbouring frames they rarely do (docs/pip.md, "Slow footage").
+SOFT_LAG = 1
 
 
 @dataclass(frozen=True)
@@ -48,6 +52,8 @@ class PipParams:
     step_min: grey levels (0-255) by which a step must exceed those beside it to be a line.
     change_min: change of the 5 x 5 mean grey level between frames that counts as the picture
         beside a line changing.
+    change_lag: how many frames apart the two frames compared for that change are (3: 1.5 s
+        at 2 frames/s; slow footage changes too little from one frame to the next).
     line_min: share of frames in which a real side must be seen, on average along it, less
         its run-over past the corners.
     moving_weight, edge_penalty: how a rectangle's score weighs moving evidence against
@@ -73,6 +79,7 @@ class PipParams:
     max_side: float = 0.92
     min_inside_motion: float = 1.5
     min_frames: int = 6
+    change_lag: int = 3
 
 
 DEFAULT_PARAMS = PipParams()
@@ -124,7 +131,8 @@ def _widen(a: np.ndarray) -> np.ndarray:
 class _Evidence:
     """float32 maps, lines along axis 0 and across axis 1: v[H, W] for vertical lines, h[W, H]
     (transposed) for horizontal ones. present: share of frames in which a line is seen there;
-    moving: share of frame pairs in which it is seen while the picture beside it changed."""
+    moving: share of frame pairs `change_lag` apart in which it is seen in the later frame
+    while the picture beside it changed between the two."""
 
     present_v: np.ndarray
     moving_v: np.ndarray
@@ -142,13 +150,14 @@ def _evidence(grey: np.ndarray, params: PipParams) -> tuple[_Evidence, _Evidence
 
     t_count = grey.shape[0]
     counts = np.zeros((2, 4, *grey.shape[1:]), np.uint16)  # [narrow, wide] x (present v, ...)
-    previous = None
+    previous: list[np.ndarray] = []
     for g in grey:
         narrow = [_lines_seen(g, axis, params.offset, params.step_min) for axis in (1, 0)]
         wide = [n | _lines_seen(g, axis, 2 * params.offset + 1, params.step_min)
                 for n, axis in zip(narrow, (1, 0), strict=True)]
         smooth = cv2.blur(g, (5, 5))
-        change = None if previous is None else cv2.absdiff(smooth, previous)
+        change = (None if len(previous) < params.change_lag
+                  else cv2.absdiff(smooth, previous[-params.change_lag]))
         for i, axis in enumerate((1, 0)):
             beside = None if change is None else _side_changed(change, axis, params.offset + 1,
                                                                  params.change_min)
@@ -156,8 +165,8 @@ def _evidence(grey: np.ndarray, params: PipParams) -> tuple[_Evidence, _Evidence
                 counts[j, 2 * i] += seen
                 if beside is not None:
                     counts[j, 2 * i + 1] += seen & beside
-        previous = smooth
-    frames, pairs = np.float32(t_count), np.float32(max(1, t_count - 1))
+        previous = [*previous, smooth][-params.change_lag:]
+    frames, pairs = np.float32(t_count), np.float32(max(1, t_count - params.change_lag))
     narrow_ev, wide_ev = (_Evidence(_widen(c[0] / frames), _widen(c[1] / pairs),
                                     _widen(c[2].T / frames), _widen(c[3].T / pairs))
                           for c in counts)
