@@ -7,6 +7,9 @@ the library's default threshold). Parts:
     coarse the inset detector's second look at half size (views.inset_windows, SOFT_SCALE)
     trim   the trim of each side of a found picture before it is described (views.INSET_TRIM)
     beside the picture beside a picture-in-picture inset (views.beside_box, BESIDE_MIN)
+    lag    the inset detector's change measured between frames 1.5 s apart
+           (pip.PipParams.change_lag = 3), against neighbouring frames (0.5 s) before
+    all    every part above at once: the query views with and without issue 19's additions
 Usage:
     python benchmarks/issue19/view_latency.py PART BENCHMARK_FOLDER LIBRARY_FOLDER [N]
 e.g. BENCHMARK_FOLDER = .cache/bench/default-seed0-<key> (what `vidtrace bench` built), N the
@@ -35,6 +38,7 @@ _WINDOWS = views.inset_windows
 _SHRUNK = pip._shrunk
 _TRIM = views.INSET_TRIM
 _BESIDE_MIN = views.BESIDE_MIN
+_WINDOW_DEFAULTS = _WINDOWS.__defaults__
 
 
 def _no_fill(frames: object) -> None:
@@ -66,8 +70,21 @@ def _switch(part: str) -> Callable[[bool], None]:
         # no strip holds more than the whole frame: no picture beside an inset is described
         views.BESIDE_MIN = _BESIDE_MIN if on else 2.0
 
+    def lag(on: bool) -> None:
+        # the query views run the detectors with inset_windows' default settings (carry's
+        # wrapper calls the same function)
+        assert _WINDOW_DEFAULTS is not None
+        window_s, params, *rest = _WINDOW_DEFAULTS
+        if not on:
+            params = dataclasses.replace(params, change_lag=1)
+        _WINDOWS.__defaults__ = (window_s, params, *rest)
+
+    def every(on: bool) -> None:
+        for one in (fill, carry, coarse, trim, beside, lag):
+            one(on)
+
     return {"fill": fill, "carry": carry, "coarse": coarse, "trim": trim,
-            "beside": beside}[part]
+            "beside": beside, "lag": lag, "all": every}[part]
 
 
 def built_library(bench: Path, library: Path) -> None:
