@@ -32,6 +32,7 @@ from vidtrace.video.pip import (
     DEFAULT_PARAMS,
     Inset,
     InsetWindow,
+    PipParams,
     crop_inset,
     detect_inset,
     detect_insets_over_time,
@@ -183,6 +184,11 @@ def test_an_inset_over_slow_footage_needs_changes_over_a_longer_lag(
     assert detect_inset(query.frames, query.times, replace(DEFAULT_PARAMS, change_lag=1)) is None
     inset = detect_inset(query.frames, query.times)
     assert inset is not None and inset.iou(query.truth) >= 0.8
+
+
+def test_change_lag_must_be_a_frame_or_more() -> None:
+    with pytest.raises(ValueError, match="change_lag must be 1 or more"):
+        PipParams(change_lag=0)
 
 
 @pytest.mark.parametrize("name", PLAIN_CASES)

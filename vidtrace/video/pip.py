@@ -81,6 +81,10 @@ class PipParams:
     min_frames: int = 6
     change_lag: int = 3
 
+    def __post_init__(self) -> None:
+        if self.change_lag < 1:
+            raise ValueError(f"change_lag must be 1 or more frames, got {self.change_lag}")
+
 
 DEFAULT_PARAMS = PipParams()
 
