@@ -28,7 +28,7 @@ from vidtrace.synth import PictureInPicture
 from vidtrace.synth.pip import inset_box
 from vidtrace.video.decode import iter_frames
 from vidtrace.video.inset import Inset
-from vidtrace.video.pip import DEFAULT_PARAMS, SOFT_LAG, SOFT_SCALE, PipParams, detect_inset
+from vidtrace.video.pip import DEFAULT_PARAMS, PipParams, detect_inset, detect_soft_inset
 from vidtrace.video.stillhost import detect_still_host_inset
 
 # (host clip, copy clip): unrelated footage, moving on both sides
@@ -55,7 +55,7 @@ def _first_look(frames: list[np.ndarray]) -> Inset | None:
 
 
 def _soft_look(frames: list[np.ndarray]) -> Inset | None:
-    return detect_inset(frames, None, dataclasses.replace(PARAMS, change_lag=SOFT_LAG), SOFT_SCALE)
+    return detect_soft_inset(frames, PARAMS)
 
 
 def styles(footage: Path) -> dict[str, dict[str, float]]:

@@ -19,27 +19,25 @@ import time
 from pathlib import Path
 from typing import Any
 
-from view_latency import built_library, scores  # this script's folder, run as a script
+from view_latency import (  # this script's folder, run as a script
+    built_library,
+    scores,
+    use_window_params,
+)
 
 import vidtrace.video.pip as pip
-import vidtrace.video.views as views
 from vidtrace.api import Library
 from vidtrace.groundtruth import read_ground_truth
 from vidtrace.types import Match
 
-_DEFAULTS = views.inset_windows.__defaults__
-
 
 def _use(setting: str) -> None:
-    """The query views' detector settings (inset_windows' default) for `setting`."""
-    assert _DEFAULTS is not None
+    """The query views' detector settings for `setting`."""
     lag, _, delta = setting.partition(":")
     d = float(delta or 0)
     base = pip.DEFAULT_PARAMS
-    params = dataclasses.replace(base, change_lag=int(lag), min_score=base.min_score + d,
-                                 confident_score=base.confident_score + d)
-    window_s, _, *rest = _DEFAULTS
-    views.inset_windows.__defaults__ = (window_s, params, *rest)
+    use_window_params(dataclasses.replace(base, change_lag=int(lag), min_score=base.min_score + d,
+                                          confident_score=base.confident_score + d))
 
 
 def main(bench: Path, library: Path, settings: list[str]) -> None:

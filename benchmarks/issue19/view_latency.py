@@ -71,13 +71,8 @@ def _switch(part: str) -> Callable[[bool], None]:
         views.BESIDE_MIN = _BESIDE_MIN if on else 2.0
 
     def lag(on: bool) -> None:
-        # the query views run the detectors with inset_windows' default settings (carry's
-        # wrapper calls the same function)
-        assert _WINDOW_DEFAULTS is not None
-        window_s, params, *rest = _WINDOW_DEFAULTS
-        if not on:
-            params = dataclasses.replace(params, change_lag=1)
-        _WINDOWS.__defaults__ = (window_s, params, *rest)
+        use_window_params(pip.DEFAULT_PARAMS if on
+                          else dataclasses.replace(pip.DEFAULT_PARAMS, change_lag=1))
 
     def every(on: bool) -> None:
         for one in (fill, carry, coarse, trim, beside, lag):
@@ -85,6 +80,14 @@ def _switch(part: str) -> Callable[[bool], None]:
 
     return {"fill": fill, "carry": carry, "coarse": coarse, "trim": trim,
             "beside": beside, "lag": lag, "all": every}[part]
+
+
+def use_window_params(params: pip.PipParams) -> None:
+    """The inset detector's settings for the query views from now on: they run the detectors
+    with `inset_windows`' default (carry's wrapper calls the same function)."""
+    assert _WINDOW_DEFAULTS is not None
+    window_s, _, *rest = _WINDOW_DEFAULTS
+    _WINDOWS.__defaults__ = (window_s, params, *rest)
 
 
 def built_library(bench: Path, library: Path) -> None:

@@ -29,7 +29,7 @@ import numpy as np
 from vidtrace.video.inset import Inset, InsetWindow, crop_inset, grey_stack
 
 __all__ = ["DEFAULT_PARAMS", "SOFT_LAG", "SOFT_SCALE", "Inset", "InsetWindow", "PipParams",
-           "crop_inset", "detect_inset", "detect_insets_over_time"]
+           "crop_inset", "detect_inset", "detect_insets_over_time", "detect_soft_inset"]
 
 # What a side on the picture's edge adds to a rectangle's score: less than any real side that
 # passes, so a line seen in the picture is preferred to the picture's edge next to it.
@@ -354,6 +354,13 @@ def detect_inset(frames: Sequence[np.ndarray] | np.ndarray,
     confidence = (score - params.min_score) / (params.confident_score - params.min_score)
     return Inset(x0 + px0, y0 + py0, min(x1, px1 - px0) + px0, min(y1, py1 - py0) + py0,
                  grey.shape[2], grey.shape[1], float(np.clip(confidence, 0.0, 1.0)))
+
+
+def detect_soft_inset(frames: Sequence[np.ndarray] | np.ndarray,
+                      params: PipParams = DEFAULT_PARAMS) -> Inset | None:
+    """The second look of the query views: `detect_inset` at `SOFT_SCALE` (soft edges,
+    rounded corners), comparing frames `SOFT_LAG` apart whatever `params.change_lag` says."""
+    return detect_inset(frames, None, replace(params, change_lag=SOFT_LAG), SOFT_SCALE)
 
 
 def _best_rectangle(picture: np.ndarray, params: PipParams

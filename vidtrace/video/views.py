@@ -15,7 +15,7 @@ views (`QueryViews.similarity`).
 """
 
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from itertools import groupby
 
 import numpy as np
@@ -27,12 +27,11 @@ from vidtrace.video.fill import detect_fill
 from vidtrace.video.inset import Inset
 from vidtrace.video.pip import (
     DEFAULT_PARAMS,
-    SOFT_LAG,
-    SOFT_SCALE,
     InsetWindow,
     PipParams,
     crop_inset,
     detect_inset,
+    detect_soft_inset,
 )
 from vidtrace.video.stillhost import detect_still_host_inset
 
@@ -176,8 +175,7 @@ def inset_windows(frames: Iterable[tuple[float, np.ndarray]], window_s: float = 
         found = None
         if pip:
             found = (detect_inset(images, None, params) or detect_still_host_inset(images)
-                     or detect_inset(images, None, replace(params, change_lag=SOFT_LAG),
-                                     SOFT_SCALE))
+                     or detect_soft_inset(images, params))
         inset = found
         if inset is None and canvas:
             inset = detect_canvas(images) or detect_fill(images)
