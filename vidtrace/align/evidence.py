@@ -139,6 +139,11 @@ def _on_line(seg: Segment, line: Segment, tolerance: float) -> bool:
                for q, r in ((seg.query_start, seg.ref_start), (seg.query_end, seg.ref_end)))
 
 
+def _weight(g: Segment) -> float:
+    """How much evidence a segment holds, to rank segments by: score x matched rows."""
+    return g.score * g.n_hits
+
+
 def _moved_onto(seg: Segment, line: Segment) -> Segment:
     """`seg`'s query span on `line`'s line (its reference ends read off that line)."""
     r0 = line.ref_start + line.speed * (seg.query_start - line.query_start)
@@ -170,7 +175,7 @@ def _join_collinear(segments: list[Segment], q_times: np.ndarray, r_times: np.nd
         joined = False
         for i, j in _pairs(segs, p):
             x, y = segs[i], segs[j]
-            strong, weak = (x, y) if x.score * x.n_hits >= y.score * y.n_hits else (y, x)
+            strong, weak = (x, y) if _weight(x) >= _weight(y) else (y, x)
             if not (_on_line(weak, strong, tolerance)
                     or _explained(weak, strong, q_times, r_times, S, p, ref_duration)):
                 continue
@@ -196,19 +201,16 @@ def _pairs(segs: list[Segment], p: AlignParams) -> list[tuple[int, int]]:
     most `max_gap_s` of query between them, and every segment between them weaker (score x
     hits) than both (a weak middle is often taken by a stray line elsewhere in the reference;
     the join covers it, and it is dropped)."""
-    def weight(g: Segment) -> float:
-        return g.score * g.n_hits
-
     out = []
     for i, x in enumerate(segs[:-1]):
         between = -np.inf  # the strongest segment between x and segs[j]
         for j in range(i + 1, len(segs)):
             y = segs[j]
             gap = y.query_start - x.query_end
-            if -_EPS <= gap <= p.max_gap_s + _EPS and min(weight(x), weight(y)) > between:
+            if -_EPS <= gap <= p.max_gap_s + _EPS and min(_weight(x), _weight(y)) > between:
                 out.append((i, j))
-            between = max(between, weight(y))
-            if between >= weight(x):
+            between = max(between, _weight(y))
+            if between >= _weight(x):
                 break
     return out
 
@@ -218,7 +220,7 @@ def resolve_overlaps(segments: list[Segment], min_span_s: float) -> list[Segment
     a refinement that may have moved their ends): by score times hits, a later one keeps its
     parts outside the earlier ones that last at least `min_span_s`; best score first."""
     kept: list[Segment] = []
-    for seg in sorted(segments, key=lambda g: -g.score * g.n_hits):
+    for seg in sorted(segments, key=lambda g: -_weight(g)):
         parts = [seg]
         for other in kept:
             parts = [piece for g in parts for piece in _outside(g, other)]
