@@ -42,6 +42,8 @@ def test_inset_copy_found_within_3s_only_with_the_view(
         inset = views.inset.windows[0].inset
         assert inset is not None
         assert inset.x0 > inset.frame_w / 2 and inset.y1 < inset.frame_h / 2
+        # the inset matches ref_a: the picture beside it (the host) is hardly described
+        assert views.beside is not None and len(views.beside) < len(views.full) // 4
         with_view = lib.match(views, on)
         # the whole frames alone (what pip_view off describes) mostly see the host
         without = lib.match(views.full, on)
@@ -231,13 +233,21 @@ def reversed_copy(reference_videos: dict[str, Path], media_dir: Path) -> QueryTr
                          media_dir / "reversed_copy.mp4", edits=[inset], fps=10.0)
 
 
+def _every_strip(lib: Library, path: Path) -> QueryViews:
+    """The query's views with the picture beside every inset described (no `nearest`)."""
+    from vidtrace.descriptors.describe import describe_query
+
+    return describe_query(path, lib.descriptor, lib.settings, lib.query_defaults,
+                          lib.resources.batch_size)
+
+
 def test_the_picture_beside_a_foreign_inset_comes_closer(
         reference_library: Path, reversed_copy: QueryTruth, media_dir: Path) -> None:
     """The inset hides part of the copy: the strip to its right is copy alone."""
     with Library.open(reference_library) as lib:
         on = lib.query_defaults
         assert on.pip_view
-        views = lib.describe_query(media_dir / reversed_copy.query, settings=on)
+        views = _every_strip(lib, media_dir / reversed_copy.query)
         windows = views.inset.windows
         assert windows and all(w.inset is not None and not w.canvas for w in windows)
         assert views.beside is not None and len(views.beside) == len(views.full)
@@ -252,6 +262,39 @@ def test_the_picture_beside_a_foreign_inset_comes_closer(
         assert beside.min() > whole.min(), (beside.min(), whole.min())
         found = lib.match(views, on)
     assert found and _within(found[0], reversed_copy, 3.0), found
+
+
+def test_the_picture_beside_only_for_frames_that_match_nothing_yet(
+        reference_library: Path, reversed_copy: QueryTruth, media_dir: Path,
+        tmp_path: Path) -> None:
+    """With the library at hand, a frame is described beside its inset only where neither
+    its whole picture nor its inset comes within BESIDE_MATCHED_SIM of a reference frame; in
+    an empty library that is every frame, exactly as without the library."""
+    from vidtrace.video.views import BESIDE_MATCHED_SIM
+
+    path = media_dir / reversed_copy.query
+    with Library.open(reference_library) as lib:
+        on = lib.query_defaults
+        every = _every_strip(lib, path)
+        views = lib.describe_query(path, on)
+        nearest = lib.nearest(on)
+        assert np.array_equal(views.full.vectors, every.full.vectors)
+        assert views.beside is not None and every.beside is not None
+        assert len(views.inset) == len(views.full)  # an inset in every window
+        best = np.maximum(nearest(views.full.vectors), nearest(views.inset.vectors))
+        assert views.beside.rows.tolist() == np.flatnonzero(best < BESIDE_MATCHED_SIM).tolist()
+        kept = np.isin(every.beside.rows, views.beside.rows)
+        assert np.allclose(views.beside.vectors, every.beside.vectors[kept], atol=1e-5)
+        # the copy's whole frames match ref_a at 0.43-0.6 under the inset: the strip is needed
+        # almost everywhere, and the copy is found
+        assert len(views.beside) >= len(views.full) // 2, (len(views.beside), len(views.full))
+        found = lib.match(views, on)
+    assert found and _within(found[0], reversed_copy, 3.0), found
+    with Library.create(tmp_path / "empty") as empty:
+        alone = empty.describe_query(path, on)
+    assert alone.beside is not None
+    assert np.array_equal(alone.beside.rows, every.beside.rows)
+    assert np.allclose(alone.beside.vectors, every.beside.vectors, atol=1e-5)
 
 
 def test_no_picture_beside_a_canvas(reference_library: Path, canvas_copy: QueryTruth,

@@ -19,7 +19,7 @@ from vidtrace.video import iter_frames, probe
 from vidtrace.video.borders import prepare_frame
 from vidtrace.video.decode import SampledFrames, sample_mask
 from vidtrace.video.prefetch import prefetch
-from vidtrace.video.views import InsetCollector, InsetView, MirrorCollector, QueryViews
+from vidtrace.video.views import InsetCollector, InsetView, MirrorCollector, Nearest, QueryViews
 
 # Called with the seconds of video described so far for the current file.
 Progress = Callable[[float], None]
@@ -64,14 +64,17 @@ def describe_reference(path: str | Path, descriptor: Descriptor, lib: LibrarySet
 
 def _described(frames: Iterable[tuple[float, np.ndarray]], descriptor: Descriptor,
                batch_size: int, video_id: str, sampled: SampledFrames,
-               progress: Progress | None) -> FrameSet:
+               progress: Progress | None,
+               on_batch: Callable[[np.ndarray], None] | None = None) -> FrameSet:
     """The FrameSet of prepared (time, frame) pairs taken from `sampled`, whose decoded
-    duration it takes once they are all read."""
+    duration it takes once they are all read; `on_batch` sees each batch of vectors."""
     times: list[np.ndarray] = []
     vectors: list[np.ndarray] = []
     for t, v in descriptor.describe_stream(frames, batch_size):
         times.append(t)
         vectors.append(v)
+        if on_batch is not None:
+            on_batch(v)
         if progress is not None:
             progress(float(t[-1]))
     all_times = np.concatenate(times)  # strictly increasing: iter_frames drops repeats
@@ -80,14 +83,16 @@ def _described(frames: Iterable[tuple[float, np.ndarray]], descriptor: Descripto
 
 
 def describe_query(path: str | Path, descriptor: Descriptor, lib: LibrarySettings,
-                   query: QuerySettings, batch_size: int, progress: Progress | None = None
-                   ) -> QueryViews:
+                   query: QuerySettings, batch_size: int, progress: Progress | None = None,
+                   nearest: Nearest | None = None) -> QueryViews:
     """The query's whole frames described as `describe_video` does (the same vectors, batches
     and times), and in the same decode its extra views: with `pip_view`, the
     picture-in-picture inset found window by window, cropped and described too, and the
-    picture beside it (`InsetCollector`, docs/pip.md); with `canvas_view`, where no inset is
-    found, the picture inside a blurred canvas the same way (docs/views.md); with
-    `mirror_view`, every frame flipped left to right (`MirrorCollector`). Raises VideoError."""
+    picture beside it (`InsetCollector`, docs/pip.md; given `nearest`, the library's nearest
+    similarities, only for frames that match no reference yet); with `canvas_view`,
+    where no inset is found, the picture inside a blurred canvas the same way
+    (docs/views.md); with `mirror_view`, every frame flipped left to right
+    (`MirrorCollector`). Raises VideoError."""
     q = query
     sampled = iter_frames(path, q.query_fps, lib.short_side, lib.max_long_side,
                           sampling=q.query_sampling)
@@ -96,7 +101,7 @@ def describe_query(path: str | Path, descriptor: Descriptor, lib: LibrarySetting
     if q.pip_view or q.canvas_view:
         insets = InsetCollector(descriptor.describe, lib.input_size, lib.crop_borders,
                                 batch_size, pip=q.pip_view, canvas=q.canvas_view,
-                                beside=q.pip_view)
+                                beside=q.pip_view, nearest=nearest)
         frames = insets.whole_frames(decoded)
     else:
         frames = ((t, prepare_frame(image, lib.input_size, lib.crop_borders))
@@ -105,7 +110,8 @@ def describe_query(path: str | Path, descriptor: Descriptor, lib: LibrarySetting
     if q.mirror_view:
         mirror = MirrorCollector(descriptor.describe, batch_size)
         frames = mirror.frames(frames)
-    full = _described(frames, descriptor, batch_size, Path(path).stem, sampled, progress)
+    full = _described(frames, descriptor, batch_size, Path(path).stem, sampled, progress,
+                      insets.whole_described if insets else None)
     return QueryViews(full, insets.view(full.dim) if insets else InsetView.empty(full.dim),
                       mirror.view(full.dim) if mirror else None,
                       insets.beside_view(full.dim) if insets else None)

@@ -55,6 +55,15 @@ BESIDE_MIN = 0.25
 # Every BESIDE_STEP-th frame of a window is described beside its inset (2 halves the cost but,
 # on the calibration split, keeps almost none of the gain; docs/pip.md).
 BESIDE_STEP = 1
+# The picture beside is for a copy that neither the whole frame nor the inset shows well (a
+# foreign inset over it). Where the library can be asked (`InsetCollector`'s `nearest`), a frame
+# whose whole picture or inset already has a reference frame at similarity BESIDE_MATCHED_SIM
+# or more is not described beside (docs/pip.md, "Beside only where nothing matches yet").
+BESIDE_MATCHED_SIM = 0.7
+
+# float32[n, d] query vectors -> float32[n]: each one's similarity to its nearest reference
+# frame (-inf where the library has none).
+Nearest = Callable[[np.ndarray], np.ndarray]
 
 
 @dataclass(frozen=True)
@@ -238,10 +247,32 @@ class _Described:
             self._vectors.append(self._describe(np.stack(self._crops)))
             self._crops.clear()
 
+    def last(self, n: int) -> np.ndarray:
+        """The vectors of the last `n` rows added (flushed first)."""
+        self.flush()
+        parts: list[np.ndarray] = []
+        for vectors in reversed(self._vectors):
+            if n <= 0:
+                break
+            parts.append(vectors[-n:])
+            n -= len(parts[-1])
+        return np.concatenate(parts[::-1])
+
     def view(self, dim: int, windows: tuple[InsetWindow, ...] = ()) -> InsetView:
         if not self.rows:
             return InsetView.empty(dim, windows)
         return InsetView(np.asarray(self.rows, np.int64), np.concatenate(self._vectors), windows)
+
+
+@dataclass
+class _Waiting:
+    """A window's strips beside its inset, waiting for its whole frames (rows first..end-1)
+    to be described; `inset`: the window's inset vectors, one per row."""
+
+    first: int
+    end: int
+    strips: list[tuple[int, np.ndarray]]
+    inset: np.ndarray
 
 
 class InsetCollector:
@@ -253,17 +284,32 @@ class InsetCollector:
     describe: uint8[B, size, size, 3] -> float32[B, d] (a descriptor's `describe`). The crops
     are prepared as the whole frames are (`prepare_frame`) and described `batch_size` at a
     time; call `view` and `beside_view` once `whole_frames` is exhausted.
+
+    nearest: with `beside`, the library's answer to how close query vectors come to a
+    reference frame (`Nearest`). Given it, a frame is described beside its inset only where
+    neither its whole picture nor its inset comes within `BESIDE_MATCHED_SIM` of a reference
+    frame: a window's strips wait until its whole frames are described, which the caller
+    reports batch by batch, in row order, through `whole_described`.
     """
 
     def __init__(self, describe: Callable[[np.ndarray], np.ndarray], input_size: int,
                  crop_borders: bool, batch_size: int, window_s: float = PIP_WINDOW_S,
-                 pip: bool = True, canvas: bool = False, beside: bool = False) -> None:
+                 pip: bool = True, canvas: bool = False, beside: bool = False,
+                 nearest: Nearest | None = None) -> None:
         self._pip, self._canvas, self._beside = pip, canvas, beside
         self._size, self._crop = input_size, crop_borders
         self._window_s = window_s
         self._insets = _Described(describe, batch_size)
         self._besides = _Described(describe, batch_size)
         self._windows: list[InsetWindow] = []
+        self._nearest = nearest
+        self._waiting: list[_Waiting] = []
+        # whole-frame vectors reported so far, from row _whole_from on, and the first row of
+        # the window being passed on (rows before both are no longer needed)
+        self._whole: list[np.ndarray] = []
+        self._whole_from = 0
+        self._whole_end = 0
+        self._open = 0
 
     def whole_frames(self, frames: Iterable[tuple[float, np.ndarray]]
                      ) -> Iterator[tuple[float, np.ndarray]]:
@@ -274,30 +320,70 @@ class InsetCollector:
         for window, decoded in inset_windows(frames, self._window_s, pip=self._pip,
                                              canvas=self._canvas):
             self._windows.append(window)
+            self._open = first = row
             inset = window.inset
             # a window's frames are decoded at one size: one strip for all of them
             h, w = decoded[0][1].shape[:2]
             box = (beside_box(inset, w, h) if inset is not None and self._beside
                    and not window.canvas else None)
+            strips: list[tuple[int, np.ndarray]] = []
             for i, (t, image) in enumerate(decoded):
                 if inset is not None:
                     self._insets.add(row, prepare_frame(crop_inset(image, inset, INSET_TRIM),
                                                         self._size, self._crop))
                 if box is not None and i % BESIDE_STEP == 0:
                     x0, y0, x1, y1 = box
-                    self._besides.add(row, prepare_frame(image[y0:y1, x0:x1], self._size,
-                                                         self._crop))
+                    strips.append((row, prepare_frame(image[y0:y1, x0:x1], self._size,
+                                                      self._crop)))
                 yield t, prepare_frame(image, self._size, self._crop)
                 row += 1
+            self._open = row
+            if strips and self._nearest is not None:
+                self._waiting.append(_Waiting(first, row, strips, self._insets.last(row - first)))
+                self._settle()
+            else:
+                for r, crop in strips:
+                    self._besides.add(r, crop)
         self._insets.flush()
-        self._besides.flush()
+
+    def whole_described(self, vectors: np.ndarray) -> None:
+        """The whole-frame vectors of the next rows `whole_frames` passed on, as the caller
+        describes them (with `nearest`: the strips of a window wait for them)."""
+        if self._nearest is None:
+            return
+        self._whole.append(vectors)
+        self._whole_end += len(vectors)
+        self._settle()
+
+    def _settle(self) -> None:
+        """Decide every waiting window whose whole frames are described, in row order."""
+        assert self._nearest is not None
+        while self._waiting and self._waiting[0].end <= self._whole_end:
+            waiting = self._waiting.pop(0)
+            whole = np.concatenate(self._whole)
+            self._whole = [whole]
+            rows = slice(waiting.first - self._whole_from, waiting.end - self._whole_from)
+            best = np.maximum(self._nearest(whole[rows]), self._nearest(waiting.inset))
+            for r, crop in waiting.strips:
+                if best[r - waiting.first] < BESIDE_MATCHED_SIM:
+                    self._besides.add(r, crop)
+        keep = min([self._open, self._whole_end, *(w.first for w in self._waiting)])
+        if keep > self._whole_from:
+            whole = np.concatenate(self._whole)[keep - self._whole_from:]
+            self._whole, self._whole_from = [whole], keep
 
     def view(self, dim: int) -> InsetView:
         """The inset vectors of the frames `whole_frames` passed on (rows in its order)."""
         return self._insets.view(dim, tuple(self._windows))
 
     def beside_view(self, dim: int) -> InsetView:
-        """The vectors of the picture beside the inset, for the frames that have one."""
+        """The vectors of the picture beside the inset, for the frames that have one (with
+        `nearest`, once every whole frame has been reported to `whole_described`)."""
+        if self._waiting:
+            if self._waiting[-1].end > self._whole_end:
+                raise RuntimeError("beside_view before every whole frame was described")
+            self._settle()
+        self._besides.flush()
         return self._besides.view(dim)
 
 
