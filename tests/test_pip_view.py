@@ -270,6 +270,7 @@ def test_the_picture_beside_only_for_frames_that_match_nothing_yet(
     """With the library at hand, a frame is described beside its inset only where neither
     its whole picture nor its inset comes within BESIDE_MATCHED_SIM of a reference frame; in
     an empty library that is every frame, exactly as without the library."""
+    from vidtrace.match import nearest_similarity
     from vidtrace.video.views import BESIDE_MATCHED_SIM
 
     path = media_dir / reversed_copy.query
@@ -277,7 +278,7 @@ def test_the_picture_beside_only_for_frames_that_match_nothing_yet(
         on = lib.query_defaults
         every = _every_strip(lib, path)
         views = lib.describe_query(path, on)
-        nearest = lib.nearest(on)
+        nearest = nearest_similarity(lib.store, on)
         assert np.array_equal(views.full.vectors, every.full.vectors)
         assert views.beside is not None and every.beside is not None
         assert len(views.inset) == len(views.full)  # an inset in every window

@@ -8,15 +8,13 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from vidtrace.descriptors.base import Descriptor
 from vidtrace.descriptors.describe import Progress, describe_query
 from vidtrace.library.ingest import AddResult, AddStatus, OnError, add_files
 from vidtrace.library.locate import create_store, library_exists, open_store
 from vidtrace.library.manifest import Manifest
 from vidtrace.library.store import Store
-from vidtrace.match import Matcher, Sources, Trace
+from vidtrace.match import Matcher, Sources, Trace, nearest_similarity
 from vidtrace.settings import (
     DEFAULT_LIBRARY,
     DEFAULT_RESOURCES,
@@ -117,27 +115,10 @@ class Library:
 
     def describe_query(self, path: str | Path, settings: QuerySettings | None = None,
                        progress: Progress | None = None) -> QueryViews:
-        """The query described with the views `settings` turn on (the picture beside an inset
-        only where the library matches nothing yet, `nearest`); raises VideoError."""
+        """The query described with the views `settings` turn on; raises VideoError."""
         s = settings or self.query_defaults
-        return describe_query(path, self.descriptor, self.settings, s,
-                              self.resources.batch_size, progress, self.nearest(s))
-
-    def nearest(self, settings: QuerySettings | None = None) -> Callable[[np.ndarray],
-                                                                          np.ndarray]:
-        """float32[n, d] query vectors -> float32[n]: each one's similarity to its nearest
-        stored reference frame (-inf where there is none), searched as `settings` say."""
-        s = settings or self.query_defaults
-
-        def nearest(vectors: np.ndarray) -> np.ndarray:
-            best = np.full(len(vectors), -np.inf, np.float32)
-            if len(vectors):
-                with self.store.snapshot():
-                    hits = self.store.search(vectors, 1, s.nprobe, s.ef_search)
-                np.maximum.at(best, hits.query_frame, hits.sim)
-            return best
-
-        return nearest
+        return describe_query(path, self.descriptor, self.settings, s, self.resources.batch_size,
+                              progress, nearest_similarity(self.store, s))
 
     def sources(self, settings: QuerySettings, query_path: str | Path | None) -> Sources:
         """What the matcher may need beyond stored vectors (match/sources.py)."""

@@ -10,6 +10,6 @@ segments (fusion.py).
 """
 
 from vidtrace.match.fusion import Fused
-from vidtrace.match.matcher import Aligned, Matcher, Sources, Trace
+from vidtrace.match.matcher import Aligned, Matcher, Sources, Trace, nearest_similarity
 
-__all__ = ["Aligned", "Fused", "Matcher", "Sources", "Trace"]
+__all__ = ["Aligned", "Fused", "Matcher", "Sources", "Trace", "nearest_similarity"]

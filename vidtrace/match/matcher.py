@@ -177,3 +177,18 @@ class Matcher:
         f_times, f_vectors = found
         return refine_fine(seg, query.times, query.vectors, f_times, f_vectors, self.params,
                            query.duration, ref.duration)
+
+
+def nearest_similarity(store: ReadStore, settings: QuerySettings
+                       ) -> Callable[[np.ndarray], np.ndarray]:
+    """float32[n, d] query vectors -> float32[n]: each one's similarity to its nearest stored
+    reference frame (-inf where there is none), searched as `settings` say (the query views'
+    `nearest`, vidtrace/video/views.py)."""
+    def nearest(vectors: np.ndarray) -> np.ndarray:
+        best = np.full(len(vectors), -np.inf, np.float32)
+        if len(vectors):
+            hits = store.search(vectors, 1, settings.nprobe, settings.ef_search)
+            np.maximum.at(best, hits.query_frame, hits.sim)
+        return best
+
+    return nearest
