@@ -9,8 +9,8 @@ the library's default threshold). Parts:
     beside the picture beside a picture-in-picture inset (views.beside_box, BESIDE_MIN)
     lag    the inset detector's change measured between frames 1.5 s apart
            (pip.PipParams.change_lag = 3), against neighbouring frames (0.5 s) before
-    gate   the picture beside an inset described only in windows whose frames match no
-           reference yet (views.BESIDE_MATCHED_SIM), against in every window with an inset
+    gate   the picture beside an inset described only for frames that match no reference
+           yet (views.BESIDE_MATCHED_SIM), against for every frame of a window with an inset
     all    every part above at once: the query views with and without issue 19's additions
 Usage:
     python benchmarks/issue19/view_latency.py PART BENCHMARK_FOLDER LIBRARY_FOLDER [N]
@@ -78,7 +78,7 @@ def _switch(part: str) -> Callable[[bool], None]:
                           else dataclasses.replace(pip.DEFAULT_PARAMS, change_lag=1))
 
     def gate(on: bool) -> None:
-        # no frame comes that close to a reference: every window is described beside
+        # no frame comes that close to a reference: every frame is described beside
         views.BESIDE_MATCHED_SIM = _MATCHED_SIM if on else float("inf")
 
     def every(on: bool) -> None:
