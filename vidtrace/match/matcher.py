@@ -26,7 +26,7 @@ from vidtrace.match.fusion import Fused, Picture, fuse_traced
 from vidtrace.retrieve import FrameSource, RankInput, ranker
 from vidtrace.settings import AudioMode, FineMode, QuerySettings
 from vidtrace.types import Candidate, FrameHits, FrameSet, Match, Reference
-from vidtrace.video.views import QueryViews
+from vidtrace.video.views import Nearest, QueryViews
 
 # fine(reference, start_s, end_s) -> (times float64[F], vectors float32[F, d]) of the
 # reference's frames at the fine rate covering [start_s, end_s], or None when there are none
@@ -179,8 +179,7 @@ class Matcher:
                            query.duration, ref.duration)
 
 
-def nearest_similarity(store: ReadStore, settings: QuerySettings
-                       ) -> Callable[[np.ndarray], np.ndarray]:
+def nearest_similarity(store: ReadStore, settings: QuerySettings) -> Nearest:
     """float32[n, d] query vectors -> float32[n]: each one's similarity to its nearest stored
     reference frame (-inf where there is none), searched as `settings` say (the query views'
     `nearest`, vidtrace/video/views.py)."""

@@ -306,9 +306,8 @@ class InsetCollector:
         self._waiting: list[_Waiting] = []
         # whole-frame vectors reported so far, from row _whole_from on, and the first row of
         # the window being passed on (rows before both are no longer needed)
-        self._whole: list[np.ndarray] = []
+        self._whole: np.ndarray | None = None
         self._whole_from = 0
-        self._whole_end = 0
         self._open = 0
 
     def whole_frames(self, frames: Iterable[tuple[float, np.ndarray]]
@@ -351,26 +350,29 @@ class InsetCollector:
         describes them (with `nearest`: the strips of a window wait for them)."""
         if self._nearest is None:
             return
-        self._whole.append(vectors)
-        self._whole_end += len(vectors)
+        self._whole = (vectors if self._whole is None
+                       else np.concatenate([self._whole, vectors]))
         self._settle()
+
+    @property
+    def _whole_end(self) -> int:
+        """The row after the last whole frame reported."""
+        return self._whole_from + (0 if self._whole is None else len(self._whole))
 
     def _settle(self) -> None:
         """Decide every waiting window whose whole frames are described, in row order."""
         assert self._nearest is not None
         while self._waiting and self._waiting[0].end <= self._whole_end:
             waiting = self._waiting.pop(0)
-            whole = np.concatenate(self._whole)
-            self._whole = [whole]
-            rows = slice(waiting.first - self._whole_from, waiting.end - self._whole_from)
-            best = np.maximum(self._nearest(whole[rows]), self._nearest(waiting.inset))
+            assert self._whole is not None
+            whole = self._whole[waiting.first - self._whole_from:waiting.end - self._whole_from]
+            best = np.maximum(self._nearest(whole), self._nearest(waiting.inset))
             for r, crop in waiting.strips:
                 if best[r - waiting.first] < BESIDE_MATCHED_SIM:
                     self._besides.add(r, crop)
         keep = min([self._open, self._whole_end, *(w.first for w in self._waiting)])
-        if keep > self._whole_from:
-            whole = np.concatenate(self._whole)[keep - self._whole_from:]
-            self._whole, self._whole_from = [whole], keep
+        if self._whole is not None and keep > self._whole_from:
+            self._whole, self._whole_from = self._whole[keep - self._whole_from:], keep
 
     def view(self, dim: int) -> InsetView:
         """The inset vectors of the frames `whole_frames` passed on (rows in its order)."""
