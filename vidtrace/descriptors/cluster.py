@@ -13,7 +13,9 @@ tried once more alone, `describe_on_cluster`), and one that fails for another re
 VidtraceError) is retried RETRIES times.
 """
 
+import asyncio
 import hashlib
+import logging
 import re
 import threading
 from collections.abc import Generator, Sequence
@@ -37,6 +39,15 @@ _models: dict[tuple[str, str, int], tuple[Descriptor, threading.Lock]] = {}
 _models_lock = threading.Lock()
 
 Result = tuple[FrameSet, FrameSet | None] | VidtraceError
+
+
+def _not_a_shutdown_race(record: logging.LogRecord) -> bool:
+    """False for the nanny's report of its own wait being cancelled: a local worker that died
+    just before the cluster is closed leaves the nanny unregistering it when the close
+    cancels that (a CancelledError logged as an ERROR with its traceback). Nothing is lost;
+    every other record passes."""
+    exc = record.exc_info[1] if record.exc_info else None
+    return not isinstance(exc, asyncio.CancelledError)
 
 
 def check_cluster(cluster: str) -> str:
@@ -114,6 +125,9 @@ def describe_on_cluster(
     ones too, so a file queued behind one that kills its workers would fail with it. Alone on
     the cluster, a death is the file's own, and a file given up then is reported."""
     client, local, per_worker = _connect(cluster, threads)
+    nanny = logging.getLogger("distributed.nanny")
+    if local is not None:
+        nanny.addFilter(_not_a_shutdown_race)
     try:
         from distributed import KilledWorker, as_completed
 
@@ -141,7 +155,10 @@ def describe_on_cluster(
     finally:  # a caller that stops early (an error, ^C) cancels the files left
         client.close()
         if local is not None:
-            local.close()
+            try:
+                local.close()
+            finally:
+                nanny.removeFilter(_not_a_shutdown_race)
 
 
 class _Killed:
