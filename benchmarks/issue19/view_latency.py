@@ -11,6 +11,8 @@ the library's default threshold). Parts:
            (pip.PipParams.change_lag = 3), against neighbouring frames (0.5 s) before
     gate   the picture beside an inset described only for frames that match no reference
            yet (views.BESIDE_MATCHED_SIM), against for every frame of a window with an inset
+    regions the still-host detector's second test, each region of change on its own (a
+           screen recording or another host that is mostly still; stillhost._regions)
     all    every part above at once: the query views with and without issue 19's additions
 Usage:
     python benchmarks/issue19/view_latency.py PART BENCHMARK_FOLDER LIBRARY_FOLDER [N]
@@ -29,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 import vidtrace.video.pip as pip
+import vidtrace.video.stillhost as stillhost
 import vidtrace.video.views as views
 from vidtrace.api import Library
 from vidtrace.evaluate.report import evaluate
@@ -42,6 +45,7 @@ _TRIM = views.INSET_TRIM
 _BESIDE_MIN = views.BESIDE_MIN
 _MATCHED_SIM = views.BESIDE_MATCHED_SIM
 _WINDOW_DEFAULTS = _WINDOWS.__defaults__
+_REGIONS = stillhost._regions
 
 
 def _no_fill(frames: object) -> None:
@@ -81,12 +85,16 @@ def _switch(part: str) -> Callable[[bool], None]:
         # no frame comes that close to a reference: every frame is described beside
         views.BESIDE_MATCHED_SIM = _MATCHED_SIM if on else float("inf")
 
+    def regions(on: bool) -> None:
+        stillhost._regions = _REGIONS if on else (lambda changed: [])  # type: ignore[assignment]
+
     def every(on: bool) -> None:
-        for one in (fill, carry, coarse, trim, beside, lag):
+        for one in (fill, carry, coarse, trim, beside, lag, regions):
             one(on)
 
     return {"fill": fill, "carry": carry, "coarse": coarse, "trim": trim,
-            "beside": beside, "lag": lag, "gate": gate, "all": every}[part]
+            "beside": beside, "lag": lag, "gate": gate, "regions": regions,
+            "all": every}[part]
 
 
 def use_window_params(params: pip.PipParams) -> None:

@@ -1,12 +1,23 @@
 """Insets over a still background (vidtrace/video/stillhost.py) on hand-made frames: a still
 textured backdrop with a moving picture inside a known rectangle, and the cases that must not be
-insets (a letterboxed moving picture, a small object moving in a still scene, a still window)."""
+insets (a letterboxed moving picture, a small object moving in a still scene, a still window);
+and on real footage, an inset over a screen recording whose own fields change, and the screen
+recordings alone."""
+
+from pathlib import Path
 
 import cv2
 import numpy as np
 
+from tests.conftest import CLIPS, shared_video
+from tests.media import decode_frames
+from vidtrace.synth import CopyPiece, PictureInPicture, compose_query
+from vidtrace.synth.pip import inset_box
+from vidtrace.video import probe
+from vidtrace.video.inset import grey_stack
 from vidtrace.video.pip import detect_inset
 from vidtrace.video.stillhost import detect_still_host_inset
+from vidtrace.video.views import inset_windows
 
 H, W, T = 288, 512, 12
 
@@ -87,3 +98,54 @@ def test_inset_with_a_frame_line_is_found_by_the_line_detector() -> None:
         found = detect_inset(frames)
         assert found is not None, line_px
         assert found.iou(box) >= 0.8, (line_px, found.box)
+
+
+# Real footage: a screen recording as the host. Its UI changes here and there (text typed into
+# a field, a button lit, the cursor), so the host is not still as a whole, yet it stays still
+# around the picture laid over it.
+SCREEN = "sleap_gui_skeleton_screen.mp4"
+
+
+def test_an_inset_over_a_screen_recording_is_found_among_its_other_changes(
+        tmp_path: Path) -> None:
+    """Big Buck Bunny, 10 s, as an inset with rounded corners and as a square one over the
+    screen recording (9 s in, where its fields change): a third or more of what changes lies
+    outside the inset, so no one box holds the window's changes, and the region of change the
+    inset makes is found on its own."""
+    from vidtrace.video import stillhost
+
+    host = str(shared_video(SCREEN))
+    for size, x, y, corner in ((0.3, 0.35, 0.4, 0.25), (0.4, 0.5, 0.5, 0.0)):
+        pip = PictureInPicture(host, 9.0, size, x, y, corner=corner)
+        path = tmp_path / f"screen-{size}.mp4"
+        compose_query([CopyPiece(CLIPS / "big_buck_bunny_0-30s.webm", 2.0, 12.0)], path,
+                      edits=[pip], fps=4.0)
+        _, frames = decode_frames(path, 2.0, 288, 512)
+        info = probe(path)
+        bx, by, iw, ih = inset_box(info.width, info.height, size, x, y)
+        sx, sy = frames.shape[2] / info.width, frames.shape[1] / info.height
+        truth = (bx * sx, by * sy, (bx + iw) * sx, (by + ih) * sy)
+        changed = stillhost.changed_pixels(grey_stack(frames))
+        x0, y0, x1, y1 = (round(v) for v in truth)
+        outside = int(changed.sum()) - int(changed[y0:y1, x0:x1].sum())
+        assert outside >= 0.3 * changed.sum(), (size, outside, int(changed.sum()))
+        found = detect_still_host_inset(frames)
+        assert found is not None and found.iou(truth) >= 0.85, (size, found, truth)
+        windows = list(inset_windows(frames_with_times(frames)))
+        assert len(windows) == 1 and windows[0][0].inset is not None
+        assert windows[0][0].inset.iou(truth) >= 0.85, (size, windows[0][0].inset, truth)
+
+
+def test_screen_recordings_alone_show_no_inset() -> None:
+    """Every 10 s window of both screen recordings of the footage, untouched: their fields,
+    buttons and cursor change, none of them an inset."""
+    for name in (SCREEN, "sleap_gui_labeling_screen.mp4"):
+        times, frames = decode_frames(shared_video(name), 2.0, 288, 512)
+        for start in range(0, int(times[-1]) + 1, 10):
+            window = frames[(times >= start) & (times < start + 10)]
+            if len(window):
+                assert detect_still_host_inset(window) is None, (name, start)
+
+
+def frames_with_times(frames: np.ndarray) -> list[tuple[float, np.ndarray]]:
+    return [(0.5 * i, frame) for i, frame in enumerate(frames)]
