@@ -16,7 +16,7 @@ from vidtrace.synth.pip import inset_box
 from vidtrace.video import probe
 from vidtrace.video.inset import grey_stack
 from vidtrace.video.pip import detect_inset
-from vidtrace.video.stillhost import detect_still_host_inset
+from vidtrace.video.stillhost import changed_pixels, detect_still_host_inset
 from vidtrace.video.views import inset_windows
 
 H, W, T = 288, 512, 12
@@ -112,8 +112,6 @@ def test_an_inset_over_a_screen_recording_is_found_among_its_other_changes(
     screen recording (9 s in, where its fields change): a third or more of what changes lies
     outside the inset, so no one box holds the window's changes, and the region of change the
     inset makes is found on its own."""
-    from vidtrace.video import stillhost
-
     host = str(shared_video(SCREEN))
     for size, x, y, corner in ((0.3, 0.35, 0.4, 0.25), (0.4, 0.5, 0.5, 0.0)):
         pip = PictureInPicture(host, 9.0, size, x, y, corner=corner)
@@ -125,13 +123,13 @@ def test_an_inset_over_a_screen_recording_is_found_among_its_other_changes(
         bx, by, iw, ih = inset_box(info.width, info.height, size, x, y)
         sx, sy = frames.shape[2] / info.width, frames.shape[1] / info.height
         truth = (bx * sx, by * sy, (bx + iw) * sx, (by + ih) * sy)
-        changed = stillhost.changed_pixels(grey_stack(frames))
+        changed = changed_pixels(grey_stack(frames))
         x0, y0, x1, y1 = (round(v) for v in truth)
         outside = int(changed.sum()) - int(changed[y0:y1, x0:x1].sum())
         assert outside >= 0.3 * changed.sum(), (size, outside, int(changed.sum()))
         found = detect_still_host_inset(frames)
         assert found is not None and found.iou(truth) >= 0.85, (size, found, truth)
-        windows = list(inset_windows(frames_with_times(frames)))
+        windows = list(inset_windows((0.5 * i, f) for i, f in enumerate(frames)))
         assert len(windows) == 1 and windows[0][0].inset is not None
         assert windows[0][0].inset.iou(truth) >= 0.85, (size, windows[0][0].inset, truth)
 
@@ -145,7 +143,3 @@ def test_screen_recordings_alone_show_no_inset() -> None:
             window = frames[(times >= start) & (times < start + 10)]
             if len(window):
                 assert detect_still_host_inset(window) is None, (name, start)
-
-
-def frames_with_times(frames: np.ndarray) -> list[tuple[float, np.ndarray]]:
-    return [(0.5 * i, frame) for i, frame in enumerate(frames)]
