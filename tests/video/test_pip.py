@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from tests.conftest import CLIPS, shared_video
-from tests.media import decode_frames
+from tests.media import decode_frames, pip_box
 from vidtrace.synth import (
     Border,
     Canvas,
@@ -26,8 +26,6 @@ from vidtrace.synth import (
     Text,
     compose_query,
 )
-from vidtrace.synth.pip import inset_box
-from vidtrace.video import probe
 from vidtrace.video.pip import (
     DEFAULT_PARAMS,
     Inset,
@@ -55,18 +53,6 @@ class Query:
 
 def _footage(name: str) -> Path:
     return CLIPS / name if (CLIPS / name).exists() else shared_video(name)
-
-
-def _pip_box(edit: PictureInPicture, path: Path, frames: np.ndarray
-             ) -> tuple[float, float, float, float]:
-    """Where `edit` put the inset, from its parameters and the engine's geometry (the rendered
-    frame size, `inset_box` as `PictureInPicture.apply` places it), scaled to the decoded
-    frames."""
-    info = probe(path)
-    w, h = info.width, info.height
-    x, y, iw, ih = inset_box(w, h, edit.size, edit.x, edit.y)
-    sx, sy = frames.shape[2] / w, frames.shape[1] / h
-    return x * sx, y * sy, (x + iw) * sx, (y + ih) * sy
 
 
 # (copy clip, its first second, host clip or None, PiP size, x, y, other edits)
@@ -142,7 +128,7 @@ def pip_query(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Query
             compose_query([CopyPiece(_footage(clip), start, start + SECONDS)], path,
                           edits=edits, fps=4.0)
             times, frames = decode_frames(path, 2.0, 288, 512)
-            truth = None if pip is None else _pip_box(pip, path, frames)
+            truth = None if pip is None else pip_box(pip, path, frames)
             cache[name] = Query(path, times, frames, truth)
         return cache[name]
 

@@ -10,10 +10,8 @@ import cv2
 import numpy as np
 
 from tests.conftest import CLIPS, shared_video
-from tests.media import decode_frames
+from tests.media import decode_frames, pip_box
 from vidtrace.synth import CopyPiece, PictureInPicture, compose_query
-from vidtrace.synth.pip import inset_box
-from vidtrace.video import probe
 from vidtrace.video.inset import grey_stack
 from vidtrace.video.pip import detect_inset
 from vidtrace.video.stillhost import changed_pixels, detect_still_host_inset
@@ -119,10 +117,7 @@ def test_an_inset_over_a_screen_recording_is_found_among_its_other_changes(
         compose_query([CopyPiece(CLIPS / "big_buck_bunny_0-30s.webm", 2.0, 12.0)], path,
                       edits=[pip], fps=4.0)
         _, frames = decode_frames(path, 2.0, 288, 512)
-        info = probe(path)
-        bx, by, iw, ih = inset_box(info.width, info.height, size, x, y)
-        sx, sy = frames.shape[2] / info.width, frames.shape[1] / info.height
-        truth = (bx * sx, by * sy, (bx + iw) * sx, (by + ih) * sy)
+        truth = pip_box(pip, path, frames)
         changed = changed_pixels(grey_stack(frames))
         x0, y0, x1, y1 = (round(v) for v in truth)
         outside = int(changed.sum()) - int(changed[y0:y1, x0:x1].sum())
