@@ -265,3 +265,47 @@ def test_a_weak_middle_taken_by_a_stray_line_is_joined_over() -> None:
               Segment(20.0, 23.0, 47.0, 50.0, 0.0, 0, 1.0)]
     got = sorted(settle(pieces, qt, rt, S, p, 120.0), key=lambda g: g.query_start)
     assert [round(g.ref_start) for g in got] == [31, 90, 47]
+
+
+def test_a_join_takes_the_line_that_holds_more_evidence() -> None:
+    """A crop of a shot that zooms in looks more like the shot's later frames than like the
+    copied ones: the piece found over it (query 5-8.5 s) runs to reference 20.5-24.9 s at 1.26x,
+    though the copy's line (1x through reference 11 s, found over the slow pan before it)
+    matches its rows too. The join follows that line (it matches every row) rather than the
+    line from the first piece's start to the second's end (1.8x, missing the pan's end)."""
+    rng = np.random.default_rng(14)
+    qt, rt = grid(10, 40)
+    S = noise(rng, len(qt), len(rt))
+    pan = qt < 5.0  # query 0-5 s copies reference 11-16 s, a slow pan: alike throughout
+    S[np.ix_(pan, (rt >= 11) & (rt < 16))] = 0.78 + rng.normal(0, 0.02, (pan.sum(), 5))
+    zoom = (qt >= 5.0) & (qt < 8.5)  # query 5-8.5 s copies reference 16-19.5 s
+    cols = np.flatnonzero((rt >= 16) & (rt < 25))
+    S[np.ix_(zoom, cols)] = (np.linspace(0.62, 0.9, len(cols))[None, :]
+                             + rng.normal(0, 0.01, (zoom.sum(), len(cols))))
+    p = replace(PARAMS, threshold=0.0)
+    pieces = [Segment(0.0, 5.0, 10.0, 17.65, 0.0, 0, 1.53),
+              Segment(5.0, 8.5, 20.5, 24.9, 0.0, 0, 1.26)]
+    (g,) = settle(pieces, qt, rt, S, p, 40.0)
+    assert g.speed == pytest.approx(1.0, abs=0.1)
+    assert (g.query_start, g.query_end) == pytest.approx((0.0, 8.5), abs=0.5)
+    assert g.ref_end == pytest.approx(19.5, abs=1.5)
+
+
+def test_pieces_that_the_weaker_ones_line_explains_are_one_copy() -> None:
+    """A slideshow (stills of 6 s) copied at 1.2x: over stills a line at 1x matches as many
+    frames as the copy's own, so the longer, later piece may come out at 1x (rule 0 keeps the
+    line closest to 1x that holds as much). The earlier piece kept 1.2x, and its line matches
+    the later piece's rows as well as that piece's own: one copy, on the 1.2x line."""
+    rng = np.random.default_rng(15)
+    qt, rt = grid(32, 60)
+    S = noise(rng, len(qt), len(rt))
+    shown = np.floor((6.0 + 1.2 * qt) / 6.0)  # query 0-30 s copies reference 6-42 s
+    same = (shown[:, None] == np.floor(rt / 6.0)[None, :]) & (qt[:, None] < 30.0)
+    S[same] = 0.6 + rng.normal(0, 0.03, same.sum())
+    p = replace(PARAMS, threshold=0.0)
+    earlier = Segment(2.0, 10.0, 8.4, 18.0, 0.0, 0, 1.2)
+    later = Segment(12.0, 30.0, 20.4, 38.4, 0.0, 0, 1.0)
+    (g,) = settle([earlier, later], qt, rt, S, p, 60.0)
+    assert g.speed == pytest.approx(1.2, abs=0.05)
+    assert (g.query_start, g.query_end) == pytest.approx((2.0, 30.0), abs=0.5)
+    assert (g.ref_start, g.ref_end) == pytest.approx((8.4, 42.0), abs=1.0)

@@ -32,7 +32,9 @@ by default). For each proposed segment, with a = its reference span / its query 
    `max_gap_s` of query between them and no segment there as strong (score x hits) as either
    are one copy whose middle matched weakly (a caption, a dark or blurred stretch, perhaps
    taken by a stray line elsewhere): they are joined over it and the join checked again by
-   rules 1-4 (its score counts the weak middle). A splice whose reference moves on by as much
+   rules 1-4 (its score counts the weak middle). The weaker's line may equally explain the
+   stronger's rows (rule 0 can put a sped-up slideshow's longer piece at 1x); the join takes
+   whichever line holds more evidence. A splice whose reference moves on by as much
    as the query's unrelated footage lasts is joined too: the similarity matrix cannot tell the
    two apart, and a copy broken by weak frames is the far commoner case (docs/align.md).
 """
@@ -46,6 +48,7 @@ from vidtrace.align.refine import near_match
 from vidtrace.align.speed import settle_speed
 
 _EPS = 1e-6
+MUTUAL = True  # rule 6 also joins pieces the weaker's line explains (align_ab.py turns it off)
 
 
 @dataclass(frozen=True)
@@ -167,7 +170,7 @@ def _join_collinear(segments: list[Segment], q_times: np.ndarray, r_times: np.nd
     weaker segments between them, `_pairs`), joined (and checked again) until no pair joins.
     The weaker is on the stronger's line when its ends are, or when that line matches its rows
     as well as its own (`_explained`); the join runs from the first's start to the second's
-    end, or else along the stronger's line."""
+    end or along the stronger's line, whichever holds more evidence (`_best_join`)."""
     tolerance = max(p.query_period_s, p.ref_period_s) / 2
     segs = sorted(segments, key=lambda g: g.query_start)
     joined = True
@@ -176,24 +179,34 @@ def _join_collinear(segments: list[Segment], q_times: np.ndarray, r_times: np.nd
         for i, j in _pairs(segs, p):
             x, y = segs[i], segs[j]
             strong, weak = (x, y) if _weight(x) >= _weight(y) else (y, x)
-            if not (_on_line(weak, strong, tolerance)
-                    or _explained(weak, strong, q_times, r_times, S, p, ref_duration)):
-                continue
             union = replace(x, query_end=y.query_end, ref_end=y.ref_end)
-            c = None
-            for line in (union, _moved_onto(union, strong)):
-                c = check(line, q_times, r_times, S, p, ref_duration)
-                # a join must not lose a segment that stood on its own
-                if c is not None and not c.segment.score < p.threshold <= max(x.score,
-                                                                             y.score):
-                    break
-                c = None
-            if c is None:
+            lines = []
+            if (_on_line(weak, strong, tolerance)
+                    or _explained(weak, strong, q_times, r_times, S, p, ref_duration)):
+                lines.append(_moved_onto(union, strong))
+            if MUTUAL and _explained(strong, weak, q_times, r_times, S, p, ref_duration):
+                lines.append(_moved_onto(union, weak))
+            if not lines:
                 continue
+            # a join must not lose a segment that stood on its own
+            held = [c for line in (union, *lines)
+                    if (c := check(line, q_times, r_times, S, p, ref_duration)) is not None
+                    and not c.segment.score < p.threshold <= max(x.score, y.score)]
+            if not held:
+                continue
+            c = _best_join(held)
             segs[i:j + 1] = [c.segment]
             joined = True
             break
     return segs
+
+
+def _best_join(held: list[Checked]) -> Checked:
+    """Of the lines a join may take (first start to second end, the stronger's line), the
+    one that holds the most evidence (support), the first on a tie: where the weaker piece
+    was only explained by the stronger's line, its own far end says little (a crop of a
+    zooming shot matches the shot's later frames better than the copied ones)."""
+    return max(held, key=lambda c: c.support)
 
 
 def _pairs(segs: list[Segment], p: AlignParams) -> list[tuple[int, int]]:
