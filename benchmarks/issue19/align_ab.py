@@ -6,10 +6,15 @@ at 3 s by edit, with the library's default threshold). Rules:
                own (vidtrace/align/evidence.py `_explained`), besides one whose ends lie on it
     between    rule 6 joins two segments with only weaker segments between them (`_pairs`),
                not only neighbours
+    support    rule 6's join takes whichever of its two lines holds more evidence
+               (`_best_join`), not the first that passes rules 1-4
+    mutual     rule 6 also joins two pieces when the weaker's line explains the stronger's
+               rows as well as its own (`MUTUAL`), not only the other way round
 Usage:
     python benchmarks/issue19/align_ab.py RULE BENCHMARK_FOLDER LIBRARY_FOLDER
-Prints the matching seconds of each way, the queries whose matches differ and each run's
-scores.
+Prints the matching seconds of each way, the queries whose matches differ (with their
+matches both ways: reference, query start and end, reference start and end, score) and each
+run's scores.
 """
 
 import json
@@ -28,6 +33,7 @@ from vidtrace.types import Match
 
 _EXPLAINED = evidence._explained
 _PAIRS = evidence._pairs
+_BEST_JOIN = evidence._best_join
 
 
 def _neighbours(segs: list[Any], p: Any) -> list[tuple[int, int]]:
@@ -42,7 +48,14 @@ def _switch(rule: str) -> Callable[[bool], None]:
     def between(on: bool) -> None:
         evidence._pairs = _PAIRS if on else _neighbours  # type: ignore[assignment]
 
-    return {"explained": explained, "between": between}[rule]
+    def support(on: bool) -> None:
+        evidence._best_join = _BEST_JOIN if on else (lambda held: held[0])  # type: ignore[assignment]
+
+    def mutual(on: bool) -> None:
+        evidence.MUTUAL = on
+
+    return {"explained": explained, "between": between, "support": support,
+            "mutual": mutual}[rule]
 
 
 def main(rule: str, bench: Path, library: Path) -> None:
@@ -65,6 +78,11 @@ def main(rule: str, bench: Path, library: Path) -> None:
                            "on_s": round(total[True], 2), "off_s": round(total[False], 2),
                            "changed": sorted(name for name in found[True]
                                              if found[True][name] != found[False][name])}
+    out["matches"] = {name: {way: [[m.ref_id, round(m.query_start, 2), round(m.query_end, 2),
+                                    round(m.ref_start, 2), round(m.ref_end, 2), round(m.score, 3)]
+                                   for m in found[on][name]]
+                             for way, on in (("on", True), ("off", False))}
+                      for name in out["changed"]}
     out["on"], out["off"] = scores(truth, found[True]), scores(truth, found[False])
     print(json.dumps(out))
 
