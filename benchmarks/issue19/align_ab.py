@@ -9,7 +9,7 @@ at 3 s by edit, with the library's default threshold). Rules:
     support    rule 6's join takes whichever of its two lines holds more evidence
                (`_best_join`), not the first that passes rules 1-4
     mutual     rule 6 also joins two pieces when the weaker's line explains the stronger's
-               rows as well as its own (`MUTUAL`), not only the other way round
+               rows as well as its own (`_MUTUAL`), not only the other way round
 Usage:
     python benchmarks/issue19/align_ab.py RULE BENCHMARK_FOLDER LIBRARY_FOLDER
 Prints the matching seconds of each way, the queries whose matches differ (with their
@@ -52,7 +52,7 @@ def _switch(rule: str) -> Callable[[bool], None]:
         evidence._best_join = _BEST_JOIN if on else (lambda held: held[0])  # type: ignore[assignment]
 
     def mutual(on: bool) -> None:
-        evidence.MUTUAL = on
+        evidence._MUTUAL = on
 
     return {"explained": explained, "between": between, "support": support,
             "mutual": mutual}[rule]

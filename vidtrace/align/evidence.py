@@ -48,7 +48,7 @@ from vidtrace.align.refine import near_match
 from vidtrace.align.speed import settle_speed
 
 _EPS = 1e-6
-MUTUAL = True  # rule 6 also joins pieces the weaker's line explains (align_ab.py turns it off)
+_MUTUAL = True  # rule 6 also joins pieces the weaker's line explains (align_ab.py turns it off)
 
 
 @dataclass(frozen=True)
@@ -169,8 +169,10 @@ def _join_collinear(segments: list[Segment], q_times: np.ndarray, r_times: np.nd
     """Rule 6: neighbours in query time on one line, at most `max_gap_s` apart (with only
     weaker segments between them, `_pairs`), joined (and checked again) until no pair joins.
     The weaker is on the stronger's line when its ends are, or when that line matches its rows
-    as well as its own (`_explained`); the join runs from the first's start to the second's
-    end or along the stronger's line, whichever holds more evidence (`_best_join`)."""
+    as well as its own (`_explained`); the stronger is on the weaker's line when that line
+    matches the stronger's rows as well as its own (`_MUTUAL`). The join runs from the first's
+    start to the second's end or along a line that explained the pair, whichever holds more
+    evidence (`_best_join`)."""
     tolerance = max(p.query_period_s, p.ref_period_s) / 2
     segs = sorted(segments, key=lambda g: g.query_start)
     joined = True
@@ -184,7 +186,7 @@ def _join_collinear(segments: list[Segment], q_times: np.ndarray, r_times: np.nd
             if (_on_line(weak, strong, tolerance)
                     or _explained(weak, strong, q_times, r_times, S, p, ref_duration)):
                 lines.append(_moved_onto(union, strong))
-            if MUTUAL and _explained(strong, weak, q_times, r_times, S, p, ref_duration):
+            if _MUTUAL and _explained(strong, weak, q_times, r_times, S, p, ref_duration):
                 lines.append(_moved_onto(union, weak))
             if not lines:
                 continue
@@ -202,10 +204,10 @@ def _join_collinear(segments: list[Segment], q_times: np.ndarray, r_times: np.nd
 
 
 def _best_join(held: list[Checked]) -> Checked:
-    """Of the lines a join may take (first start to second end, the stronger's line), the
-    one that holds the most evidence (support), the first on a tie: where the weaker piece
-    was only explained by the stronger's line, its own far end says little (a crop of a
-    zooming shot matches the shot's later frames better than the copied ones)."""
+    """Of the lines a join may take (first start to second end, then the line of the piece
+    that explained the other), the one that holds the most evidence (support), the first on a
+    tie: where one piece was only explained by the other's line, its own far end says little
+    (a crop of a zooming shot matches the shot's later frames better than the copied ones)."""
     return max(held, key=lambda c: c.support)
 
 
