@@ -229,10 +229,14 @@ class QuerySettings(_Checked):
     with `pip_view` a picture-in-picture inset found in 10 s windows is described as a second
     view of its frames, and the widest strip of the frame beside it as a third (a copy under a
     foreign inset); with `canvas_view`, else the picture inside a blurred canvas; with
-    `mirror_view` every frame flipped left to right. A query frame then matches a reference
-    frame by the best of its views. The pip view raised F1@3s on both benchmark splits with no
-    false positive added; it costs about 1.4 ms of detection per query frame and two more
-    descriptor passes per frame of a window with an inset (the inset, the picture beside it).
+    `mirror_view` every frame flipped left to right; with `turn_view`, the frames of 10 s
+    windows whose picture is turned in the frame (a rotated copy) turned back, for frames that
+    match no reference yet (off by default: +2-4 % query latency, no change in F1 on the dev
+    benchmark; docs/views-generalise.md, "Turned pictures"). A query frame then matches a
+    reference frame by the best of its views. The pip view raised F1@3s on both benchmark
+    splits with no false positive added; it costs about 1.4 ms of detection per query frame and
+    two more descriptor passes per frame of a window with an inset (the inset, the picture
+    beside it).
     Sound (`audio`, AudioMode): the query's soundtrack is matched against the references'
     audio prints; a sound segment needs `audio_min_votes` hashes on one line over at least
     `audio_min_s` seconds, and is reported alone only when no other reference sounds the same
@@ -259,6 +263,7 @@ class QuerySettings(_Checked):
     pip_view: bool = True
     canvas_view: bool = True
     mirror_view: bool = False
+    turn_view: bool = False
     audio: AudioMode = AudioMode.ON
     audio_min_s: float = 4.0
     audio_min_votes: int = 20
@@ -273,7 +278,7 @@ class QuerySettings(_Checked):
     @property
     def views(self) -> bool:
         """Whether any extra view of the query frames is described."""
-        return self.pip_view or self.canvas_view or self.mirror_view
+        return self.pip_view or self.canvas_view or self.mirror_view or self.turn_view
 
 
 @dataclass(frozen=True)

@@ -169,6 +169,10 @@ def query(
     mirror_view: Annotated[bool | None, typer.Option(
         "--mirror-view/--no-mirror-view", help="Also describe every frame flipped left to "
         "right, for mirrored copies (docs/views.md) \\[default: the library's, off].")] = None,
+    turn_view: Annotated[bool | None, typer.Option(
+        "--turn-view/--no-turn-view", help="Also describe the frames of windows whose picture "
+        "is turned (a rotated copy) turned back (docs/views-generalise.md) \\[default: the "
+        "library's, off].")] = None,
     sampling: Annotated[Sampling | None, typer.Option(
         help="Which query frames to describe: fixed, keyframes or scene \\[default: the "
         f"library's, {DEFAULT_QUERY.query_sampling}].")] = None,
@@ -200,6 +204,7 @@ def query(
         changes = {k: v for k, v in (
             ("stage1", stage1), ("stage2", stage2), ("match_threshold", threshold),
             ("fine", fine), ("pip_view", pip_view), ("mirror_view", mirror_view),
+            ("turn_view", turn_view),
             ("query_sampling", sampling), ("nprobe", nprobe), ("ef_search", ef_search),
             ("audio", AudioMode.OFF if no_audio else audio)) if v is not None}
         settings = lib.query_defaults.with_changes(**changes)

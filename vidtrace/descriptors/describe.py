@@ -91,17 +91,18 @@ def describe_query(path: str | Path, descriptor: Descriptor, lib: LibrarySetting
     picture beside it (`InsetCollector`, docs/pip.md; given `nearest`, the library's nearest
     similarities, only for frames that match no reference yet); with `canvas_view`,
     where no inset is found, the picture inside a blurred canvas the same way
-    (docs/views.md); with `mirror_view`, every frame flipped left to right
-    (`MirrorCollector`). Raises VideoError."""
+    (docs/views.md); with `turn_view`, the frames of windows whose picture is turned, turned
+    back (as the picture beside, only for frames that match no reference yet); with
+    `mirror_view`, every frame flipped left to right (`MirrorCollector`). Raises VideoError."""
     q = query
     sampled = iter_frames(path, q.query_fps, lib.short_side, lib.max_long_side,
                           sampling=q.query_sampling)
     decoded = prefetch(sampled, PREFETCH_BATCHES * batch_size)
     insets = None
-    if q.pip_view or q.canvas_view:
+    if q.pip_view or q.canvas_view or q.turn_view:
         insets = InsetCollector(descriptor.describe, lib.input_size, lib.crop_borders,
                                 batch_size, pip=q.pip_view, canvas=q.canvas_view,
-                                beside=q.pip_view, nearest=nearest)
+                                beside=q.pip_view, nearest=nearest, turn=q.turn_view)
         frames = insets.whole_frames(decoded)
     else:
         frames = ((t, prepare_frame(image, lib.input_size, lib.crop_borders))
@@ -114,7 +115,8 @@ def describe_query(path: str | Path, descriptor: Descriptor, lib: LibrarySetting
                       insets.whole_described if insets else None)
     return QueryViews(full, insets.view(full.dim) if insets else InsetView.empty(full.dim),
                       mirror.view(full.dim) if mirror else None,
-                      insets.beside_view(full.dim) if insets else None)
+                      insets.beside_view(full.dim) if insets else None,
+                      insets.turned_view(full.dim) if insets else None)
 
 
 def training_frames(files: Sequence[Path], lib: LibrarySettings) -> np.ndarray:

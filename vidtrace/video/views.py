@@ -1,5 +1,6 @@
 """Extra views of a query's frames (stage 1, video; docs/pip.md): the whole frame, the
-picture-in-picture inset where one is found, and the picture beside it.
+picture-in-picture inset where one is found, the picture beside it, and a turned picture
+turned back.
 
 `inset_windows` groups a query's decoded frames into windows of `PIP_WINDOW_S` seconds and runs
 the inset detectors (`vidtrace.video.pip`, `stillhost`, `canvas`, `fill`) on each as it
@@ -34,6 +35,7 @@ from vidtrace.video.pip import (
     detect_soft_inset,
 )
 from vidtrace.video.stillhost import detect_still_host_inset
+from vidtrace.video.turn import turn_back, turned_angle
 
 # Seconds of query per detection window: 20 frames at 2 frames/s, where the detector found no
 # false inset in its development sets (docs/pip.md, "Why these values").
@@ -101,17 +103,19 @@ class QueryViews:
     """A described query: `full`, the whole frames (what `Library.describe_query` returns);
     `inset`, the inset's vectors for the frames of windows where one was found (may be empty);
     `mirror`, the horizontally flipped whole frames; `beside`, the picture beside a
-    picture-in-picture inset (`beside_box`) for the frames that have one (None or empty when
-    not described)."""
+    picture-in-picture inset (`beside_box`) for the frames that have one; `turned`, the frames
+    of windows whose picture is turned, turned back (`turn_back`) (None or empty when not
+    described)."""
 
     full: FrameSet
     inset: InsetView
     mirror: InsetView | None = None
     beside: InsetView | None = None
+    turned: InsetView | None = None
 
     def __post_init__(self) -> None:
         for name, view in (("inset", self.inset), ("mirror", self.mirror),
-                           ("beside", self.beside)):
+                           ("beside", self.beside), ("turned", self.turned)):
             if view is None or len(view) == 0:
                 continue
             if view.vectors.shape[1] != self.full.dim:
@@ -129,7 +133,8 @@ class QueryViews:
     @property
     def extra(self) -> list[InsetView]:
         """The non-empty views besides the whole frames."""
-        return [v for v in (self.inset, self.mirror, self.beside) if v is not None and len(v)]
+        return [v for v in (self.inset, self.mirror, self.beside, self.turned)
+                if v is not None and len(v)]
 
     def similarity(self, ref_vectors: np.ndarray) -> np.ndarray:
         """float32[Tq, Tr]: S[i, j] = the largest of full[i] . r_j and each extra view's
@@ -266,13 +271,14 @@ class _Described:
 
 @dataclass
 class _Waiting:
-    """A window's strips beside its inset, waiting for its whole frames (rows first..end-1)
-    to be described; `inset`: the window's inset vectors, one per row."""
+    """A window's extra crops (row, prepared crop, where it goes: the strips beside its
+    inset, its frames turned back), waiting for its whole frames (rows first..end-1) to be
+    described; `inset`: the window's inset vectors, one per row (None without an inset)."""
 
     first: int
     end: int
-    strips: list[tuple[int, np.ndarray]]
-    inset: np.ndarray
+    crops: list[tuple[int, np.ndarray, "_Described"]]
+    inset: np.ndarray | None
 
 
 class InsetCollector:
@@ -285,22 +291,27 @@ class InsetCollector:
     are prepared as the whole frames are (`prepare_frame`) and described `batch_size` at a
     time; call `view` and `beside_view` once `whole_frames` is exhausted.
 
-    nearest: with `beside`, the library's answer to how close query vectors come to a
-    reference frame (`Nearest`). Given it, a frame is described beside its inset only where
+    With `turn`, the frames of a window whose picture is turned in the frame (a rotated
+    copy, `turned_angle`) are also described turned back (`turn_back`; docs/views-generalise.md,
+    "Turned pictures").
+
+    nearest: the library's answer to how close query vectors come to a reference frame
+    (`Nearest`). Given it, a frame is described beside its inset, or turned back, only where
     neither its whole picture nor its inset comes within `BESIDE_MATCHED_SIM` of a reference
-    frame: a window's strips wait until its whole frames are described, which the caller
+    frame: a window's crops wait until its whole frames are described, which the caller
     reports batch by batch, in row order, through `whole_described`.
     """
 
     def __init__(self, describe: Callable[[np.ndarray], np.ndarray], input_size: int,
                  crop_borders: bool, batch_size: int, window_s: float = PIP_WINDOW_S,
                  pip: bool = True, canvas: bool = False, beside: bool = False,
-                 nearest: Nearest | None = None) -> None:
-        self._pip, self._canvas, self._beside = pip, canvas, beside
+                 nearest: Nearest | None = None, turn: bool = False) -> None:
+        self._pip, self._canvas, self._beside, self._turn = pip, canvas, beside, turn
         self._size, self._crop = input_size, crop_borders
         self._window_s = window_s
         self._insets = _Described(describe, batch_size)
         self._besides = _Described(describe, batch_size)
+        self._turned = _Described(describe, batch_size)
         self._windows: list[InsetWindow] = []
         self._nearest = nearest
         self._waiting: list[_Waiting] = []
@@ -325,24 +336,29 @@ class InsetCollector:
             h, w = decoded[0][1].shape[:2]
             box = (beside_box(inset, w, h) if inset is not None and self._beside
                    and not window.canvas else None)
-            strips: list[tuple[int, np.ndarray]] = []
+            angle = turned_angle([image for _, image in decoded]) if self._turn else None
+            crops: list[tuple[int, np.ndarray, _Described]] = []
             for i, (t, image) in enumerate(decoded):
                 if inset is not None:
                     self._insets.add(row, prepare_frame(crop_inset(image, inset, INSET_TRIM),
                                                         self._size, self._crop))
                 if box is not None and i % BESIDE_STEP == 0:
                     x0, y0, x1, y1 = box
-                    strips.append((row, prepare_frame(image[y0:y1, x0:x1], self._size,
-                                                      self._crop)))
+                    crops.append((row, prepare_frame(image[y0:y1, x0:x1], self._size,
+                                                     self._crop), self._besides))
+                if angle is not None:
+                    crops.append((row, prepare_frame(turn_back(image, angle), self._size,
+                                                     self._crop), self._turned))
                 yield t, prepare_frame(image, self._size, self._crop)
                 row += 1
             self._open = row
-            if strips and self._nearest is not None:
-                self._waiting.append(_Waiting(first, row, strips, self._insets.last(row - first)))
+            if crops and self._nearest is not None:
+                self._waiting.append(_Waiting(first, row, crops, None if inset is None
+                                              else self._insets.last(row - first)))
                 self._settle()
             else:
-                for r, crop in strips:
-                    self._besides.add(r, crop)
+                for r, crop, to in crops:
+                    to.add(r, crop)
         self._insets.flush()
 
     def whole_described(self, vectors: np.ndarray) -> None:
@@ -366,10 +382,12 @@ class InsetCollector:
             waiting = self._waiting.pop(0)
             assert self._whole is not None
             whole = self._whole[waiting.first - self._whole_from:waiting.end - self._whole_from]
-            best = np.maximum(self._nearest(whole), self._nearest(waiting.inset))
-            for r, crop in waiting.strips:
+            best = self._nearest(whole)
+            if waiting.inset is not None:
+                best = np.maximum(best, self._nearest(waiting.inset))
+            for r, crop, to in waiting.crops:
                 if best[r - waiting.first] < BESIDE_MATCHED_SIM:
-                    self._besides.add(r, crop)
+                    to.add(r, crop)
         keep = min([self._open, self._whole_end, *(w.first for w in self._waiting)])
         if self._whole is not None and keep > self._whole_from:
             self._whole, self._whole_from = self._whole[keep - self._whole_from:], keep
@@ -381,12 +399,22 @@ class InsetCollector:
     def beside_view(self, dim: int) -> InsetView:
         """The vectors of the picture beside the inset, for the frames that have one (with
         `nearest`, once every whole frame has been reported to `whole_described`)."""
-        if self._waiting:
-            if self._waiting[-1].end > self._whole_end:
-                raise RuntimeError("beside_view before every whole frame was described")
-            self._settle()
+        self._settle_all("beside_view")
         self._besides.flush()
         return self._besides.view(dim)
+
+    def turned_view(self, dim: int) -> InsetView:
+        """The vectors of the frames turned back, for the frames of turned windows (with
+        `nearest`, once every whole frame has been reported to `whole_described`)."""
+        self._settle_all("turned_view")
+        self._turned.flush()
+        return self._turned.view(dim)
+
+    def _settle_all(self, caller: str) -> None:
+        if self._waiting:
+            if self._waiting[-1].end > self._whole_end:
+                raise RuntimeError(f"{caller} before every whole frame was described")
+            self._settle()
 
 
 class MirrorCollector:
