@@ -14,11 +14,15 @@ the library's default threshold). Parts:
     regions the still-host detector's second test, each region of change on its own (a
            screen recording or another host that is mostly still; stillhost._regions)
     all    every part above at once: the query views with and without issue 19's additions
+           (their defaults)
+    turn   the setting turn_view (off by default, so not in all): the frames of windows whose
+           picture is turned (a rotated copy) described turned back (vidtrace/video/turn.py)
 Usage:
     python benchmarks/issue19/view_latency.py PART BENCHMARK_FOLDER LIBRARY_FOLDER [N]
 e.g. BENCHMARK_FOLDER = .cache/bench/default-seed0-<key> (what `vidtrace bench` built), N the
 number of queries (evenly spread; default all). Prints the summed seconds, their ratio, the
-queries whose matches differ and each run's scores (on all queries only: a subset is not a
+queries whose matches differ (with their matches both ways: reference, query start and end,
+reference start and end, score) and each run's scores (on all queries only: a subset is not a
 benchmark).
 """
 
@@ -94,7 +98,7 @@ def _switch(part: str) -> Callable[[bool], None]:
 
     return {"fill": fill, "carry": carry, "coarse": coarse, "trim": trim,
             "beside": beside, "lag": lag, "gate": gate, "regions": regions,
-            "all": every}[part]
+            "turn": lambda on: None, "all": every}[part]
 
 
 def use_window_params(params: pip.PipParams) -> None:
@@ -134,18 +138,25 @@ def main(part: str, bench: Path, library: Path, n: int | None) -> None:
     total = {True: 0.0, False: 0.0}
     found: dict[bool, dict[str, list[Match]]] = {True: {}, False: {}}
     with Library.open(library) as lib:
+        settings = {on: lib.query_defaults.with_changes(turn_view=on and part == "turn")
+                    for on in (True, False)}
         lib.query(bench / queries[0])  # load the model, warm the caches
         for i, q in enumerate(queries):
             for on in (True, False) if i % 2 == 0 else (False, True):
                 switch(on)
                 start = time.perf_counter()
-                found[on][Path(q).name] = lib.query(bench / q)
+                found[on][Path(q).name] = lib.query(bench / q, settings[on])
                 total[on] += time.perf_counter() - start
     out: dict[str, Any] = {"part": part, "queries": len(queries),
                            "on_s": round(total[True], 2), "off_s": round(total[False], 2),
                            "ratio": round(total[True] / total[False], 3),
                            "changed": sorted(name for name in found[True]
                                              if found[True][name] != found[False][name])}
+    out["matches"] = {name: {way: [[m.ref_id, round(m.query_start, 2), round(m.query_end, 2),
+                                    round(m.ref_start, 2), round(m.ref_end, 2), round(m.score, 3)]
+                                   for m in found[on][name]]
+                             for way, on in (("on", True), ("off", False))}
+                      for name in out["changed"]}
     if len(queries) == len(truth):
         out["on"], out["off"] = scores(truth, found[True]), scores(truth, found[False])
     print(json.dumps(out))
