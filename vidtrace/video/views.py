@@ -62,6 +62,11 @@ BESIDE_STEP = 1
 # whose whole picture or inset already has a reference frame at similarity BESIDE_MATCHED_SIM
 # or more is not described beside (docs/pip.md, "Beside only where nothing matches yet").
 BESIDE_MATCHED_SIM = 0.7
+# Where the library can be asked, a found picture (inset, canvas, fill) is described only for the
+# frames whose whole picture has no reference frame at INSET_MATCHED_SIM or more: those frames
+# are matched already, and their picture would mostly raise a score that is not in doubt
+# (docs/pip.md, "The found picture only where nothing matches yet").
+INSET_MATCHED_SIM = 0.7
 
 # float32[n, d] query vectors -> float32[n]: each one's similarity to its nearest reference
 # frame (-inf where the library has none).
@@ -271,14 +276,15 @@ class _Described:
 
 @dataclass
 class _Waiting:
-    """A window's extra crops (row, prepared crop, where it goes: the strips beside its
-    inset, its frames turned back), waiting for its whole frames (rows first..end-1) to be
-    described; `inset`: the window's inset vectors, one per row (None without an inset)."""
+    """A window's crops waiting for its whole frames (rows first..end-1) to be described:
+    `insets`, its found picture (row, prepared crop); `crops`, its other crops (row, prepared
+    crop, where it goes: the strips beside its inset, its frames turned back), decided once the
+    found picture is."""
 
     first: int
     end: int
+    insets: list[tuple[int, np.ndarray]]
     crops: list[tuple[int, np.ndarray, "_Described"]]
-    inset: np.ndarray | None
 
 
 class InsetCollector:
@@ -296,10 +302,11 @@ class InsetCollector:
     "Turned pictures").
 
     nearest: the library's answer to how close query vectors come to a reference frame
-    (`Nearest`). Given it, a frame is described beside its inset, or turned back, only where
-    neither its whole picture nor its inset comes within `BESIDE_MATCHED_SIM` of a reference
-    frame: a window's crops wait until its whole frames are described, which the caller
-    reports batch by batch, in row order, through `whole_described`.
+    (`Nearest`). Given it, a frame's found picture is described only where its whole picture
+    does not come within `INSET_MATCHED_SIM` of a reference frame, and a frame is described
+    beside its inset, or turned back, only where neither its whole picture nor its inset comes
+    within `BESIDE_MATCHED_SIM`: a window's crops wait until its whole frames are described,
+    which the caller reports batch by batch, in row order, through `whole_described`.
     """
 
     def __init__(self, describe: Callable[[np.ndarray], np.ndarray], input_size: int,
@@ -337,11 +344,12 @@ class InsetCollector:
             box = (beside_box(inset, w, h) if inset is not None and self._beside
                    and not window.canvas else None)
             angle = turned_angle([image for _, image in decoded]) if self._turn else None
+            insets: list[tuple[int, np.ndarray]] = []
             crops: list[tuple[int, np.ndarray, _Described]] = []
             for i, (t, image) in enumerate(decoded):
                 if inset is not None:
-                    self._insets.add(row, prepare_frame(crop_inset(image, inset, INSET_TRIM),
-                                                        self._size, self._crop))
+                    insets.append((row, prepare_frame(crop_inset(image, inset, INSET_TRIM),
+                                                      self._size, self._crop)))
                 if box is not None and i % BESIDE_STEP == 0:
                     x0, y0, x1, y1 = box
                     crops.append((row, prepare_frame(image[y0:y1, x0:x1], self._size,
@@ -352,11 +360,12 @@ class InsetCollector:
                 yield t, prepare_frame(image, self._size, self._crop)
                 row += 1
             self._open = row
-            if crops and self._nearest is not None:
-                self._waiting.append(_Waiting(first, row, crops, None if inset is None
-                                              else self._insets.last(row - first)))
+            if (insets or crops) and self._nearest is not None:
+                self._waiting.append(_Waiting(first, row, insets, crops))
                 self._settle()
             else:
+                for r, crop in insets:
+                    self._insets.add(r, crop)
                 for r, crop, to in crops:
                     to.add(r, crop)
         self._insets.flush()
@@ -383,8 +392,13 @@ class InsetCollector:
             assert self._whole is not None
             whole = self._whole[waiting.first - self._whole_from:waiting.end - self._whole_from]
             best = self._nearest(whole)
-            if waiting.inset is not None:
-                best = np.maximum(best, self._nearest(waiting.inset))
+            insets = [(r, crop) for r, crop in waiting.insets
+                      if best[r - waiting.first] < INSET_MATCHED_SIM]
+            for r, crop in insets:
+                self._insets.add(r, crop)
+            if insets and waiting.crops:
+                at = np.array([r - waiting.first for r, _ in insets])
+                best[at] = np.maximum(best[at], self._nearest(self._insets.last(len(insets))))
             for r, crop, to in waiting.crops:
                 if best[r - waiting.first] < BESIDE_MATCHED_SIM:
                     to.add(r, crop)
@@ -393,7 +407,10 @@ class InsetCollector:
             self._whole, self._whole_from = self._whole[keep - self._whole_from:], keep
 
     def view(self, dim: int) -> InsetView:
-        """The inset vectors of the frames `whole_frames` passed on (rows in its order)."""
+        """The inset vectors of the frames `whole_frames` passed on (rows in its order; with
+        `nearest`, once every whole frame has been reported to `whole_described`)."""
+        self._settle_all("view")
+        self._insets.flush()
         return self._insets.view(dim, tuple(self._windows))
 
     def beside_view(self, dim: int) -> InsetView:
