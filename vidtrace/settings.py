@@ -231,12 +231,11 @@ class QuerySettings(_Checked):
     foreign inset); with `canvas_view`, else the picture inside a blurred canvas; with
     `mirror_view` every frame flipped left to right; with `turn_view`, the frames of 10 s
     windows whose picture is turned in the frame (a rotated copy) turned back, for frames that
-    match no reference yet (off by default: +2-4 % query latency, no change in F1 on the dev
-    benchmark; docs/views-generalise.md, "Turned pictures"). A query frame then matches a
-    reference frame by the best of its views. The pip view raised F1@3s on both benchmark
-    splits with no false positive added; it costs about 1.4 ms of detection per query frame and
-    two more descriptor passes per frame of a window with an inset (the inset, the picture
-    beside it).
+    match no reference yet (docs/views-generalise.md, "Turned pictures"). A query frame then
+    matches a reference frame by the best of its views. The pip view raised F1@3s on both
+    benchmark splits with no false positive added; it costs about 1.4 ms of detection per query
+    frame and up to two more descriptor passes per frame of a window with an inset (the inset
+    and the picture beside it, each only where the frame matches no reference yet).
     Sound (`audio`, AudioMode): the query's soundtrack is matched against the references'
     audio prints; a sound segment needs `audio_min_votes` hashes on one line over at least
     `audio_min_s` seconds, and is reported alone only when no other reference sounds the same
@@ -263,7 +262,7 @@ class QuerySettings(_Checked):
     pip_view: bool = True
     canvas_view: bool = True
     mirror_view: bool = False
-    turn_view: bool = False
+    turn_view: bool = True
     audio: AudioMode = AudioMode.ON
     audio_min_s: float = 4.0
     audio_min_votes: int = 20

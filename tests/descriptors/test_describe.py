@@ -21,7 +21,7 @@ from vidtrace.video.borders import prepare_frame
 
 FLOWER = CLIPS / "mdn_flower.mp4"  # 5.1 s, 29.97 frames/s
 LIB = LibrarySettings(descriptor="pdq")
-NO_VIEWS = QuerySettings(pip_view=False, canvas_view=False, mirror_view=False)
+NO_VIEWS = QuerySettings(pip_view=False, canvas_view=False, mirror_view=False, turn_view=False)
 
 
 @pytest.fixture(scope="module")

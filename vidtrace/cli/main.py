@@ -172,7 +172,7 @@ def query(
     turn_view: Annotated[bool | None, typer.Option(
         "--turn-view/--no-turn-view", help="Also describe the frames of windows whose picture "
         "is turned (a rotated copy) turned back (docs/views-generalise.md) \\[default: the "
-        "library's, off].")] = None,
+        "library's, on].")] = None,
     sampling: Annotated[Sampling | None, typer.Option(
         help="Which query frames to describe: fixed, keyframes or scene \\[default: the "
         f"library's, {DEFAULT_QUERY.query_sampling}].")] = None,
