@@ -13,10 +13,13 @@ the library's default threshold). Parts:
            yet (views.BESIDE_MATCHED_SIM), against for every frame of a window with an inset
     regions the still-host detector's second test, each region of change on its own (a
            screen recording or another host that is mostly still; stillhost._regions)
-    all    every part above at once: the query views with and without issue 19's additions
-           (their defaults)
-    turn   the setting turn_view (off by default, so not in all): the frames of windows whose
-           picture is turned (a rotated copy) described turned back (vidtrace/video/turn.py)
+    foundgate the found picture (inset, canvas, fill) described only for frames whose whole
+           picture matches no reference yet (views.INSET_MATCHED_SIM), against for every
+           frame of its window
+    all    every part above at once, and turn_view as the library's default has it: the
+           query views with and without issue 19's additions
+    turn   the setting turn_view: the frames of windows whose picture is turned (a rotated
+           copy) described turned back (vidtrace/video/turn.py)
 Usage:
     python benchmarks/issue19/view_latency.py PART BENCHMARK_FOLDER LIBRARY_FOLDER [N]
 e.g. BENCHMARK_FOLDER = .cache/bench/default-seed0-<key> (what `vidtrace bench` built), N the
@@ -48,6 +51,7 @@ _SHRUNK = pip._shrunk
 _TRIM = views.INSET_TRIM
 _BESIDE_MIN = views.BESIDE_MIN
 _MATCHED_SIM = views.BESIDE_MATCHED_SIM
+_FOUND_SIM = views.INSET_MATCHED_SIM
 _WINDOW_DEFAULTS = _WINDOWS.__defaults__
 _REGIONS = stillhost._regions
 
@@ -92,12 +96,15 @@ def _switch(part: str) -> Callable[[bool], None]:
     def regions(on: bool) -> None:
         stillhost._regions = _REGIONS if on else (lambda changed: [])  # type: ignore[assignment]
 
+    def foundgate(on: bool) -> None:
+        views.INSET_MATCHED_SIM = _FOUND_SIM if on else float("inf")
+
     def every(on: bool) -> None:
-        for one in (fill, carry, coarse, trim, beside, lag, regions):
+        for one in (fill, carry, coarse, trim, beside, lag, regions, foundgate):
             one(on)
 
     return {"fill": fill, "carry": carry, "coarse": coarse, "trim": trim,
-            "beside": beside, "lag": lag, "gate": gate, "regions": regions,
+            "beside": beside, "lag": lag, "gate": gate, "regions": regions, "foundgate": foundgate,
             "turn": lambda on: None, "all": every}[part]
 
 
@@ -138,8 +145,10 @@ def main(part: str, bench: Path, library: Path, n: int | None) -> None:
     total = {True: 0.0, False: 0.0}
     found: dict[bool, dict[str, list[Match]]] = {True: {}, False: {}}
     with Library.open(library) as lib:
-        settings = {on: lib.query_defaults.with_changes(turn_view=on and part == "turn")
-                    for on in (True, False)}
+        default = lib.query_defaults
+        settings = {True: default.with_changes(turn_view=True) if part == "turn" else default,
+                    False: default.with_changes(turn_view=False)
+                    if part in ("turn", "all") else default}
         lib.query(bench / queries[0])  # load the model, warm the caches
         for i, q in enumerate(queries):
             for on in (True, False) if i % 2 == 0 else (False, True):
