@@ -1,6 +1,6 @@
-"""The mirrored view (`QuerySettings.mirror_view`, `MirrorCollector` in vidtrace/video/views.py) end
-to end on real footage: a left-right flipped copy is matched by the flipped description of its
-frames, and unrelated footage still matches nothing."""
+"""The mirrored view (`QuerySettings.mirror_view`, `MirrorCollector` in
+vidtrace/video/described.py) end to end on real footage: a left-right flipped copy is matched by
+the flipped description of its frames, and unrelated footage still matches nothing."""
 
 from pathlib import Path
 

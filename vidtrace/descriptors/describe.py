@@ -18,8 +18,9 @@ from vidtrace.types import FrameSet
 from vidtrace.video import iter_frames, probe
 from vidtrace.video.borders import prepare_frame
 from vidtrace.video.decode import SampledFrames, sample_mask
+from vidtrace.video.described import InsetView, MirrorCollector
 from vidtrace.video.prefetch import prefetch
-from vidtrace.video.views import InsetCollector, InsetView, MirrorCollector, Nearest, QueryViews
+from vidtrace.video.views import InsetCollector, Nearest, QueryViews
 
 # Called with the seconds of video described so far for the current file.
 Progress = Callable[[float], None]

@@ -6,12 +6,13 @@ turned back.
 the inset detectors (`vidtrace.video.pip`, `stillhost`, `canvas`, `fill`) on each as it
 completes, holding at most two windows of raw frames at a time (an inset found in one window is
 carried to its neighbours that find none); `InsetCollector` passes the frames on, prepared for
-the descriptor, and describes the inset crops on the side, and the picture beside each
-picture-in-picture inset (`beside_box`). `QueryViews` is what a described query becomes: a
-`FrameSet` of the whole frames, exactly as without the extra views, an `InsetView` with vectors
-of the cropped inset for some of those frames (rows into the FrameSet), and one with the picture
-beside it. `MirrorCollector` describes every frame flipped left to right as one more view (for
-mirrored copies). Matching compares a query frame with a reference frame by the best of its
+the descriptor, and describes the inset crops on the side, the picture beside each
+picture-in-picture inset (`beside_box`), and the frames of a turned window turned back
+(`vidtrace.video.turn`). `QueryViews` is what a described query becomes: a `FrameSet` of the
+whole frames, exactly as without the extra views, an `InsetView` with vectors of the cropped
+inset for some of those frames (rows into the FrameSet), and one for each other view. The
+mirrored view (`MirrorCollector`) and the batch describing are in `vidtrace.video.described`.
+Matching compares a query frame with a reference frame by the best of its
 views (`QueryViews.similarity`).
 """
 
@@ -24,6 +25,7 @@ import numpy as np
 from vidtrace.types import FrameSet
 from vidtrace.video.borders import prepare_frame
 from vidtrace.video.canvas import detect_canvas
+from vidtrace.video.described import Described, InsetView
 from vidtrace.video.fill import detect_fill
 from vidtrace.video.inset import Inset
 from vidtrace.video.pip import (
@@ -71,36 +73,6 @@ INSET_MATCHED_SIM = 0.7
 # float32[n, d] query vectors -> float32[n]: each one's similarity to its nearest reference
 # frame (-inf where the library has none).
 Nearest = Callable[[np.ndarray], np.ndarray]
-
-
-@dataclass(frozen=True)
-class InsetView:
-    """Vectors of the cropped inset of some query frames.
-
-    rows: int64[N], strictly increasing indices into the query's frames (its FrameSet rows).
-    vectors: float32[N, d]. windows: what the detector found, window by window.
-    """
-
-    rows: np.ndarray
-    vectors: np.ndarray
-    windows: tuple[InsetWindow, ...] = ()
-
-    def __post_init__(self) -> None:
-        if self.rows.ndim != 1 or self.vectors.ndim != 2:
-            raise ValueError("InsetView needs rows of shape (N,) and vectors of shape (N, d)")
-        if len(self.rows) != len(self.vectors):
-            raise ValueError(f"InsetView: {len(self.rows)} rows but {len(self.vectors)} vectors")
-        if self.rows.dtype != np.int64 or self.vectors.dtype != np.float32:
-            raise ValueError("InsetView: rows must be int64 and vectors float32")
-        if len(self.rows) and (self.rows[0] < 0 or np.any(np.diff(self.rows) <= 0)):
-            raise ValueError("InsetView: rows must be non-negative and strictly increasing")
-
-    @classmethod
-    def empty(cls, dim: int, windows: tuple[InsetWindow, ...] = ()) -> "InsetView":
-        return cls(np.zeros(0, np.int64), np.zeros((0, dim), np.float32), windows)
-
-    def __len__(self) -> int:
-        return len(self.rows)
 
 
 @dataclass(frozen=True)
@@ -237,43 +209,6 @@ def beside_box(inset: Inset, width: int, height: int) -> tuple[int, int, int, in
     return best
 
 
-class _Described:
-    """Crops of some query rows, described `batch` at a time as they come."""
-
-    def __init__(self, describe: Callable[[np.ndarray], np.ndarray], batch: int) -> None:
-        self._describe, self._batch = describe, batch
-        self.rows: list[int] = []
-        self._crops: list[np.ndarray] = []
-        self._vectors: list[np.ndarray] = []
-
-    def add(self, row: int, crop: np.ndarray) -> None:
-        self.rows.append(row)
-        self._crops.append(crop)
-        if len(self._crops) >= self._batch:
-            self.flush()
-
-    def flush(self) -> None:
-        if self._crops:
-            self._vectors.append(self._describe(np.stack(self._crops)))
-            self._crops.clear()
-
-    def last(self, n: int) -> np.ndarray:
-        """The vectors of the last `n` rows added (flushed first)."""
-        self.flush()
-        parts: list[np.ndarray] = []
-        for vectors in reversed(self._vectors):
-            if n <= 0:
-                break
-            parts.append(vectors[-n:])
-            n -= len(parts[-1])
-        return np.concatenate(parts[::-1])
-
-    def view(self, dim: int, windows: tuple[InsetWindow, ...] = ()) -> InsetView:
-        if not self.rows:
-            return InsetView.empty(dim, windows)
-        return InsetView(np.asarray(self.rows, np.int64), np.concatenate(self._vectors), windows)
-
-
 @dataclass
 class _Waiting:
     """A window's crops waiting for its whole frames (rows first..end-1) to be described:
@@ -284,7 +219,7 @@ class _Waiting:
     first: int
     end: int
     insets: list[tuple[int, np.ndarray]]
-    crops: list[tuple[int, np.ndarray, "_Described"]]
+    crops: list[tuple[int, np.ndarray, "Described"]]
 
 
 class InsetCollector:
@@ -316,9 +251,9 @@ class InsetCollector:
         self._pip, self._canvas, self._beside, self._turn = pip, canvas, beside, turn
         self._size, self._crop = input_size, crop_borders
         self._window_s = window_s
-        self._insets = _Described(describe, batch_size)
-        self._besides = _Described(describe, batch_size)
-        self._turned = _Described(describe, batch_size)
+        self._insets = Described(describe, batch_size)
+        self._besides = Described(describe, batch_size)
+        self._turned = Described(describe, batch_size)
         self._windows: list[InsetWindow] = []
         self._nearest = nearest
         self._waiting: list[_Waiting] = []
@@ -345,7 +280,7 @@ class InsetCollector:
                    and not window.canvas else None)
             angle = turned_angle([image for _, image in decoded]) if self._turn else None
             insets: list[tuple[int, np.ndarray]] = []
-            crops: list[tuple[int, np.ndarray, _Described]] = []
+            crops: list[tuple[int, np.ndarray, Described]] = []
             for i, (t, image) in enumerate(decoded):
                 if inset is not None:
                     insets.append((row, prepare_frame(crop_inset(image, inset, INSET_TRIM),
@@ -432,27 +367,3 @@ class InsetCollector:
             if self._waiting[-1].end > self._whole_end:
                 raise RuntimeError(f"{caller} before every whole frame was described")
             self._settle()
-
-
-class MirrorCollector:
-    """Passes prepared (time_s, frame) pairs on unchanged and describes each frame flipped left
-    to right on the side (the mirrored view), `batch_size` at a time. Flipping the prepared
-    frame equals preparing the flipped frame: the border crop is symmetric. Call `view` once
-    `frames` is exhausted.
-
-    describe: uint8[B, size, size, 3] -> float32[B, d] (a descriptor's `describe`).
-    """
-
-    def __init__(self, describe: Callable[[np.ndarray], np.ndarray], batch_size: int) -> None:
-        self._flipped = _Described(describe, batch_size)
-
-    def frames(self, prepared: Iterable[tuple[float, np.ndarray]]
-               ) -> Iterator[tuple[float, np.ndarray]]:
-        for row, (t, frame) in enumerate(prepared):
-            self._flipped.add(row, np.ascontiguousarray(frame[:, ::-1]))
-            yield t, frame
-        self._flipped.flush()
-
-    def view(self, dim: int) -> InsetView:
-        """The mirrored vectors of every frame `frames` passed on (rows 0..n-1)."""
-        return self._flipped.view(dim)
