@@ -41,7 +41,6 @@ class InsetView:
         return len(self.rows)
 
 
-
 class Described:
     """Crops of some query rows, described `batch` at a time as they come."""
 

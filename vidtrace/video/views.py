@@ -230,7 +230,7 @@ class InsetCollector:
 
     describe: uint8[B, size, size, 3] -> float32[B, d] (a descriptor's `describe`). The crops
     are prepared as the whole frames are (`prepare_frame`) and described `batch_size` at a
-    time; call `view` and `beside_view` once `whole_frames` is exhausted.
+    time; call `view`, `beside_view` and `turned_view` once `whole_frames` is exhausted.
 
     With `turn`, the frames of a window whose picture is turned in the frame (a rotated
     copy, `turned_angle`) are also described turned back (`turn_back`; docs/views-generalise.md,
@@ -307,7 +307,7 @@ class InsetCollector:
 
     def whole_described(self, vectors: np.ndarray) -> None:
         """The whole-frame vectors of the next rows `whole_frames` passed on, as the caller
-        describes them (with `nearest`: the strips of a window wait for them)."""
+        describes them (with `nearest`: a window's crops wait for them)."""
         if self._nearest is None:
             return
         self._whole = (vectors if self._whole is None
@@ -344,26 +344,23 @@ class InsetCollector:
     def view(self, dim: int) -> InsetView:
         """The inset vectors of the frames `whole_frames` passed on (rows in its order; with
         `nearest`, once every whole frame has been reported to `whole_described`)."""
-        self._settle_all("view")
-        self._insets.flush()
-        return self._insets.view(dim, tuple(self._windows))
+        return self._finished(self._insets, "view").view(dim, tuple(self._windows))
 
     def beside_view(self, dim: int) -> InsetView:
         """The vectors of the picture beside the inset, for the frames that have one (with
         `nearest`, once every whole frame has been reported to `whole_described`)."""
-        self._settle_all("beside_view")
-        self._besides.flush()
-        return self._besides.view(dim)
+        return self._finished(self._besides, "beside_view").view(dim)
 
     def turned_view(self, dim: int) -> InsetView:
         """The vectors of the frames turned back, for the frames of turned windows (with
         `nearest`, once every whole frame has been reported to `whole_described`)."""
-        self._settle_all("turned_view")
-        self._turned.flush()
-        return self._turned.view(dim)
+        return self._finished(self._turned, "turned_view").view(dim)
 
-    def _settle_all(self, caller: str) -> None:
+    def _finished(self, described: Described, caller: str) -> Described:
+        """`described` with every waiting window decided and every crop described."""
         if self._waiting:
             if self._waiting[-1].end > self._whole_end:
                 raise RuntimeError(f"{caller} before every whole frame was described")
             self._settle()
+        described.flush()
+        return described
