@@ -8,6 +8,7 @@ import pytest
 from vidtrace.api import Library
 from vidtrace.errors import ConfigError
 from vidtrace.settings import DEFAULT_LIBRARY, FineMode, Stage1, Stage2
+from vidtrace.synth import Blur, FillerPiece, Grayscale, Noise, Rotate, RotateFill, compose_query
 from vidtrace.types import QueryTruth
 from vidtrace.video.views import QueryViews
 
@@ -33,6 +34,25 @@ def test_footage_not_in_library_matches_nothing(reference_library: Path,
                                                 unrelated_query: Path) -> None:
     with Library.open(reference_library) as lib:
         assert lib.query(unrelated_query) == []
+
+
+@pytest.mark.parametrize("chain", ["as_is", "grey_blur", "turned_noisy"])
+def test_unrelated_footage_gets_no_segment_at_any_threshold(
+    reference_library: Path, unrelated_query: Path, media_dir: Path, chain: str
+) -> None:
+    """The default threshold's margin rests on this (docs/align.md, "The threshold"): the hit
+    floor and stage 2's evidence rules, not the threshold, keep footage that is in no reference
+    out, even edited the ways that make unrelated pictures alike (grey and blurred; turned,
+    filled and noisy). With a hit floor of 0.1 instead of 0.3 segments appear (0.06-0.13)."""
+    query = unrelated_query
+    if chain != "as_is":
+        edits = {"grey_blur": [Grayscale(), Blur(sigma=2.5)],
+                 "turned_noisy": [Rotate(angle=12.0, fill=RotateFill.MIRROR), Noise(sigma=12.0)]}
+        query = media_dir / f"unrelated-{chain}.mp4"
+        if not query.exists():
+            compose_query([FillerPiece(unrelated_query, 0.0, 18.0)], query, edits=edits[chain])
+    with Library.open(reference_library) as lib:
+        assert lib.query(query, threshold=0.0) == []
 
 
 def test_reference_itself_matches_whole(reference_library: Path,
