@@ -8,7 +8,15 @@ import pytest
 
 from tests.clip_media import FLOWER, HIGHWAY
 from vidtrace.api import Library
-from vidtrace.synth import PanZoom, Reencode, Scale, render_copy, render_panzoom
+from vidtrace.synth import (
+    CopyPiece,
+    PanZoom,
+    Reencode,
+    Scale,
+    compose_query,
+    render_copy,
+    render_panzoom,
+)
 from vidtrace.video.views import QueryViews
 
 PHOTO = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "photos" / "kodak"
@@ -51,3 +59,28 @@ def test_a_copied_still_is_one_segment_at_speed_one(still_media: StillMedia) -> 
             assert m.query_start <= 1.0 and m.query_end >= 17.0, (stage2, m)
             # where inside the still cannot be told (docs/align.md); inside it is enough
             assert m.ref_start >= -0.01 and m.ref_end <= 30.01, (stage2, m)
+
+
+def test_a_recut_that_jumps_back_over_a_slow_pan_is_two_segments(
+        tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Rule 7 (docs/align.md, "Two lines, two segments"): a query showing a slow pan's 8-18 s
+    and then its 13-25 s again. Neighbouring seconds of the pan look alike, so one line between
+    the two pieces (5.4-27.1 s at 1.08x without the rule) matches every frame at 0.93; each
+    piece's own line matches at 0.98: two segments, each within a second."""
+    photo = PHOTO / "kodim07.png"
+    if not photo.exists():
+        pytest.skip(f"needs {photo} beside the checkout")
+    base = tmp_path_factory.mktemp("recut")
+    pan = base / "pan.mp4"
+    render_panzoom(PanZoom(str(photo), 40.0, zoom_start=1.6, zoom_end=1.0, x_start=0.1,
+                           x_end=0.9, y_start=0.3, y_end=0.7), pan)
+    query = base / "recut.mp4"
+    truth = compose_query([CopyPiece(pan, 8.0, 18.0), CopyPiece(pan, 13.0, 25.0)], query,
+                          edits=[Reencode(crf=28)])
+    with Library.create(base / "library") as lib:
+        lib.add([pan])
+        found = sorted(lib.query(query), key=lambda m: m.query_start)
+    assert len(found) == 2, found
+    for m, t in zip(found, truth.segments, strict=True):
+        assert abs(m.query_start - t.query_start) <= 1.0 and abs(m.query_end - t.query_end) <= 1.0
+        assert abs(m.ref_start - t.ref_start) <= 1.0 and abs(m.ref_end - t.ref_end) <= 1.0

@@ -256,8 +256,8 @@ class QuerySettings(_Checked):
     min_speed: float = 0.5
     max_speed: float = 2.0
     min_hits: int = 3
-    # calibrated on seed 2: benchmarks/issue19/calibration-build4-threshold0-seed2.json
-    match_threshold: float = 0.36
+    # calibrated: benchmarks/default-ablation.json; kept over 0.36: docs/align.md, "The threshold"
+    match_threshold: float = 0.42
     fine: FineMode = FineMode.OFF
     fine_decode_fps: float = 5.0
     pip_view: bool = True

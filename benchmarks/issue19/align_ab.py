@@ -10,6 +10,8 @@ at 3 s by edit, with the library's default threshold). Rules:
                (`_best_join`), not the first that passes rules 1-4
     mutual     rule 6 also joins two pieces when the weaker's line explains the stronger's
                rows as well as its own (`_MUTUAL`), not only the other way round
+    split      rule 7: a segment whose rows two lines explain better becomes the two pieces
+               (`_SPLIT`, vidtrace/align/split.py)
 Usage:
     python benchmarks/issue19/align_ab.py RULE BENCHMARK_FOLDER LIBRARY_FOLDER
 Prints the matching seconds of each way, the queries whose matches differ (with their
@@ -54,8 +56,11 @@ def _switch(rule: str) -> Callable[[bool], None]:
     def mutual(on: bool) -> None:
         evidence._MUTUAL = on
 
+    def split(on: bool) -> None:
+        evidence._SPLIT = on
+
     return {"explained": explained, "between": between, "support": support,
-            "mutual": mutual}[rule]
+            "mutual": mutual, "split": split}[rule]
 
 
 def main(rule: str, bench: Path, library: Path) -> None:

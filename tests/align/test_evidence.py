@@ -309,3 +309,52 @@ def test_pieces_that_the_weaker_ones_line_explains_are_one_copy() -> None:
     assert g.speed == pytest.approx(1.2, abs=0.05)
     assert (g.query_start, g.query_end) == pytest.approx((2.0, 30.0), abs=0.5)
     assert (g.ref_start, g.ref_end) == pytest.approx((8.4, 42.0), abs=1.0)
+
+
+def _slow_footage(pieces: list[tuple[float, float, float, float]], q_len: float, r_len: float
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Footage that changes slowly (a pan across a still): a query frame showing reference time
+    x is like reference frame y by 0.95 - 0.05 |x - y| (down to the background). `pieces`:
+    (query start, query end, reference start, speed) of each copied piece."""
+    rng = np.random.default_rng(7)
+    qt, rt = grid(q_len, r_len)
+    S = noise(rng, len(qt), len(rt))
+    for q0, q1, r0, speed in pieces:
+        rows = (qt >= q0) & (qt < q1)
+        shown = r0 + (qt[rows] - q0) * speed
+        like = 0.95 - 0.05 * np.abs(shown[:, None] - rt[None, :])
+        S[rows] = np.maximum(S[rows], like + rng.normal(0, 0.01, like.shape))
+    return qt, rt, S.astype(np.float32)
+
+
+def test_a_recut_that_jumps_back_is_two_segments() -> None:
+    """Rule 7 (vidtrace/align/split.py): query 0-10 s copies ref 20-30 s, then 10-22 s copies
+    ref 25-37 s (a recap). The line through both (least squares, 0.66x) matches every row at
+    about 0.9 over slow footage, each piece's own line at 0.95: two segments (one without the
+    rule)."""
+    qt, rt, S = _slow_footage([(0.0, 10.0, 20.0, 1.0), (10.0, 22.0, 25.0, 1.0)], 24, 60)
+    p = replace(PARAMS, threshold=0.0)
+    q = qt[qt < 22.0]
+    a, b = np.polyfit(q, np.where(q < 10.0, 20.0 + q, 15.0 + q), 1)
+    one_line = Segment(0.0, 22.0, b, a * 22.0 + b, 0.0, 0, a)
+    first, second = sorted(settle([one_line], qt, rt, S, p, 60.0), key=lambda g: g.query_start)
+    assert first.query_end == pytest.approx(10.0, abs=1.0)
+    assert (first.ref_start, first.ref_end) == pytest.approx((20.0, 30.0), abs=1.0)
+    assert second.ref_start == pytest.approx(25.0, abs=1.0)
+    assert second.ref_end == pytest.approx(37.0, abs=1.0)
+    assert first.speed == pytest.approx(1.0, abs=0.1)
+    assert second.speed == pytest.approx(1.0, abs=0.1)
+    found = sorted(_align(Stage2.HOUGH, qt, rt, S, 24.0, 60.0), key=lambda g: g.query_start)
+    assert [round(g.ref_start) for g in found] == pytest.approx([20, 25], abs=1)
+
+
+@pytest.mark.parametrize("speed", [1.0, 1.2, 0.8])
+def test_one_copy_over_slow_footage_is_not_split(speed: float) -> None:
+    """Two lines fitted to one copy gain little by their freedom, and they meet: no split."""
+    qt, rt, S = _slow_footage([(2.0, 22.0, 10.0, speed)], 24, 60)
+    p = replace(PARAMS, threshold=0.0)
+    copy = Segment(2.0, 22.0, 10.0, 10.0 + 20.0 * speed, 0.0, 0, speed)
+    (g,) = settle([copy], qt, rt, S, p, 60.0)
+    assert (g.query_start, g.query_end) == pytest.approx((2.0, 22.0), abs=1.0)
+    (h,) = _align(Stage2.HOUGH, qt, rt, S, 24.0, 60.0)
+    assert (h.query_start, h.query_end) == pytest.approx((2.0, 22.0), abs=1.0)

@@ -37,6 +37,10 @@ by default). For each proposed segment, with a = its reference span / its query 
    whichever line holds more evidence. A splice whose reference moves on by as much
    as the query's unrelated footage lasts is joined too: the similarity matrix cannot tell the
    two apart, and a copy broken by weak frames is the far commoner case (docs/align.md).
+7. Two lines, two segments (vidtrace/align/split.py), after rule 6: a segment whose rows two
+   lines that do not meet explain better (by `split.GAIN` per row) is the two pieces: a
+   re-cut that jumps back over slowly changing footage, which one compromise line between the
+   pieces matches almost as well as their own lines do.
 """
 
 from dataclasses import dataclass, replace
@@ -46,9 +50,11 @@ import numpy as np
 from vidtrace.align.base import AlignParams, Segment, line_bounds
 from vidtrace.align.refine import near_match
 from vidtrace.align.speed import settle_speed
+from vidtrace.align.split import two_lines
 
 _EPS = 1e-6
 _MUTUAL = True  # rule 6 also joins pieces the weaker's line explains (align_ab.py turns it off)
+_SPLIT = True  # rule 7: a segment two lines explain better is two (align_ab.py turns it off)
 
 
 @dataclass(frozen=True)
@@ -93,6 +99,19 @@ def check(seg: Segment, q_times: np.ndarray, r_times: np.ndarray, S: np.ndarray,
     return Checked(out, float(np.sum(hits)))
 
 
+def _two_lines(g: Segment, q_times: np.ndarray, r_times: np.ndarray, S: np.ndarray,
+               p: AlignParams, ref_duration: float) -> list[Segment]:
+    """Rule 7 (vidtrace/align/split.py): `g`, or the pieces two lines explain better. After
+    rule 6, so a join of two pieces that do not lie on one line is undone."""
+    def checked(x: Segment) -> tuple[Segment, float] | None:
+        c = check(x, q_times, r_times, S, p, ref_duration)
+        return None if c is None else (c.segment, c.support)
+
+    own = checked(g)
+    pieces = None if own is None else two_lines(own[0], checked, own[1], q_times, r_times, S, p)
+    return [g] if pieces is None else [x for x, _ in pieces]
+
+
 def _outside(seg: Segment, other: Segment) -> list[Segment]:
     """The parts of seg's query span outside other's, on seg's line (seg itself when they do
     not overlap)."""
@@ -131,6 +150,8 @@ def settle(segments: list[Segment], q_times: np.ndarray, r_times: np.ndarray, S:
                      if (x := check(g, q_times, r_times, S, p, ref_duration))]
         kept += parts
     kept = _join_collinear(kept, q_times, r_times, S, p, ref_duration)
+    if _SPLIT:
+        kept = [x for g in kept for x in _two_lines(g, q_times, r_times, S, p, ref_duration)]
     good = [g for g in kept if g.score >= p.threshold]
     return sorted(good, key=lambda g: -g.score)[:p.max_segments]
 
