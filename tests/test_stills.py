@@ -65,8 +65,8 @@ def test_a_recut_that_jumps_back_over_a_slow_pan_is_two_segments(
         tmp_path_factory: pytest.TempPathFactory) -> None:
     """Rule 7 (docs/align.md, "Two lines, two segments"): a query showing a slow pan's 8-18 s
     and then its 13-25 s again. Neighbouring seconds of the pan look alike, so one line between
-    the two pieces (5.4-27.1 s at 1.08x without the rule) matches every frame at 0.93; each
-    piece's own line matches at 0.98: two segments, each within a second."""
+    the two pieces (reference 5.4-27.1 s at 1x without the rule) scores 0.93; each
+    piece's own line 0.98: two segments, each within a second."""
     photo = PHOTO / "kodim07.png"
     if not photo.exists():
         pytest.skip(f"needs {photo} beside the checkout")
