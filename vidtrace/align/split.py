@@ -18,9 +18,11 @@ line, and the segment becomes the two pieces when all of this holds:
   so a speed that drifts (a single copy fitted by a slightly wrong slope) is never split;
 - together they hold more evidence than the segment: their summed similarity exceeds its by at
   least `GAIN` per row of the segment. A compromise between two pieces fits neither (0.043 per
-  row on the calibration split's re-cut); where the segment is one copy over a still joined to
-  a moving shot (rule 6), the still's rows fit any line and only a row or two at its edge
-  gains (0.02 per row at most in the planted case), so it stays whole.
+  row on the calibration split's re-cut, 0.13 on the planted one); where the segment is one
+  copy over a still joined to a moving shot (rule 6), the still's rows fit any line and only
+  the rows at its edge gain (0.022 per row in the planted case), so it stays whole. The margin
+  is thin on both sides (docs/align.md). One copy at one speed never gets this far: its two
+  sides' lines meet.
 A piece is split again in the same way, up to `MAX_DEPTH` cuts deep.
 """
 
