@@ -38,9 +38,9 @@ by default). For each proposed segment, with a = its reference span / its query 
    as the query's unrelated footage lasts is joined too: the similarity matrix cannot tell the
    two apart, and a copy broken by weak frames is the far commoner case (docs/align.md).
 7. Two lines, two segments (vidtrace/align/split.py), after rule 6: a segment whose rows two
-   lines that do not meet explain better (by `split.GAIN` per row) is the two pieces: a
-   re-cut that jumps back over slowly changing footage, which one compromise line between the
-   pieces matches almost as well as their own lines do.
+   lines that do not meet explain better (rows on both sides, and the whole by `split.GAIN`
+   per row) is the two pieces: a re-cut that jumps back over slowly changing footage, which
+   one compromise line between the pieces matches almost as well as their own lines do.
 """
 
 from dataclasses import dataclass, replace

@@ -16,13 +16,14 @@ line, and the segment becomes the two pieces when all of this holds:
 - both pieces pass rules 1-4 on their own;
 - the lines do not meet: at the cut they lie more than `JUMP_PERIODS` reference periods apart,
   so a speed that drifts (a single copy fitted by a slightly wrong slope) is never split;
-- together they hold more evidence than the segment: their summed similarity exceeds its by at
-  least `GAIN` per row of the segment. A compromise between two pieces fits neither (0.043 per
-  row on the calibration split's re-cut, 0.13 on the planted one); where the segment is one
-  copy over a still joined to a moving shot (rule 6), the still's rows fit any line and only
-  the rows at its edge gain (0.022 per row in the planted case), so it stays whole. The margin
-  is thin on both sides (docs/align.md). One copy at one speed never gets this far: its two
-  sides' lines meet.
+- on each side at least `min_hits` rows match their piece's line better than the segment's
+  (by `ROW_GAIN`): a compromise between two pieces fits neither, while where rule 6 joined a
+  still to a moving shot only the still's rows gain (they fit any line) and the shot's rows
+  gain nothing, so the join stands;
+- together the pieces hold more evidence than the segment: their summed similarity exceeds
+  its by at least `GAIN` per row of the segment (0.043 per row on the calibration split's
+  re-cut, 0.13 on the planted one).
+One copy at one speed never gets this far: its two sides' lines meet.
 A piece is split again in the same way, up to `MAX_DEPTH` cuts deep.
 """
 
@@ -32,10 +33,11 @@ from dataclasses import replace
 import numpy as np
 
 from vidtrace.align.base import AlignParams, Segment
-from vidtrace.align.refine import refine_line
+from vidtrace.align.refine import near_match, refine_line
 
 JUMP_PERIODS = 2.0
-GAIN = 0.03
+GAIN = 0.015
+ROW_GAIN = 0.02
 MAX_DEPTH = 2
 
 
@@ -69,8 +71,14 @@ def two_lines(seg: Segment, checked: Callable[[Segment], tuple[Segment, float] |
     cut = (q[k - 1] + q[k]) / 2
     if abs((a1 * cut + b1) - (a2 * cut + b2)) <= JUMP_PERIODS * p.ref_period_s:
         return None
+    a, b = seg.speed, seg.ref_start - seg.speed * seg.query_start
     pieces = []
-    for (ai, bi), q0, q1 in (((a1, b1), seg.query_start, cut), ((a2, b2), cut, seg.query_end)):
+    for (ai, bi), q0, q1, part in (((a1, b1), seg.query_start, cut, rows[:k]),
+                                   ((a2, b2), cut, seg.query_end, rows[k:])):
+        gain = (near_match(r_times, S, part, ai * q_times[part] + bi)[0]
+                - near_match(r_times, S, part, a * q_times[part] + b)[0])
+        if np.count_nonzero(gain >= ROW_GAIN) < p.min_hits:
+            return None
         got = checked(_on_line(seg, ai, bi, q0, q1))
         if got is None:
             return None
