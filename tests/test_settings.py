@@ -109,3 +109,12 @@ def test_a_library_refuses_other_settings_than_its_own() -> None:
     lib.refuse_changes({"index_fps": 2, "descriptor": "sscd"}, "L")  # the same: fine
     with pytest.raises(ConfigError, match=r"L: was built with index_fps = 2\.0, not 1\.0"):
         lib.refuse_changes({"index_fps": 1.0}, "L")
+
+
+def test_without_views_turns_every_extra_view_off_and_nothing_else() -> None:
+    every = QuerySettings(pip_view=True, canvas_view=True, mirror_view=True, turn_view=True,
+                          query_fps=3.0)
+    bare = every.without_views()
+    assert every.views and not bare.views
+    assert bare.with_changes(pip_view=True, canvas_view=True, mirror_view=True,
+                             turn_view=True) == every

@@ -280,6 +280,11 @@ class QuerySettings(_Checked):
         """Whether any extra view of the query frames is described."""
         return self.pip_view or self.canvas_view or self.mirror_view or self.turn_view
 
+    def without_views(self) -> "QuerySettings":
+        """These settings with every extra view off: the whole frames alone (`views` False)."""
+        return self.with_changes(pip_view=False, canvas_view=False, mirror_view=False,
+                                 turn_view=False)
+
 
 @dataclass(frozen=True)
 class Resources(_Checked):

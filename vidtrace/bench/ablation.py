@@ -106,8 +106,7 @@ def _described(split_root: Path, lib: "Library", truth: Sequence[QueryTruth],
                ) -> tuple[list[FrameSet], list[float]]:
     """Every query's whole frames described with `settings` (no extra view), cached in an
     .npz beside the split."""
-    q = settings.query.with_changes(pip_view=False, canvas_view=False, mirror_view=False,
-                                    turn_view=False)
+    q = settings.query.without_views()
     values: dict[str, Any] = {k: v for k, v in (settings.library.to_dict()
                                                  | q.to_dict()).items()
                               if k in ("descriptor", "query_fps", "short_side", "max_long_side",

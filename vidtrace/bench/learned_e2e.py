@@ -64,8 +64,7 @@ def query_cpu(test_gt: Path, descriptor: str, base: RunSettings = DEFAULT_RUN,
 
     settings = _settings(descriptor, base)
     split = prepare_split(f"{descriptor} cpu", test_gt, settings)
-    q = settings.query.with_changes(pip_view=False, canvas_view=False, mirror_view=False,
-                                    turn_view=False)
+    q = settings.query.without_views()
     cpu = wall = video_s = 0.0
     try:
         items = split.truth[:limit]

@@ -50,9 +50,7 @@ def _library_framesets(lib: "Library") -> Iterator["FrameSet"]:
 def _described(lib: "Library", files: list[Path], fps: float) -> tuple[list["FrameSet"], int]:
     """Each file described as a query at `fps` frames/s; a file that fails is reported and
     skipped. Returns the frame sets and the number of failures."""
-    settings = lib.query_defaults.with_changes(query_fps=fps, pip_view=False,
-                                               canvas_view=False, mirror_view=False,
-                                               turn_view=False)
+    settings = lib.query_defaults.without_views().with_changes(query_fps=fps)
     sets, failed = [], 0
     for f in files:
         try:
