@@ -75,3 +75,16 @@ def line_bounds(q_start: float, q_end: float, a: float, b: float, ref_duration: 
     r0 = float(np.clip(a * q0 + b, 0.0, r_max))
     r1 = float(np.clip(a * q1 + b, r0, r_max))
     return float(q0), float(q1), r0, r1
+
+
+def fit_line(q: np.ndarray, r: np.ndarray, w: np.ndarray, p: AlignParams) -> tuple[float, float]:
+    """Weighted least-squares r = a q + b, slope clamped to the speed bounds (1 if degenerate)."""
+    if len(q) < 2 or np.ptp(q) < 1e-6:
+        a = 1.0
+    else:
+        qm, rm = np.average(q, weights=w), np.average(r, weights=w)
+        var = np.average((q - qm) ** 2, weights=w)
+        a = float(np.average((q - qm) * (r - rm), weights=w) / var)
+        a = float(np.clip(a, p.min_speed, p.max_speed))
+    b = float(np.average(r - a * q, weights=w))
+    return a, b

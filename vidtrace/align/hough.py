@@ -41,9 +41,9 @@ increasing lines cross it.
 
 import numpy as np
 
-from vidtrace.align.base import AlignParams, Segment, line_bounds, query_bounds
+from vidtrace.align.base import AlignParams, Segment, fit_line, line_bounds, query_bounds
 from vidtrace.align.evidence import settle
-from vidtrace.align.lis import _fit_line, _free_rows, similarity_hits
+from vidtrace.align.lis import _free_rows, similarity_hits
 from vidtrace.align.refine import near_similarity, refine_line
 from vidtrace.align.speed import speed_grid
 
@@ -93,8 +93,8 @@ def _fit_near(qt: np.ndarray, rt: np.ndarray, s: np.ndarray, a: float, b: float,
         near = np.abs(rt - (a * qt + b)) <= tol
         if len(np.unique(qt[near])) < p.min_hits:
             return None
-        a, b = _fit_line(qt[near], rt[near], s[near], p)
-        if not p.min_speed <= a <= p.max_speed:  # _fit_line's 1 for hits at one query time
+        a, b = fit_line(qt[near], rt[near], s[near], p)
+        if not p.min_speed <= a <= p.max_speed:  # fit_line's 1 for hits at one query time
             a = float(np.clip(a, p.min_speed, p.max_speed))
             b = float(np.average(rt[near] - a * qt[near], weights=s[near]))
     return a, b

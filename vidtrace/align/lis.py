@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from vidtrace.align.base import AlignParams, Segment, line_bounds, query_bounds
+from vidtrace.align.base import AlignParams, Segment, fit_line, line_bounds, query_bounds
 from vidtrace.align.evidence import settle
 from vidtrace.align.refine import line_similarity, refine_ends, refine_line
 
@@ -86,19 +86,6 @@ def _in_range(dq: np.ndarray, dr: np.ndarray, p: AlignParams, strict: bool = Tru
     return ok & (dq > 1e-9) & (dr >= 0) if strict else ok
 
 
-def _fit_line(q: np.ndarray, r: np.ndarray, w: np.ndarray, p: AlignParams) -> tuple[float, float]:
-    """Weighted least-squares r = a q + b, slope clamped to the speed bounds (1 if degenerate)."""
-    if len(q) < 2 or np.ptp(q) < 1e-6:
-        a = 1.0
-    else:
-        qm, rm = np.average(q, weights=w), np.average(r, weights=w)
-        var = np.average((q - qm) ** 2, weights=w)
-        a = float(np.average((q - qm) * (r - rm), weights=w) / var)
-        a = float(np.clip(a, p.min_speed, p.max_speed))
-    b = float(np.average(r - a * q, weights=w))
-    return a, b
-
-
 def _robust_line(q: np.ndarray, r: np.ndarray, p: AlignParams) -> tuple[float, float]:
     """Theil-Sen style line: median slope between hits half a chain apart, median intercept.
     Insensitive to the few outliers a chain can pick up at its ends."""
@@ -149,7 +136,7 @@ class ChainLine:
 def chain_line(q_times: np.ndarray, r_times: np.ndarray, S: np.ndarray, chain_q: np.ndarray,
                chain_r: np.ndarray, chain_s: np.ndarray, p: AlignParams) -> ChainLine:
     """The chain's least-squares line, refined on the dense matrix over the rows it spans."""
-    a, b = _fit_line(chain_q, chain_r, chain_s, p)
+    a, b = fit_line(chain_q, chain_r, chain_s, p)
     lo = int(np.searchsorted(q_times, chain_q[0] - 1e-9))
     hi = int(np.searchsorted(q_times, chain_q[-1] + 1e-9)) - 1
     a, b = refine_line(q_times, r_times, S, np.arange(lo, hi + 1), a, b, p.min_speed,

@@ -32,7 +32,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from vidtrace.align.base import AlignParams, Segment
+from vidtrace.align.base import AlignParams, Segment, fit_line
 from vidtrace.align.refine import near_match, refine_line
 
 JUMP_PERIODS = 2.0
@@ -126,12 +126,9 @@ def _fit(q: np.ndarray, r: np.ndarray, w: np.ndarray, q_times: np.ndarray,
          r_times: np.ndarray, S: np.ndarray, rows: np.ndarray, p: AlignParams
          ) -> tuple[float, float] | None:
     """The line of one side: weighted least squares through its rows' best frames, the slope
-    kept in the speed range, then refined on the similarities (refine.refine_line)."""
+    kept in the speed range (`base.fit_line`), then refined on the similarities
+    (refine.refine_line)."""
     if w.sum() <= 0 or len(q) < 2:
         return None
-    mq, mr = np.average(q, weights=w), np.average(r, weights=w)
-    var = np.average((q - mq) ** 2, weights=w)
-    a = np.average((q - mq) * (r - mr), weights=w) / var if var > 0 else 1.0
-    a = float(np.clip(a, p.min_speed, p.max_speed))
-    b = float(mr - a * mq)
+    a, b = fit_line(q, r, w, p)
     return refine_line(q_times, r_times, S, rows, a, b, p.min_speed, p.max_speed)
