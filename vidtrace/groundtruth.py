@@ -78,8 +78,11 @@ def read_ground_truth(path: str | Path) -> list[QueryTruth]:
 
 
 def match_from_json(m: dict[str, Any]) -> Match:
+    """A match from its `Match.to_json` form (evidence and frames optional: older files)."""
     return Match(str(m["reference"]), float(m["query_start"]), float(m["query_end"]),
-                 float(m["reference_start"]), float(m["reference_end"]), float(m["score"]))
+                 float(m["reference_start"]), float(m["reference_end"]), float(m["score"]),
+                 tuple(str(e) for e in m.get("evidence", ("video",))),
+                 int(m.get("frames", 0)))
 
 
 def read_predictions(path: str | Path) -> dict[str, list[Match] | None]:

@@ -19,6 +19,7 @@ from enum import StrEnum
 from typing import Any, Self
 
 from vidtrace.errors import ConfigError
+from vidtrace.types import Threshold
 
 
 class Metric(StrEnum):
@@ -95,7 +96,8 @@ _RANGES: dict[str, tuple[float | None, float | None]] = {
     "batch_size": (1, 4096), "threads": (0, 1024), "knn_k": (1, 1000), "nprobe": (1, 65536),
     "hnsw_m": (4, 256), "hnsw_ef_construction": (8, 4096), "ef_search": (1, 65536),
     "max_candidates": (1, 10_000), "rerank_top": (1, 100), "min_hits": (1, 10_000),
-    "hit_floor": (-1.0, 1.0), "match_threshold": (0.0, 1.0), "max_gap_s": (1e-3, 3600.0),
+    "hit_floor": (-1.0, 1.0), "match_threshold": (0.0, 1.0), "short_threshold": (0.0, 1.0),
+    "max_gap_s": (1e-3, 3600.0),
     "min_speed": (0.05, 20.0), "max_speed": (0.05, 20.0),
     "audio_min_s": (0.5, 3600.0), "audio_min_votes": (3, 1_000_000),
 }
@@ -224,8 +226,10 @@ class QuerySettings(_Checked):
     `max_candidates` are aligned. Alignment (stage 2, `stage2`): a chain of hits may skip at
     most `max_gap_s` seconds of query; the speed ratio reference/query lies in [`min_speed`,
     `max_speed`]; a segment needs `min_hits` matched frames and a score of at least
-    `match_threshold` (docs/align.md). `fine` refines segments at a finer reference rate
-    (FineMode; `fine_decode_fps` is the rate decoded at query time). Views (docs/pip.md, views.md):
+    `match_threshold` when it is long, rising to `short_threshold` for one of `min_hits`
+    matched frames (`threshold()`; docs/align.md, "The threshold"). `fine` refines segments
+    at a finer reference rate (FineMode; `fine_decode_fps` is the rate decoded at query time).
+    Views (docs/pip.md, views.md):
     with `pip_view` a picture-in-picture inset found in 10 s windows is described as a second
     view of its frames, and the widest strip of the frame beside it as a third (a copy under a
     foreign inset); with `canvas_view`, else the picture inside a blurred canvas; with
@@ -256,8 +260,11 @@ class QuerySettings(_Checked):
     min_speed: float = 0.5
     max_speed: float = 2.0
     min_hits: int = 3
-    # calibrated: benchmarks/default-ablation.json; kept over 0.36: docs/align.md, "The threshold"
+    # docs/align.md, "The threshold": match_threshold calibrated on the calibration split
+    # (benchmarks/issue19/calibration-length-seed2.json); short_threshold keeps a chance line
+    # of a few frames through a long reference out (tests/align/test_methods.py)
     match_threshold: float = 0.42
+    short_threshold: float = 0.42
     fine: FineMode = FineMode.OFF
     fine_decode_fps: float = 5.0
     pip_view: bool = True
@@ -279,6 +286,12 @@ class QuerySettings(_Checked):
     def views(self) -> bool:
         """Whether any extra view of the query frames is described."""
         return self.pip_view or self.canvas_view or self.mirror_view or self.turn_view
+
+    def threshold(self, long: float | None = None) -> Threshold:
+        """The score a segment needs by its matched frames: `match_threshold` (or `long`)
+        for a long segment, up to `short_threshold` for one of `min_hits` frames."""
+        return Threshold(self.match_threshold if long is None else long, self.short_threshold,
+                         self.min_hits)
 
     def without_views(self) -> "QuerySettings":
         """These settings with every extra view off: the whole frames alone (`views` False)."""

@@ -4,6 +4,7 @@ candidate references, matched segments, ground truth.
 Times are float seconds from the start of the video. Vectors are float32 arrays of shape (T, d).
 """
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -126,7 +127,8 @@ class Candidate:
 class Match:
     """One copied segment: query [query_start, query_end] is a copy of reference
     [ref_start, ref_end] of video `ref_id`. Seconds; score in [0, 1], higher is surer.
-    `evidence` names what supports it ("video"; "audio" once sound is matched too)."""
+    `evidence` names what supports it ("video"; "audio" once sound is matched too); `frames`
+    how many query frames matched along the picture's segment (0: unknown, or sound alone)."""
 
     ref_id: str
     query_start: float
@@ -135,6 +137,7 @@ class Match:
     ref_end: float
     score: float
     evidence: tuple[str, ...] = ("video",)
+    frames: int = 0
 
     def __post_init__(self) -> None:
         if not (self.query_end >= self.query_start and self.ref_end >= self.ref_start):
@@ -157,7 +160,35 @@ class Match:
             "reference_end": round(float(self.ref_end), 3),
             "score": round(float(self.score), 4),
             "evidence": list(self.evidence),
+            "frames": int(self.frames),
         }
+
+
+@dataclass(frozen=True)
+class Threshold:
+    """The score a segment needs to be reported, by how many query frames it matched
+    (docs/align.md, "The threshold"): `long` for a long segment, rising as
+    sqrt(min_frames / frames) to `short` for one of `min_frames` frames, and never below
+    `long`. A segment's score is a mean over its frames, and a mean of unrelated frames strays
+    from its expectation as one over the root of their number: a chance line through a few
+    frames of a long reference can score what a long weak copy scores, a long one cannot.
+    `short` <= `long` gives one flat threshold. A match whose frames are unknown (0: sound
+    alone, or read from a file without them) needs the most, as if it had `min_frames`."""
+
+    long: float
+    short: float = -math.inf
+    min_frames: int = 3
+
+    def required(self, frames: int) -> float:
+        """The lowest score a segment of `frames` matched query frames keeps."""
+        if not math.isfinite(self.long) or self.short <= self.long:
+            return self.long
+        n = max(frames, self.min_frames) if frames > 0 else self.min_frames
+        return self.long + (self.short - self.long) * math.sqrt(self.min_frames / n)
+
+    def keeps(self, score: float, frames: int) -> bool:
+        """Whether a segment scoring `score` over `frames` matched frames is reported."""
+        return score >= self.required(frames)
 
 
 @dataclass(frozen=True)

@@ -80,7 +80,7 @@ def test_predictions_file_is_query_json_lines(tiny_report: tuple[dict, Path]) ->
         assert set(row) == {"query", "matches"}
         for m in row["matches"]:
             assert list(m) == ["reference", "query_start", "query_end", "reference_start",
-                               "reference_end", "score", "evidence"]
+                               "reference_end", "score", "evidence", "frames"]
     result = runner.invoke(app, ["eval", str(gt), report["predictions"], "--json"])
     assert result.exit_code == 0
     assert json.loads(result.stdout)["overall"] == report["evaluation"]["overall"]

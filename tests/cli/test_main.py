@@ -28,9 +28,11 @@ def test_query_json_lines_with_error_and_exit_status(reference_library: Path,
     assert set(first) == {"query", "matches"}
     best = first["matches"][0]
     assert list(best) == ["reference", "query_start", "query_end", "reference_start",
-                          "reference_end", "score", "evidence"]
+                          "reference_end", "score", "evidence", "frames"]
     assert best["reference"] == "ref_b" and all(
         isinstance(best[k], float) for k in list(best)[1:6]) and best["evidence"] == ["video"]
+    # a whole reference queried: every query frame it sampled matched along the segment
+    assert best["frames"] >= 0.9 * 2 * (best["query_end"] - best["query_start"]) - 1
     scores = [m["score"] for m in first["matches"]]
     assert scores == sorted(scores, reverse=True)
     assert lines[1] == {"query": "missing.mp4",

@@ -57,7 +57,7 @@ def test_two_segment_report_holds_the_copies(two_segment_report: EvidenceReport,
         assert abs(seg.query_end - truth.query_end) < 1.5
         assert abs(seg.ref_start - truth.ref_start) < 1.5
         assert 0.9 < seg.speed < 1.1
-        assert seg.score >= r.threshold
+        assert seg.score >= r.rule.required(seg.n_hits) >= r.threshold
         assert len(seg.pairs) >= 5
         for p in seg.pairs:
             assert seg.query_start <= p.query_time <= seg.query_end
@@ -87,7 +87,8 @@ def test_unrelated_query_has_no_segment_and_names_the_nearest(
     assert r.nearest, "the k nearest frames always name some reference"
     best = [n.best_similarity for n in r.nearest]
     assert best == sorted(best, reverse=True)
-    assert all(c.best_segment_score is None or c.best_segment_score < r.threshold
+    assert all(c.best_segment_score is None
+               or c.best_segment_score < r.rule.required(c.best_segment_frames)
                for c in r.candidates)
 
 

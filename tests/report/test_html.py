@@ -38,7 +38,7 @@ def test_report_page_shows_every_segment(two_segment_report: EvidenceReport,
     assert len(rows) == len(r.segments) == 2
     for row, seg in zip(rows, r.segments, strict=True):
         assert seg.ref_id in row.text and f"{seg.speed:.2f}x" in row.text
-        assert f"{seg.score:.3f}" in row.text and f"{r.threshold:.3f}" in row.text
+        assert f"{seg.score:.3f}" in row.text and f"{r.rule.required(seg.n_hits):.3f}" in row.text
     lines = select(els, "line", "segment")
     assert len(lines) == len(r.segments)
     speeds = [e.text for e in select(els, "text", "speed")]

@@ -37,7 +37,7 @@ from vidtrace.evaluate.pairing import Predictions
 from vidtrace.evaluate.report import evaluate
 from vidtrace.groundtruth import read_ground_truth
 from vidtrace.settings import FineMode, LibrarySettings, RunSettings, Stage1, Stage2
-from vidtrace.types import FrameSet, Match, QueryTruth
+from vidtrace.types import FrameSet, Match, QueryTruth, Threshold
 
 if TYPE_CHECKING:
     from vidtrace.api import Library
@@ -199,14 +199,15 @@ def stage1_accuracy(split: Split, settings: RunSettings) -> dict[str, float | No
             "recall": found / pairs if pairs else None}
 
 
-def score_row(test: Split, preds: Predictions, latencies: Sequence[float], threshold: float,
-         calibration: dict[str, Any] | None, limit: int | None = None) -> dict[str, Any]:
+def score_row(test: Split, preds: Predictions, latencies: Sequence[float],
+              threshold: Threshold, calibration: dict[str, Any] | None,
+              limit: int | None = None) -> dict[str, Any]:
     truth = test.truth[:limit] if limit else test.truth
     report = evaluate(truth, filter_predictions(preds, threshold))
     o = report["overall"]
     lat = np.asarray(latencies)
     return {
-        "threshold": threshold,
+        "threshold": threshold.long,
         "f1_3s": o["competition"]["3"]["f1"],
         "f1_5s": o["competition"]["5"]["f1"],
         "top1": o["top1"],
@@ -237,6 +238,7 @@ def run_ablation(test_gt: Path, calibration_gt: Path, base: RunSettings,
     lib_settings = base.with_changes(fine_fps=FINE_FPS, fine_decode_fps=FINE_FPS)
     test = prepare_split("test", test_gt, lib_settings, progress)
     cal = prepare_split("calibration", calibration_gt, lib_settings, progress)
+    q = lib_settings.query
     try:
         rows: list[dict[str, Any]] = []
         for stage1 in Stage1:
@@ -245,15 +247,16 @@ def run_ablation(test_gt: Path, calibration_gt: Path, base: RunSettings,
                 s = lib_settings.with_changes(stage1=stage1, stage2=stage2, fine=FineMode.OFF)
                 name = f"{stage1} + {stage2}"
                 cal_preds, _ = run_combo(cal, s, progress=progress, stage=f"calibrate {name}")
-                c = calibrate_threshold(cal.truth, cal_preds)
+                c = calibrate_threshold(cal.truth, cal_preds, short=q.short_threshold,
+                                        min_frames=q.min_hits)
                 preds, lat = run_combo(test, s, progress=progress, stage=f"test {name}")
                 rows.append({"stage1": stage1.value, "stage2": stage2.value, "fine": "off",
                              "stage1_top1": ranking["top1"], "stage1_recall": ranking["recall"],
-                             **score_row(test, preds, lat, c.threshold, c.to_json())})
+                             **score_row(test, preds, lat, c.rule, c.to_json())})
         best = max(rows, key=lambda r: (r["f1_3s"] or 0.0, -(r["negative_fpr"] or 0.0)))
         s_best = lib_settings.with_changes(stage1=best["stage1"], stage2=best["stage2"],
                                            fine=FineMode.LIBRARY)
-        t = best["threshold"]
+        t = q.threshold(best["threshold"])
         preds, lat = run_combo(test, s_best, progress=progress, stage="test fine (library)")
         rows.append({"stage1": best["stage1"], "stage2": best["stage2"], "fine": "library",
                      **score_row(test, preds, lat, t, None)})

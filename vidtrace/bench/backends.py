@@ -87,7 +87,9 @@ def run_backend_row(config: Config, test_gt: Path, calibration_gt: Path, base: R
             cal_preds, _ = run_combo(cal, settings.with_changes(hit_floor=floor),
                                      progress=progress,
                                      stage=f"{config.name}: calibrate (floor {floor})")
-            tried.append((floor, calibrate_threshold(cal.truth, cal_preds)))
+            tried.append((floor, calibrate_threshold(
+                cal.truth, cal_preds, short=settings.query.short_threshold,
+                min_frames=settings.query.min_hits)))
         top = max(c.f1 for _, c in tried)
         # the first floor (the highest) within TIE_F1 of the best calibration F1
         floor, c = next((f, c) for f, c in tried if c.f1 >= top - TIE_F1)
@@ -102,7 +104,7 @@ def run_backend_row(config: Config, test_gt: Path, calibration_gt: Path, base: R
                 "reference_frames": summary["frames"],
                 "index_speed": speed,
                 "bytes_per_reference_hour": round(summary["bytes_per_hour"]),
-                **score_row(test, preds, lat, c.threshold, c.to_json())}
+                **score_row(test, preds, lat, c.rule, c.to_json())}
     finally:
         test.library.close()
         cal.library.close()

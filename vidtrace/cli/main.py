@@ -158,7 +158,8 @@ def query(
         help="Alignment: lis, interp or hough \\[default: the library's, "
         f"{DEFAULT_QUERY.stage2}].")] = None,
     threshold: Annotated[float | None, typer.Option(
-        help="Lowest score reported \\[default: the library's calibrated one].")] = None,
+        help="Lowest score a long segment needs; one of few matched frames needs more, up to "
+        "the library's short_threshold \\[default: the library's calibrated one].")] = None,
     fine: Annotated[FineMode | None, typer.Option(
         help="Refine segments at the fine rate from rows stored in the library (library), "
         "from the reference files (decode), or not (off) \\[default: the library's].")] = None,
@@ -278,8 +279,10 @@ def calibrate(
                     print_error(str(e))
                     predictions[Path(q.query).name] = None
                 bar.advance(task)
-        c = calibrate_threshold(truth, predictions, max_fpr=max_fpr)
-        old = lib.query_defaults.match_threshold
+        d = lib.query_defaults
+        c = calibrate_threshold(truth, predictions, max_fpr=max_fpr, short=d.short_threshold,
+                                min_frames=d.min_hits)
+        old = d.match_threshold
         lib.store_query_settings(match_threshold=c.threshold)
         lib.close()
     out.print(f"threshold {old:.2f} -> {c.threshold:.2f} (F1@3s {c.f1:.3f}, negative FPR "

@@ -2,12 +2,16 @@
 
 The threshold is chosen on a calibration split, never on the split that is reported: the
 queries are matched with no threshold, then every threshold of a grid is tried by dropping the
-predictions scoring below it. The one chosen has the best competition F1 at `tolerance` among
+predictions scoring below it. The threshold swept is the one a long segment needs; a segment of
+few matched frames needs more, up to a fixed `short` (`vidtrace.types.Threshold`; docs/align.md,
+"The threshold"), which the sweep keeps (so a chance line of a few frames stays out whatever
+the calibration split holds). The one chosen has the best competition F1 at `tolerance` among
 those whose false-positive rate on negative queries is at most `max_fpr`; thresholds within
 `TIE_F1` of that F1 form a plateau and its median is taken, so the choice does not sit on the
 edge of a lucky step.
 """
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -15,44 +19,57 @@ import numpy as np
 
 from vidtrace.evaluate.competition import competition_f1, false_positive_rate
 from vidtrace.evaluate.pairing import Predictions
-from vidtrace.types import QueryTruth
+from vidtrace.types import QueryTruth, Threshold
 
 GRID = np.round(np.arange(0.10, 0.9001, 0.01), 2)
 MAX_FPR = 0.01
 TIE_F1 = 0.002
 
 
-def filter_predictions(predictions: Predictions, threshold: float) -> Predictions:
-    """Predictions with every match scoring below `threshold` dropped (failed queries kept)."""
-    return {name: None if ms is None else [m for m in ms if m.score >= threshold]
+def filter_predictions(predictions: Predictions, threshold: float | Threshold) -> Predictions:
+    """Predictions with every match that `threshold` does not keep dropped (a number: one flat
+    threshold; failed queries kept)."""
+    rule = threshold if isinstance(threshold, Threshold) else Threshold(threshold)
+    return {name: None if ms is None else [m for m in ms if rule.keeps(m.score, m.frames)]
             for name, ms in predictions.items()}
 
 
 @dataclass(frozen=True)
 class Calibration:
-    """The chosen threshold, its F1 and FPR on the calibration split, and the whole curve as
-    (threshold, F1, FPR) rows."""
+    """The chosen threshold (a long segment's), its F1 and FPR on the calibration split, and
+    the whole curve as (threshold, F1, FPR) rows; `short` and `min_frames` as swept with."""
 
     threshold: float
     f1: float
     fpr: float
     curve: list[tuple[float, float, float]]
+    short: float = -math.inf
+    min_frames: int = 3
+
+    @property
+    def rule(self) -> Threshold:
+        """The chosen threshold as the rule that applies it."""
+        return Threshold(self.threshold, self.short, self.min_frames)
 
     def to_json(self) -> dict[str, object]:
-        return {"threshold": self.threshold, "f1": round(self.f1, 4), "fpr": round(self.fpr, 4),
+        return {"threshold": self.threshold,
+                "short_threshold": self.short if math.isfinite(self.short) else None,
+                "min_frames": self.min_frames, "f1": round(self.f1, 4), "fpr": round(self.fpr, 4),
                 "max_fpr": MAX_FPR, "tolerance_s": 3.0,
                 "curve": [[t, round(f, 4), round(r, 4)] for t, f, r in self.curve]}
 
 
 def calibrate_threshold(truth: Sequence[QueryTruth], predictions: Predictions,
                         tolerance: float = 3.0, max_fpr: float = MAX_FPR,
-                        grid: Sequence[float] = tuple(GRID.tolist())) -> Calibration:
+                        grid: Sequence[float] = tuple(GRID.tolist()),
+                        short: float = -math.inf, min_frames: int = 3) -> Calibration:
     """The threshold for `predictions` (made with no threshold) on calibration queries
-    `truth`; see the module docstring for the rule. When no threshold of the grid keeps the
-    FPR within `max_fpr`, the lowest one reaching the smallest FPR is taken."""
+    `truth`, a segment of `min_frames` matched frames needing at least `short` (default none:
+    one flat threshold); see the module docstring for the rule. When no threshold of the grid
+    keeps the FPR within `max_fpr`, the lowest one reaching the smallest FPR is taken."""
     curve: list[tuple[float, float, float]] = []
     for t in grid:
-        kept = filter_predictions(predictions, float(t))
+        kept = filter_predictions(predictions, Threshold(float(t), short, min_frames))
         f1 = competition_f1(truth, kept, tolerance).f1 or 0.0
         fpr = false_positive_rate(truth, kept) or 0.0
         curve.append((float(t), float(f1), float(fpr)))
@@ -63,4 +80,4 @@ def calibrate_threshold(truth: Sequence[QueryTruth], predictions: Predictions,
     best = max(r[1] for r in allowed)
     plateau = [r for r in allowed if r[1] >= best - TIE_F1]
     chosen = plateau[(len(plateau) - 1) // 2]
-    return Calibration(chosen[0], chosen[1], chosen[2], curve)
+    return Calibration(chosen[0], chosen[1], chosen[2], curve, short, min_frames)

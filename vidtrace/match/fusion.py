@@ -7,6 +7,8 @@ segments stage 2 aligned on the picture and the segments its soundtrack matched.
   1 - (1 - s)(1 - a), a the sound's confidence, and the match's evidence is video + audio. A
   picture segment without sound behind it keeps its score (a muted or replaced soundtrack
   changes nothing).
+- A picture segment is kept when its (reinforced) score reaches the threshold for its matched
+  frames (`Threshold`: a short segment needs more than a long one).
 - A sound segment that agrees with a picture segment whose reinforced score stays under the
   threshold was weighed with it and is not reported alone (its confidence is at most that
   score): a threshold a user raises holds for copies with sound too.
@@ -22,7 +24,7 @@ import math
 from dataclasses import dataclass
 
 from vidtrace.audio.match import AudioSegment, overlap
-from vidtrace.types import Match, Reference
+from vidtrace.types import Match, Reference, Threshold
 
 AGREE_TOL_S = 2.0
 CLEAR_MARGIN = 1.5
@@ -70,15 +72,15 @@ class Fused:
 
 
 def fuse(pictures: list[Picture], sounds: list[AudioSegment], names: dict[int, str],
-         floor: float, min_agree_s: float) -> list[Match]:
+         floor: Threshold, min_agree_s: float) -> list[Match]:
     """The matches, best score first: picture segments reinforced by agreeing sound and kept
-    at `floor`, then sound-only segments that no other reference contests. `names`: the
-    reference id of every key in `sounds`."""
+    by `floor` (by their score and matched frames), then sound-only segments that no other
+    reference contests. `names`: the reference id of every key in `sounds`."""
     return [f.match for f in fuse_traced(pictures, sounds, names, floor, min_agree_s)]
 
 
 def fuse_traced(pictures: list[Picture], sounds: list[AudioSegment], names: dict[int, str],
-                floor: float, min_agree_s: float) -> list[Fused]:
+                floor: Threshold, min_agree_s: float) -> list[Fused]:
     """`fuse`, each match with the picture and sound segments behind it (evidence pages)."""
     fused: list[Fused] = []
     confirmed: set[int] = set()  # sounds that agree with a picture match kept
@@ -89,13 +91,14 @@ def fuse_traced(pictures: list[Picture], sounds: list[AudioSegment], names: dict
         if support:
             best = max(confidence(sounds[i]) for i in support)
             score = 1.0 - (1.0 - score) * (1.0 - best)
-        if score < floor:
+        if not floor.keeps(score, p.match.frames):
             weighed.update(support)
             continue
         if support:
             confirmed.update(support)
             m = Match(p.match.ref_id, p.match.query_start, p.match.query_end,
-                      p.match.ref_start, p.match.ref_end, score, ("video", "audio"))
+                      p.match.ref_start, p.match.ref_end, score, ("video", "audio"),
+                      p.match.frames)
             fused.append(Fused(m, n, tuple(support)))
         else:
             fused.append(Fused(p.match, n, ()))

@@ -116,7 +116,8 @@ class Matcher:
     def match(self, query: FrameSet | QueryViews, sources: Sources | None = None,
               threshold: float | None = None) -> list[Match]:
         """Every copied segment, best score first. A frame matches a reference frame by the
-        better of its views. `threshold`: the lowest score kept (default the settings')."""
+        better of its views. `threshold`: the lowest score a long segment keeps (default the
+        settings' `match_threshold`; a short one needs more, `QuerySettings.threshold`)."""
         return self.trace(query, sources, threshold).matches
 
     def trace(self, query: FrameSet | QueryViews, sources: Sources | None = None,
@@ -127,7 +128,7 @@ class Matcher:
         fine = s.fine is not FineMode.OFF
         if fine and (sources is None or sources.fine is None):
             raise ValueError("fine refinement needs a fine source (Sources.fine)")
-        floor = s.match_threshold if threshold is None else threshold
+        floor = s.threshold(threshold)
         full = views.full
         picture = s.audio is not AudioMode.ONLY
         hits = self.hits(views) if len(full) and picture else FrameHits.empty()
@@ -150,7 +151,8 @@ class Matcher:
                                             s.min_hits * self.params.query_period_s)
             for g in segments:
                 aligned.append(Aligned(ref, g, Match(ref.video_id, g.query_start, g.query_end,
-                                                     g.ref_start, g.ref_end, g.score)))
+                                                     g.ref_start, g.ref_end, g.score,
+                                                     frames=g.n_hits)))
         sounds = self.sounds(sources.audio if sources else None)
         pictures = [Picture(a.reference, a.match, a.segment.speed) for a in aligned]
         names = {g.ref_key: self.store.reference(g.ref_key).video_id for g in sounds}

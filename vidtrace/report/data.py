@@ -11,12 +11,13 @@ Times are float seconds from the start of each video; similarities are the descr
 for the default SSCD). Built by `vidtrace.report.build`, drawn by `vidtrace.report.html`.
 """
 
+import math
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 
-from vidtrace.types import Match
+from vidtrace.types import Match, Threshold
 
 
 @dataclass(frozen=True)
@@ -87,7 +88,7 @@ class SegmentEvidence:
 
     def to_match(self) -> Match:
         return Match(self.ref_id, self.query_start, self.query_end, self.ref_start,
-                     self.ref_end, self.score, self.evidence)
+                     self.ref_end, self.score, self.evidence, self.n_hits)
 
 
 @dataclass(frozen=True)
@@ -129,11 +130,13 @@ class Hits:
 @dataclass(frozen=True)
 class CandidateScore:
     """A reference stage 1 ranked for alignment: its retrieval score, and the best score of a
-    segment aligned on it (None when none could be placed), to read against the threshold."""
+    segment aligned on it (None when none could be placed) with that segment's matched query
+    frames, to read against the threshold for them (`EvidenceReport.rule`)."""
 
     ref_id: str
     retrieval_score: float
     best_segment_score: float | None
+    best_segment_frames: int = 0
 
 
 @dataclass(frozen=True)
@@ -172,6 +175,14 @@ class EvidenceReport:
     @property
     def matched(self) -> bool:
         return bool(self.segments)
+
+    @property
+    def rule(self) -> Threshold:
+        """The threshold by matched frames: `threshold` for a long segment, up to the
+        settings' `short_threshold` for one of `min_hits` frames."""
+        s = self.settings
+        return Threshold(self.threshold, float(s.get("short_threshold", -math.inf)),
+                         int(s.get("min_hits", 3)))
 
     def matches(self) -> list[Match]:
         """The segments as `Match` records, in order (best first)."""

@@ -174,9 +174,11 @@ def evidence_of(trace: Trace, views: QueryViews, store: ReadStore) -> QueryEvide
         segments.append(_segment_evidence(f, trace, full.times, *sims[key]))
     candidates = []
     for c in trace.candidates:
-        scores = [a.segment.score for a in trace.aligned if a.reference.key == c.ref_key]
+        placed = [a.segment for a in trace.aligned if a.reference.key == c.ref_key]
+        best = max(placed, key=lambda g: g.score, default=None)
         candidates.append(CandidateScore(c.ref_id, float(c.score),
-                                         max(scores) if scores else None))
+                                         None if best is None else best.score,
+                                         0 if best is None else best.n_hits))
     table, others = _hit_table(trace.hits, full.times, times)
     return QueryEvidence(tuple(segments), table, tuple(candidates), others,
                          nearest_references(store, trace.hits))

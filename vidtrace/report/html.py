@@ -66,7 +66,7 @@ def _facts(r: EvidenceReport) -> str:
         ("library id", f'<span class="hash">{escape(lib.id)}</span>'),
         ("descriptor", f"{escape(lib.descriptor)} ({escape(lib.descriptor_version)}, "
          f"{lib.dim}-d)"),
-        ("score threshold", f"{r.threshold:.3f}"),
+        ("score threshold", _threshold(r)),
         ("vidtrace", escape(r.version)),
         ("run at", f"{escape(r.run_at)} (describing and matching took {r.elapsed_s:.1f} s)"),
     ]
@@ -94,6 +94,16 @@ def _segment_table(r: EvidenceReport, colours: dict[str, str]) -> str:
     return f'<table class="segments">{head}{"".join(rows)}</table>'
 
 
+def _threshold(r: EvidenceReport) -> str:
+    """The threshold in words: one number, or a long segment's and a shortest one's."""
+    rule = r.rule
+    short = rule.required(rule.min_frames)
+    if short <= rule.long:
+        return f"{rule.long:.3f}"
+    return (f"{rule.long:.3f} for a long segment, up to {short:.3f} for one of "
+            f"{rule.min_frames} matched frames")
+
+
 def _evidence(s: SegmentEvidence) -> str:
     """What supports a segment, in words ("picture + sound")."""
     words = {"video": "picture", "audio": "sound"}
@@ -101,11 +111,12 @@ def _evidence(s: SegmentEvidence) -> str:
 
 
 def _score(r: EvidenceReport, s: SegmentEvidence) -> str:
-    """A segment's score against the threshold; sound alone has its own floor (a line with
-    enough votes over enough time, docs/audio.md), not the picture's threshold."""
+    """A segment's score against the threshold for its matched frames; sound alone has its
+    own floor (a line with enough votes over enough time, docs/audio.md), not the picture's
+    threshold."""
     if s.evidence == ("audio",):
         return f"{s.score:.3f} (sound alone)"
-    return f"{s.score:.3f} &ge; {r.threshold:.3f}"
+    return f"{s.score:.3f} &ge; {r.rule.required(s.n_hits):.3f}"
 
 
 def _image(image: np.ndarray | None, kind: str) -> str:
@@ -147,7 +158,8 @@ def _candidates(r: EvidenceReport) -> str:
     rows = "".join(
         f'<tr class="candidate"><td>{escape(c.ref_id)}</td><td>{c.retrieval_score:.3f}</td>'
         f"<td>{'none placed' if c.best_segment_score is None else f'{c.best_segment_score:.3f}'}"
-        f"</td><td>{r.threshold:.3f}</td></tr>" for c in r.candidates)
+        f"</td><td>{r.rule.required(c.best_segment_frames):.3f}</td></tr>"
+        for c in r.candidates)
     return ('<table class="candidates"><tr><th>reference</th><th>retrieval score</th>'
             "<th>best segment score</th><th>threshold</th></tr>" + rows + "</table>")
 

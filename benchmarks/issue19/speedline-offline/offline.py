@@ -23,7 +23,7 @@ with open(out, "w") as f:
             for g in al.align(AlignInput(d["times"], rt, S, d["duration"], ref.duration)):
                 pics.append(Picture(ref, Match(ref.video_id, g.query_start, g.query_end,
                                                g.ref_start, g.ref_end, g.score), g.speed))
-        ms = fuse(pics, d["sounds"], d["names"], s.match_threshold, s.audio_min_s)
+        ms = fuse(pics, d["sounds"], d["names"], s.threshold(), s.audio_min_s)
         f.write(json.dumps({"query": q.query, "matches": [m.to_json() for m in ms]}) + "\n")
 rep = evaluate(truth, read_predictions(out))
 o = rep["overall"]; c = o["competition"]["3"]
