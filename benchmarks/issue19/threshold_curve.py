@@ -8,8 +8,8 @@ calibration split, seed 2):
 """
 
 import json
-import sys
 import math
+import sys
 from pathlib import Path
 
 from vidtrace.evaluate.calibrate import calibrate_threshold

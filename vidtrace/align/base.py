@@ -6,6 +6,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from vidtrace.settings import DEFAULT_QUERY, QuerySettings
+from vidtrace.types import Threshold
 
 
 @dataclass(frozen=True)
@@ -13,7 +14,9 @@ class AlignParams:
     """Alignment settings; defaults come from vidtrace.settings.QuerySettings (its docstring).
 
     query_period_s / ref_period_s: the sampling periods of query and reference frames; top: how
-    many reference frames per query frame become hits; max_segments: per reference."""
+    many reference frames per query frame become hits; max_segments: per reference;
+    threshold / short_threshold: the score a long segment / one of `min_hits` matched frames
+    needs (`keeps`)."""
 
     query_period_s: float
     ref_period_s: float
@@ -24,15 +27,25 @@ class AlignParams:
     max_speed: float = DEFAULT_QUERY.max_speed
     min_hits: int = DEFAULT_QUERY.min_hits
     threshold: float = DEFAULT_QUERY.match_threshold
+    short_threshold: float = DEFAULT_QUERY.short_threshold
     max_segments: int = 8
     split_gap_s: float = 1.5
+
+    def required(self, n_hits: int) -> float:
+        """The score a segment of `n_hits` matched query frames needs (`types.Threshold`)."""
+        return Threshold(self.threshold, self.short_threshold, self.min_hits).required(n_hits)
+
+    def keeps(self, seg: "Segment") -> bool:
+        """Whether `seg` scores what its matched frames need."""
+        return seg.score >= self.required(seg.n_hits)
 
     @classmethod
     def from_settings(cls, s: QuerySettings, index_fps: float) -> "AlignParams":
         """The parameters of query settings `s` against references sampled at `index_fps`."""
         return cls(query_period_s=1.0 / s.query_fps, ref_period_s=1.0 / index_fps,
                    floor=s.hit_floor, max_gap_s=s.max_gap_s, min_speed=s.min_speed,
-                   max_speed=s.max_speed, min_hits=s.min_hits, threshold=s.match_threshold)
+                   max_speed=s.max_speed, min_hits=s.min_hits, threshold=s.match_threshold,
+                   short_threshold=s.short_threshold)
 
 
 @dataclass(frozen=True)

@@ -135,8 +135,9 @@ def _outside(seg: Segment, other: Segment) -> list[Segment]:
 def settle(segments: list[Segment], q_times: np.ndarray, r_times: np.ndarray, S: np.ndarray,
            p: AlignParams, ref_duration: float) -> list[Segment]:
     """The segments of one (query, reference) pair that can be true (the module's rules), at
-    most `max_segments`, each scoring at least `threshold`, best score first (the segments'
-    query ends are already inside the query, so only the reference's duration is needed)."""
+    most `max_segments`, each scoring what its matched frames need (`AlignParams.keeps`), best
+    score first (the segments' query ends are already inside the query, so only the
+    reference's duration is needed)."""
     proposed = [c for g in segments
                 if (c := check(settle_speed(g, q_times, r_times, S, p), q_times, r_times, S, p,
                                ref_duration))]
@@ -152,7 +153,7 @@ def settle(segments: list[Segment], q_times: np.ndarray, r_times: np.ndarray, S:
     kept = _join_collinear(kept, q_times, r_times, S, p, ref_duration)
     if _SPLIT:
         kept = [x for g in kept for x in _two_lines(g, q_times, r_times, S, p, ref_duration)]
-    good = [g for g in kept if g.score >= p.threshold]
+    good = [g for g in kept if p.keeps(g)]
     return sorted(good, key=lambda g: -g.score)[:p.max_segments]
 
 
@@ -214,7 +215,7 @@ def _join_collinear(segments: list[Segment], q_times: np.ndarray, r_times: np.nd
             # a join must not lose a segment that stood on its own
             held = [c for line in (union, *lines)
                     if (c := check(line, q_times, r_times, S, p, ref_duration)) is not None
-                    and not c.segment.score < p.threshold <= max(x.score, y.score)]
+                    and (p.keeps(c.segment) or not (p.keeps(x) or p.keeps(y)))]
             if not held:
                 continue
             c = _best_join(held)

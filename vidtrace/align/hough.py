@@ -20,8 +20,8 @@ vote for the lines through them and lines with many similar frames stand out.
    into runs at dissimilar stretches of `split_gap_s` (as lis splits a chain at a splice) or
    at rows of an earlier segment. Each run with `min_hits` matched rows has its line refitted
    and refined on the dense matrix (refine.refine_line) and its ends moved along it (as
-   refine.refine_ends does), and becomes a segment when its score reaches `threshold`; its
-   rows then belong to it and to no later peak.
+   refine.refine_ends does), and becomes a segment when its score reaches what its matched
+   frames need (`AlignParams.keeps`); its rows then belong to it and to no later peak.
 
 Why the two samples around the line (refine.near_similarity) rather than
 refine.line_similarity (interpolated between them): with a reference sampled at 1 frame/s, a
@@ -155,7 +155,7 @@ def align_hough(q_times: np.ndarray, r_times: np.ndarray, S: np.ndarray, p: Alig
     """Every copied segment between a query and one reference, best score first.
 
     q_times float64[Tq], r_times float64[Tr] seconds; S float32[Tq, Tr] similarities. Each
-    segment holds at least `min_hits` matched query frames and scores at least `threshold`;
+    segment holds at least `min_hits` matched query frames and scores what they need (`keeps`);
     at most `max_segments`; a query row belongs to one segment at most. A reference of fewer
     than two frames gives no segment (no line can be placed on it).
     """
@@ -167,7 +167,7 @@ def align_hough(q_times: np.ndarray, r_times: np.ndarray, S: np.ndarray, p: Alig
     qt, rt = q_times[qi], r_times[ri]
     speeds = speed_grid(p.min_speed, p.max_speed)
     acc, b0 = vote(qt, rt, s.astype(np.float64) - p.floor, speeds, p.ref_period_s)
-    min_vote = max(0.5 * p.min_hits * (p.threshold - p.floor), 1e-6)
+    min_vote = max(0.5 * p.min_hits * (p.required(p.min_hits) - p.floor), 1e-6)
     taken = np.zeros(len(q_times), dtype=bool)
     out: list[Segment] = []
     for k, j in peaks(acc, min_vote, PEAKS_PER_SEGMENT * p.max_segments):
@@ -185,7 +185,7 @@ def align_hough(q_times: np.ndarray, r_times: np.ndarray, S: np.ndarray, p: Alig
             fit = _fit_near(qt[in_run], rt[in_run], s[in_run], a, b, p) or (a, b)
             seg = _run_segment(q_times, r_times, S, run, fit, taken, p, query_duration,
                                ref_duration)
-            if seg is not None and seg.score >= p.threshold:
+            if seg is not None and p.keeps(seg):
                 out.append(seg)
                 taken[(q_times >= seg.query_start) & (q_times <= seg.query_end)] = True
         if len(out) >= p.max_segments:

@@ -146,7 +146,7 @@ def align_interp(q_times: np.ndarray, r_times: np.ndarray, S: np.ndarray, p: Ali
     """Every copied segment between a query and one reference, best score first.
 
     q_times float64[Tq], r_times float64[Tr] seconds; S float32[Tq, Tr] similarities. Each
-    segment holds at least `min_hits` matched query frames and scores at least `threshold`;
+    segment holds at least `min_hits` matched query frames and scores what they need (`keeps`);
     at most `max_segments` are returned.
     """
     if S.shape[0] == 0 or S.shape[1] == 0:
@@ -155,7 +155,7 @@ def align_interp(q_times: np.ndarray, r_times: np.ndarray, S: np.ndarray, p: Ali
     segments = []
     for run in _runs(q_times[qi], r_times[ri], s, p):
         seg = _run_segment(run, q_times, p, query_duration, ref_duration)
-        if seg is not None and seg.n_hits >= p.min_hits and seg.score >= p.threshold:
+        if seg is not None and seg.n_hits >= p.min_hits and p.keeps(seg):
             segments.append(seg)
     kept: list[Segment] = []
     for seg in sorted(segments, key=lambda g: -g.score):

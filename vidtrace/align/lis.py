@@ -190,7 +190,8 @@ def align_pair(q_times: np.ndarray, r_times: np.ndarray, S: np.ndarray, p: Align
 
     q_times float64[Tq], r_times float64[Tr] seconds; S float32[Tq, Tr] similarities.
     Repeatedly takes the heaviest chain, keeps it as a segment when it has `min_hits` query
-    frames and a score >= `threshold`, and removes all hits inside its query span.
+    frames and the score they need (`AlignParams.keeps`), and removes all hits inside its
+    query span.
     """
     qi, ri, s = similarity_hits(S, p.top, p.floor)
     qt, rt = q_times[qi], r_times[ri]
@@ -224,7 +225,7 @@ def align_pair(q_times: np.ndarray, r_times: np.ndarray, S: np.ndarray, p: Align
         seg_rows = _span(q_times, seg.query_start, seg.query_end)
         span |= _span(qt, seg.query_start, seg.query_end)
         alive &= ~span
-        if seg.n_hits >= p.min_hits and seg.score >= p.threshold:
+        if seg.n_hits >= p.min_hits and p.keeps(seg):
             out.append(seg)
             taken |= seg_rows
     return settle(out, q_times, r_times, S, p, ref_duration)
