@@ -263,7 +263,7 @@ class QuerySettings(_Checked):
     # docs/align.md, "The threshold": match_threshold calibrated on the calibration split
     # (benchmarks/issue19/calibration-length-seed2.json); short_threshold keeps a chance line
     # of a few frames through a long reference out (tests/align/test_methods.py)
-    match_threshold: float = 0.42
+    match_threshold: float = 0.31
     short_threshold: float = 0.42
     fine: FineMode = FineMode.OFF
     fine_decode_fps: float = 5.0

@@ -1,5 +1,7 @@
 """Temporal Hough voting alignment on hand-made similarity matrices with known answers."""
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -77,3 +79,28 @@ def test_a_one_frame_reference_gives_nothing() -> None:
     qt, rt = np.arange(40) / 2, np.zeros(1)
     S = np.full((40, 1), 0.9, dtype=np.float32)
     assert align_hough(qt, rt, S, PARAMS, 20.0, 1.0) == []
+
+
+def test_a_long_weak_copy_is_kept_and_short_chance_lines_are_not() -> None:
+    # a 600 s reference of harsh background (test_methods' pure noise: mean 0.15, sd 0.1) and
+    # a 20 s copy along 1x scoring about 0.39: between a long segment's threshold (0.30) and
+    # a 3-frame one's (0.42). The threshold by matched frames keeps the copy and nothing else;
+    # one flat threshold either loses it (0.42) or lets chance lines of 3-5 frames in (0.30)
+    qt, rt = grid(60, 600)
+    by_frames = replace(PARAMS, threshold=0.30, short_threshold=0.42)
+    chance = 0
+    for seed in range(4):
+        rng = np.random.default_rng(seed)
+        S = rng.normal(0.15, 0.1, (len(qt), len(rt))).astype(np.float32)
+        for i, t in enumerate(qt):
+            if 20 <= t < 40:
+                S[i, round(300 + t - 20)] = 0.39 + rng.normal(0, 0.03)
+        (g,) = align_hough(qt, rt, S, by_frames, 60.0, 600.0)
+        assert abs(g.query_start - 20) <= 2 and abs(g.query_end - 40) <= 1
+        assert abs(g.ref_start - 300) <= 2 and 0.30 < g.score < 0.42 and g.n_hits >= 35
+        assert align_hough(qt, rt, S, replace(PARAMS, threshold=0.42, short_threshold=0.42),
+                           60.0, 600.0) == []
+        flat = align_hough(qt, rt, S, replace(by_frames, short_threshold=0.30), 60.0, 600.0)
+        assert g in flat
+        chance += sum(x.n_hits <= 5 for x in flat)
+    assert chance >= 3

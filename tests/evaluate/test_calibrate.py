@@ -1,9 +1,12 @@
 """Threshold calibration on hand-made predictions with a known best threshold."""
 
+import math
+from dataclasses import replace
+
 import pytest
 
 from vidtrace.evaluate.calibrate import calibrate_threshold, filter_predictions
-from vidtrace.types import CopySegment, Match, QueryTruth
+from vidtrace.types import CopySegment, Match, QueryTruth, Threshold
 
 
 def positive(i: int) -> QueryTruth:
@@ -47,3 +50,34 @@ def test_fpr_bound_wins_over_f1() -> None:
 def test_filter_keeps_failed_queries() -> None:
     out = filter_predictions({"a": [hit(0.3), hit(0.7)], "b": None}, 0.5)
     assert out == {"a": [hit(0.7)], "b": None}
+
+
+def test_the_threshold_falls_with_matched_frames_to_the_long_one() -> None:
+    rule = Threshold(0.30, 0.42, 3)
+    needs = [rule.required(n) for n in (3, 4, 12, 27, 300)]
+    assert needs[0] == pytest.approx(0.42) and needs[2] == pytest.approx(0.36)
+    assert needs[3] == pytest.approx(0.34) and needs == sorted(needs, reverse=True)
+    assert needs[-1] == pytest.approx(0.312)  # a tenth of the margin left at 300 frames
+    # fewer frames than the least a segment has, or none known, need the most
+    assert rule.required(1) == rule.required(0) == pytest.approx(0.42)
+    # a short threshold at or below the long one is one flat threshold
+    assert [Threshold(0.5, 0.42).required(n) for n in (0, 3, 100)] == [0.5, 0.5, 0.5]
+    assert Threshold(-math.inf, 0.42).required(3) == -math.inf
+
+
+def test_calibration_sweeps_the_long_threshold_and_keeps_the_short_one() -> None:
+    # copies are long (40 frames) and weak (0.33-0.38); each negative gets a 3-frame chance
+    # line at 0.36-0.40: one flat threshold can only lose copies or take the chance lines,
+    # the threshold by matched frames keeps all copies and no chance line
+    truth = [positive(i) for i in range(10)] + [negative(i) for i in range(10)]
+    preds = {f"p{i}.mp4": [replace(hit(0.33 + 0.005 * i), frames=40)] for i in range(10)}
+    preds.update({f"n{i}.mp4": [replace(miss(0.36 + 0.004 * i), frames=3)] for i in range(10)})
+    flat = calibrate_threshold(truth, preds, max_fpr=0.0)
+    assert flat.threshold > 0.396 and flat.f1 == 0.0
+    c = calibrate_threshold(truth, preds, max_fpr=0.0, short=0.42, min_frames=3)
+    assert c.f1 == pytest.approx(1.0) and c.fpr == 0.0 and c.threshold <= 0.33
+    assert c.rule == Threshold(c.threshold, 0.42, 3)
+    kept = filter_predictions(preds, c.rule)
+    assert all(kept[f"n{i}.mp4"] == [] for i in range(10))
+    # filtering by a plain number is one flat threshold, frames or not
+    assert filter_predictions(preds, 0.35)["n0.mp4"] == preds["n0.mp4"]
