@@ -27,7 +27,8 @@ def test_scaled_bordered_reencoded_copy_found_within_2s(
     assert abs(m.query_end - truth.query_end) <= 2.0
     assert abs(m.ref_start - truth.ref_start) <= 2.0
     assert abs(m.ref_end - truth.ref_end) <= 2.0
-    assert m.score >= lib.query_defaults.match_threshold
+    assert m.frames >= 0.8 * 2 * (m.query_end - m.query_start)  # query frames at 2 per s
+    assert m.score >= lib.query_defaults.threshold().required(m.frames)
 
 
 def test_footage_not_in_library_matches_nothing(reference_library: Path,

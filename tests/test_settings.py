@@ -38,6 +38,7 @@ from vidtrace.settings import (
     (QuerySettings, "ef_search", 0, "ef_search must lie in [1, 65536], got 0"),
     (QuerySettings, "query_fps", -1.0, "query_fps must lie in"),
     (QuerySettings, "match_threshold", 1.5, "match_threshold must lie in [0, 1]"),
+    (QuerySettings, "short_threshold", -0.1, "short_threshold must lie in [0, 1]"),
     (QuerySettings, "knn_k", True, "knn_k must be a number, got True"),
     (QuerySettings, "stage1", "random", "stage1 must be one of vote, bipartite, orb-rerank"),
     (QuerySettings, "fine", "sometimes", "fine must be one of off, library, decode"),

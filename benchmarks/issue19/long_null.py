@@ -33,6 +33,7 @@ def long_reference(clips: list[Path], target: Path) -> Path:
     """`clips` end to end, as they are, mirrored, then grey, in one file."""
     if target.exists():
         return target
+    target.parent.mkdir(parents=True, exist_ok=True)
     parts = []
     for n, edits in enumerate(((), (HFlip(),), (Grayscale(),))):
         part = target.with_name(f"{target.stem}-part{n}.mp4")

@@ -1,11 +1,14 @@
 """Threshold calibration on hand-made predictions with a known best threshold."""
 
+import json
 import math
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
 from vidtrace.evaluate.calibrate import calibrate_threshold, filter_predictions
+from vidtrace.groundtruth import read_predictions
 from vidtrace.types import CopySegment, Match, QueryTruth, Threshold
 
 
@@ -81,3 +84,21 @@ def test_calibration_sweeps_the_long_threshold_and_keeps_the_short_one() -> None
     assert all(kept[f"n{i}.mp4"] == [] for i in range(10))
     # filtering by a plain number is one flat threshold, frames or not
     assert filter_predictions(preds, 0.35)["n0.mp4"] == preds["n0.mp4"]
+
+
+def test_predictions_keep_their_frames_and_evidence_through_json(tmp_path: Path) -> None:
+    found = [Match("r", 1.0, 9.5, 2.0, 10.5, 0.37, ("video", "audio"), 17),
+             Match("s", 0.0, 6.0, 0.0, 6.0, 0.5, ("audio",))]
+    path = tmp_path / "p.jsonl"
+    path.write_text(json.dumps({"query": "queries/q.mp4",
+                                "matches": [m.to_json() for m in found]}) + "\n"
+                    + json.dumps({"query": "old.mp4", "matches": [
+                        {k: v for k, v in found[0].to_json().items()
+                         if k not in ("frames", "evidence")}]}) + "\n")
+    read = read_predictions(path)
+    assert read["q.mp4"] == found
+    # a file from before matches carried their frames: unknown, so the short threshold holds
+    (old,) = read["old.mp4"] or []
+    assert old.frames == 0 and old.evidence == ("video",)
+    assert not Threshold(0.31, 0.42).keeps(old.score, old.frames)
+    assert Threshold(0.31, 0.42).keeps(found[0].score, found[0].frames)
