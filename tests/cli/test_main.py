@@ -1,6 +1,7 @@
 """The command line on real footage: JSON lines, errors, exit codes."""
 
 import json
+import math
 import re
 import shutil
 from pathlib import Path
@@ -110,11 +111,14 @@ def test_calibrate_stores_a_threshold_between_copies_and_others(
     assert "F1@3s 1.000" in result.output and "negative FPR 0.000" in result.output
     with Library.open(lib) as opened:
         stored = opened.query_defaults.match_threshold
-        copy = opened.query(media_dir / scaled_bordered_copy.query, threshold=0.0)
-        other = opened.query(unrelated_query, threshold=0.0)
-    # the stored threshold keeps the copy's match and drops every match of the unrelated query
-    assert copy[0].score >= stored
-    assert all(m.score < stored for m in other)
+        rule = opened.query_defaults.threshold()
+        copy = opened.query(media_dir / scaled_bordered_copy.query, threshold=-math.inf)
+        other = opened.query(unrelated_query, threshold=-math.inf)
+    # the stored threshold (by matched frames, up to the short one) keeps the copy's match
+    # and drops every match of the unrelated query
+    assert rule.long == stored and rule.short == 0.42 and copy[0].frames > 0
+    assert rule.keeps(copy[0].score, copy[0].frames)
+    assert not any(rule.keeps(m.score, m.frames) for m in other)
     assert json.loads((lib / "manifest.json").read_text())["query"]["match_threshold"] == stored
 
 

@@ -285,8 +285,10 @@ def calibrate(
         old = d.match_threshold
         lib.store_query_settings(match_threshold=c.threshold)
         lib.close()
-    out.print(f"threshold {old:.2f} -> {c.threshold:.2f} (F1@3s {c.f1:.3f}, negative FPR "
-              f"{c.fpr:.3f} on {len(truth)} queries), stored in {library}")
+    short = c.rule.required(c.min_frames)
+    out.print(f"threshold {old:.2f} -> {c.threshold:.2f} for long segments, {short:.2f} for "
+              f"{c.min_frames} matched frames (F1@3s {c.f1:.3f}, negative FPR {c.fpr:.3f} on "
+              f"{len(truth)} queries), stored in {library}")
 
 
 def _print_matches(path: Path, matches: list) -> None:  # type: ignore[type-arg]
