@@ -1,5 +1,6 @@
-"""A threshold that falls with a segment's evidence, studied offline (docs/align.md, "The
-threshold"; not built): a segment of n matched frames is kept when its score reaches
+"""A threshold that falls with a segment's evidence, studied offline before it was built as
+`vidtrace.types.Threshold` (docs/align.md, "The threshold"): a segment of n matched frames is
+kept when its score reaches
     t(n) = t_long + (0.42 - t_long) * sqrt(min_hits / n),
 so a segment of `min_hits` (3) frames needs today's 0.42, which keeps chance lines through a
 long reference's background out (tests/align/test_methods.py::test_pure_noise_gives_nothing:

@@ -11,6 +11,7 @@ rendered queries, so a second run reuses them.
 """
 
 import json
+import math
 import sys
 from pathlib import Path
 from typing import Any
@@ -90,7 +91,7 @@ def main(folder: Path, work: Path, out_path: Path, chains: int) -> None:
         lib_path = library(refs, work / f"library-{i}")
         with Library.open(lib_path) as lib:
             for q, kinds in queries(others, work / f"queries-{i}", chains):
-                trace = lib.trace(lib.describe_query(q), query_path=q, threshold=0.0)
+                trace = lib.trace(lib.describe_query(q), query_path=q, threshold=-math.inf)
                 scores = sorted((f.match.score for f in trace.fused), reverse=True)
                 rows.append({"query": q.name, "edits": kinds, "library": i,
                              "best": round(scores[0], 4) if scores else None,

@@ -6,6 +6,7 @@ LIBRARY_FOLDER: a library of the benchmark's references (`view_latency.py` build
 """
 
 import json
+import math
 import sys
 from pathlib import Path
 
@@ -19,7 +20,7 @@ def main(bench: Path, library: Path, out_path: Path) -> None:
         s = lib.query_defaults
         for q in items:
             views = lib.describe_query(bench / q["query"], s)
-            trace = lib.trace(views, s, bench / q["query"], threshold=0.0)
+            trace = lib.trace(views, s, bench / q["query"], threshold=-math.inf)
             kept = {f.match for f in trace.fused}
             segs = [{"ref": a.reference.video_id, "qs": a.match.query_start,
                      "qe": a.match.query_end, "rs": a.match.ref_start, "re": a.match.ref_end,
