@@ -119,3 +119,16 @@ def test_without_views_turns_every_extra_view_off_and_nothing_else() -> None:
     assert every.views and not bare.views
     assert bare.with_changes(pip_view=True, canvas_view=True, mirror_view=True,
                              turn_view=True) == every
+
+
+def test_a_library_stored_before_the_short_threshold_keeps_its_flat_threshold() -> None:
+    # libraries stored match_threshold alone (0.42, or a calibrated value); the short one
+    # takes its default, 0.42, so a stored 0.42 stays one flat threshold, as it was
+    older = {k: v for k, v in DEFAULT_QUERY.to_dict().items() if k != "short_threshold"}
+    stored = QuerySettings.from_dict(older | {"match_threshold": 0.42})
+    assert [stored.threshold().required(n) for n in (3, 12, 100)] == [0.42, 0.42, 0.42]
+    # a new library: 0.31 for a long segment, 0.42 for one of min_hits frames
+    new = DEFAULT_QUERY.threshold()
+    assert new.required(DEFAULT_QUERY.min_hits) == pytest.approx(DEFAULT_QUERY.short_threshold)
+    assert new.required(10**6) == pytest.approx(DEFAULT_QUERY.match_threshold, abs=1e-3)
+    assert DEFAULT_QUERY.threshold(0.5).required(3) == 0.5  # a raised threshold is flat
