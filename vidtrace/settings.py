@@ -88,6 +88,19 @@ def usable_cores() -> int:
         os.cpu_count() or 1)
 
 
+# Query frames per independent observation along a line: neighbouring frames' similarities to
+# the reference are correlated (on real unrelated footage at 2 frames/s, 0.60 one frame apart,
+# 0.36 two, 0.26 three, 0.17 four; about 3 frames per independent one; docs/align.md, "The
+# threshold"), so the threshold falls only past `min_hits` observations, not frames.
+FRAMES_PER_OBSERVATION = 3
+
+
+def short_frames(min_hits: int) -> int:
+    """The matched frames up to which a segment needs the short threshold: `min_hits`
+    independent observations (`FRAMES_PER_OBSERVATION` frames each)."""
+    return min_hits * FRAMES_PER_OBSERVATION
+
+
 # (lowest, highest) allowed for each number; None: unbounded on that side. Ints are whole.
 _RANGES: dict[str, tuple[float | None, float | None]] = {
     "index_fps": (1e-3, 120.0), "query_fps": (1e-3, 120.0), "fine_fps": (0.0, 120.0),
@@ -226,9 +239,10 @@ class QuerySettings(_Checked):
     `max_candidates` are aligned. Alignment (stage 2, `stage2`): a chain of hits may skip at
     most `max_gap_s` seconds of query; the speed ratio reference/query lies in [`min_speed`,
     `max_speed`]; a segment needs `min_hits` matched frames and a score of at least
-    `match_threshold` when it is long, rising to `short_threshold` for one of `min_hits`
-    matched frames (`threshold()`; docs/align.md, "The threshold"). `fine` refines segments
-    at a finer reference rate (FineMode; `fine_decode_fps` is the rate decoded at query time).
+    `match_threshold` when it is long, rising to `short_threshold` for one of up to
+    3 x `min_hits` matched frames (`threshold()`; docs/align.md, "The threshold"). `fine`
+    refines segments at a finer reference rate (FineMode; `fine_decode_fps` is the rate decoded
+    at query time).
     Views (docs/pip.md, views.md):
     with `pip_view` a picture-in-picture inset found in 10 s windows is described as a second
     view of its frames, and the widest strip of the frame beside it as a third (a copy under a
@@ -289,9 +303,9 @@ class QuerySettings(_Checked):
 
     def threshold(self, long: float | None = None) -> Threshold:
         """The score a segment needs by its matched frames: `match_threshold` (or `long`)
-        for a long segment, up to `short_threshold` for one of `min_hits` frames."""
+        for a long segment, `short_threshold` for one of up to `short_frames(min_hits)`."""
         return Threshold(self.match_threshold if long is None else long, self.short_threshold,
-                         self.min_hits)
+                         short_frames(self.min_hits))
 
     def without_views(self) -> "QuerySettings":
         """These settings with every extra view off: the whole frames alone (`views` False)."""

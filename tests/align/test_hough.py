@@ -104,3 +104,19 @@ def test_a_long_weak_copy_is_kept_and_short_chance_lines_are_not() -> None:
         assert g in flat
         chance += sum(x.n_hits <= 5 for x in flat)
     assert chance >= 3
+
+
+def test_a_weak_match_between_two_stills_is_not_a_copy() -> None:
+    # one still shot of the query (5 s, 10 frames) about 0.39 alike to one still of the
+    # reference (4 s): every line through the block matches, so its frames are one
+    # observation, not ten. By independent frames it would need only 0.370 (10 frames) and be
+    # reported; the threshold falls only past 3 x min_hits frames, so it needs 0.42
+    qt, rt = grid(60, 600)
+    rng = np.random.default_rng(7)
+    S = noise(rng, len(qt), len(rt))
+    block = (qt >= 20) & (qt < 25)
+    S[np.ix_(block, (rt >= 300) & (rt < 304))] = 0.39 + rng.normal(0, 0.01, (10, 4))
+    p = replace(PARAMS, threshold=0.31, short_threshold=0.42)
+    assert align_hough(qt, rt, S, p, 60.0, 600.0) == []
+    (g,) = align_hough(qt, rt, S, replace(p, short_threshold=0.31), 60.0, 600.0)
+    assert 19.5 <= g.query_start and g.query_end <= 25.5 and g.n_hits >= 8

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from vidtrace.settings import DEFAULT_QUERY, QuerySettings
+from vidtrace.settings import DEFAULT_QUERY, QuerySettings, short_frames
 from vidtrace.types import Threshold
 
 
@@ -15,8 +15,8 @@ class AlignParams:
 
     query_period_s / ref_period_s: the sampling periods of query and reference frames; top: how
     many reference frames per query frame become hits; max_segments: per reference;
-    threshold / short_threshold: the score a long segment / one of `min_hits` matched frames
-    needs (`keeps`)."""
+    threshold / short_threshold: the score a long segment / one of few matched frames needs
+    (`keeps`, `QuerySettings.threshold`)."""
 
     query_period_s: float
     ref_period_s: float
@@ -33,7 +33,8 @@ class AlignParams:
 
     def required(self, n_hits: int) -> float:
         """The score a segment of `n_hits` matched query frames needs (`types.Threshold`)."""
-        return Threshold(self.threshold, self.short_threshold, self.min_hits).required(n_hits)
+        return Threshold(self.threshold, self.short_threshold,
+                         short_frames(self.min_hits)).required(n_hits)
 
     def keeps(self, seg: "Segment") -> bool:
         """Whether `seg` scores what its matched frames need."""

@@ -252,7 +252,8 @@ def run_ablation(test_gt: Path, calibration_gt: Path, base: RunSettings,
                 preds, lat = run_combo(test, s, progress=progress, stage=f"test {name}")
                 rows.append({"stage1": stage1.value, "stage2": stage2.value, "fine": "off",
                              "stage1_top1": ranking["top1"], "stage1_recall": ranking["recall"],
-                             **score_row(test, preds, lat, c.rule, c.to_json())})
+                             **score_row(test, preds, lat, q.threshold(c.threshold),
+                                         c.to_json())})
         best = max(rows, key=lambda r: (r["f1_3s"] or 0.0, -(r["negative_fpr"] or 0.0)))
         s_best = lib_settings.with_changes(stage1=best["stage1"], stage2=best["stage2"],
                                            fine=FineMode.LIBRARY)

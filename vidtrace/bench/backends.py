@@ -104,7 +104,8 @@ def run_backend_row(config: Config, test_gt: Path, calibration_gt: Path, base: R
                 "reference_frames": summary["frames"],
                 "index_speed": speed,
                 "bytes_per_reference_hour": round(summary["bytes_per_hour"]),
-                **score_row(test, preds, lat, c.rule, c.to_json())}
+                **score_row(test, preds, lat, settings.query.threshold(c.threshold),
+                            c.to_json())}
     finally:
         test.library.close()
         cal.library.close()

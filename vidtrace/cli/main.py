@@ -30,6 +30,7 @@ from vidtrace.settings import (
     Sampling,
     Stage1,
     Stage2,
+    short_frames,
 )
 
 usage.install()
@@ -280,15 +281,17 @@ def calibrate(
                     predictions[Path(q.query).name] = None
                 bar.advance(task)
         d = lib.query_defaults
+        # swept as if frames were independent (the most permissive fall, which a calibration
+        # split bounds on both sides); queries apply the stricter fall of d.threshold()
         c = calibrate_threshold(truth, predictions, max_fpr=max_fpr, short=d.short_threshold,
                                 min_frames=d.min_hits)
         old = d.match_threshold
         lib.store_query_settings(match_threshold=c.threshold)
         lib.close()
-    short = c.rule.required(c.min_frames)
-    out.print(f"threshold {old:.2f} -> {c.threshold:.2f} for long segments, {short:.2f} for "
-              f"{c.min_frames} matched frames (F1@3s {c.f1:.3f}, negative FPR {c.fpr:.3f} on "
-              f"{len(truth)} queries), stored in {library}")
+    out.print(f"threshold {old:.2f} -> {c.threshold:.2f} for long segments, "
+              f"{d.short_threshold:.2f} up to {short_frames(d.min_hits)} matched frames (F1@3s "
+              f"{c.f1:.3f}, negative FPR {c.fpr:.3f} on {len(truth)} queries), stored in "
+              f"{library}")
 
 
 def _print_matches(path: Path, matches: list) -> None:  # type: ignore[type-arg]

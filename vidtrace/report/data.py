@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from vidtrace.settings import short_frames
 from vidtrace.types import Match, Threshold
 
 
@@ -179,10 +180,10 @@ class EvidenceReport:
     @property
     def rule(self) -> Threshold:
         """The threshold by matched frames: `threshold` for a long segment, up to the
-        settings' `short_threshold` for one of `min_hits` frames."""
+        settings' `short_threshold` for a short one (`QuerySettings.threshold`)."""
         s = self.settings
         return Threshold(self.threshold, float(s.get("short_threshold", -math.inf)),
-                         int(s.get("min_hits", 3)))
+                         short_frames(int(s.get("min_hits", 3))))
 
     def matches(self) -> list[Match]:
         """The segments as `Match` records, in order (best first)."""
