@@ -90,8 +90,9 @@ def usable_cores() -> int:
 
 # Query frames per independent observation along a line: neighbouring frames' similarities to
 # the reference are correlated (on real unrelated footage at 2 frames/s, 0.60 one frame apart,
-# 0.36 two, 0.26 three, 0.17 four; about 3 frames per independent one; docs/align.md, "The
-# threshold"), so the threshold falls only past `min_hits` observations, not frames.
+# 0.36 two, 0.26 three, 0.17 four; 3-4 frames per independent one, the lenient end taken;
+# benchmarks/issue19/line-correlation.txt, docs/align.md "The threshold"), so the threshold
+# falls only past `min_hits` observations, not frames.
 FRAMES_PER_OBSERVATION = 3
 
 
