@@ -5,7 +5,11 @@ queries are matched with no threshold, then every threshold of a grid is tried b
 predictions scoring below it. The threshold swept is the one a long segment needs; a segment of
 few matched frames needs more, up to a fixed `short` (`vidtrace.types.Threshold`; docs/align.md,
 "The threshold"), which the sweep keeps (so a chance line of a few frames stays out whatever
-the calibration split holds). The one chosen has the best competition F1 at `tolerance` among
+the calibration split holds). `vidtrace calibrate` and the benchmarks sweep with `min_frames` =
+`min_hits`, as if every frame were independent: the most permissive fall, whose F1 curve a
+calibration split bounds on both sides. Queries apply the stricter fall of
+`QuerySettings.threshold` (from 3 x `min_hits` frames), which keeps no segment the sweep's rule
+would not. The one chosen has the best competition F1 at `tolerance` among
 those whose false-positive rate on negative queries is at most `max_fpr`; thresholds within
 `TIE_F1` of that F1 form a plateau and its median is taken, so the choice does not sit on the
 edge of a lucky step.
@@ -48,7 +52,8 @@ class Calibration:
 
     @property
     def rule(self) -> Threshold:
-        """The chosen threshold as the rule that applies it."""
+        """The rule the sweep applied at the chosen threshold (queries apply
+        `QuerySettings.threshold`, whose fall starts later)."""
         return Threshold(self.threshold, self.short, self.min_frames)
 
     def to_json(self) -> dict[str, object]:

@@ -101,7 +101,7 @@ def _threshold(r: EvidenceReport) -> str:
     if short <= rule.long:
         return f"{rule.long:.3f}"
     return (f"{rule.long:.3f} for a long segment, up to {short:.3f} for one of "
-            f"{rule.min_frames} matched frames")
+            f"{rule.min_frames} matched frames or fewer")
 
 
 def _evidence(s: SegmentEvidence) -> str:
