@@ -121,7 +121,7 @@ def test_overlapping_segments_resolve_to_the_better_supported() -> None:
     qt, rt, S = _two_copies()
     clean = Segment(10.0, 30.0, 100.0, 120.0, 0.0, 0, 1.0)
     overlapping = Segment(22.0, 40.0, 292.0, 310.0, 0.0, 0, 1.0)  # reaches 8 s into the clean
-    p = replace(PARAMS, threshold=0.0)
+    p = replace(PARAMS, threshold=0.0, short_threshold=0.0)
     got = settle([overlapping, clean], qt, rt, S, p, 400.0)
     first, second = sorted(got, key=lambda g: g.query_start)
     assert (first.query_start, first.query_end) == pytest.approx((9.75, 29.75), abs=0.3)
@@ -131,7 +131,7 @@ def test_overlapping_segments_resolve_to_the_better_supported() -> None:
 
 def test_a_scattered_segment_scores_below_a_clean_one() -> None:
     qt, rt, S = _two_copies()
-    p = replace(PARAMS, threshold=0.0)
+    p = replace(PARAMS, threshold=0.0, short_threshold=0.0)
     clean = check(Segment(10.0, 30.0, 100.0, 120.0, 0.0, 0, 1.0), qt, rt, S, p, 400.0)
     sparse = check(Segment(30.0, 40.0, 300.0, 310.0, 0.99, 0, 1.0), qt, rt, S, p, 400.0)
     assert clean is not None and sparse is not None
@@ -146,7 +146,7 @@ def test_a_squeezed_or_one_frame_segment_is_rejected() -> None:
     qt, rt = grid(30, 28)
     S = np.full((len(qt), len(rt)), 0.1, dtype=np.float32)
     S[:6, 0] = 0.95  # query 0-2.5 s all like the reference's first frame
-    p = replace(PARAMS, threshold=0.0)
+    p = replace(PARAMS, threshold=0.0, short_threshold=0.0)
     squeezed = Segment(1.2, 2.5, 0.1, 0.7, 0.96, 3, 0.5)  # speed 0.46, below the range
     assert check(squeezed, qt, rt, S, p, 28.0) is None
     # in range but every matched frame on one reference frame: no line is pinned
@@ -158,7 +158,7 @@ def test_ends_stay_on_the_line_inside_the_reference() -> None:
     qt, rt = grid(30, 28)
     S = noise(rng, len(qt), len(rt))
     plant(S, qt, 2.5, 30.0, 0.0, 1.0, rng)
-    p = replace(PARAMS, threshold=0.0)
+    p = replace(PARAMS, threshold=0.0, short_threshold=0.0)
     got = check(Segment(0.0, 30.0, -2.5, 27.5, 0.0, 0, 1.0), qt, rt, S, p, 28.0)
     assert got is not None
     g = got.segment
@@ -225,7 +225,7 @@ def test_a_still_whose_own_slope_is_off_joins_the_line_that_explains_it() -> Non
     speed (0.8x here) with ends a second off the copy's line; the copy's line matches its
     frames as well, so rule 6 joins the two (docs/align.md)."""
     qt, rt, S = _still_then_motion(31.0)
-    p = replace(PARAMS, threshold=0.0)
+    p = replace(PARAMS, threshold=0.0, short_threshold=0.0)
     still = Segment(4.0, 9.5, 31.0, 35.4, 0.85, 11, 0.8)
     motion = Segment(10.0, 26.0, 37.0, 53.0, 0.75, 32, 1.0)
     (g,) = settle([still, motion], qt, rt, S, p, 120.0)
@@ -247,7 +247,7 @@ def test_a_weak_middle_taken_by_a_stray_line_is_joined_over() -> None:
     rng = np.random.default_rng(13)
     plant(S, qt, 14.5, 16.5, 90.0, 1.0, rng)
     S[(qt >= 14.5) & (qt < 16.5)] *= 0.6  # about 0.45: a weak, stray match
-    p = replace(PARAMS, threshold=0.0)
+    p = replace(PARAMS, threshold=0.0, short_threshold=0.0)
     first = Segment(4.0, 14.0, 31.0, 41.0, 0.0, 0, 1.0)
     stray = Segment(14.5, 16.5, 90.0, 92.0, 0.0, 0, 1.0)
     second = Segment(17.0, 26.0, 44.0, 53.0, 0.0, 0, 1.0)
@@ -282,7 +282,7 @@ def test_a_join_takes_the_line_that_holds_more_evidence() -> None:
     cols = np.flatnonzero((rt >= 16) & (rt < 25))
     S[np.ix_(zoom, cols)] = (np.linspace(0.62, 0.9, len(cols))[None, :]
                              + rng.normal(0, 0.01, (zoom.sum(), len(cols))))
-    p = replace(PARAMS, threshold=0.0)
+    p = replace(PARAMS, threshold=0.0, short_threshold=0.0)
     pieces = [Segment(0.0, 5.0, 10.0, 17.65, 0.0, 0, 1.53),
               Segment(5.0, 8.5, 20.5, 24.9, 0.0, 0, 1.26)]
     (g,) = settle(pieces, qt, rt, S, p, 40.0)
@@ -302,7 +302,7 @@ def test_pieces_that_the_weaker_ones_line_explains_are_one_copy() -> None:
     shown = np.floor((6.0 + 1.2 * qt) / 6.0)  # query 0-30 s copies reference 6-42 s
     same = (shown[:, None] == np.floor(rt / 6.0)[None, :]) & (qt[:, None] < 30.0)
     S[same] = 0.6 + rng.normal(0, 0.03, same.sum())
-    p = replace(PARAMS, threshold=0.0)
+    p = replace(PARAMS, threshold=0.0, short_threshold=0.0)
     earlier = Segment(2.0, 10.0, 8.4, 18.0, 0.0, 0, 1.2)
     later = Segment(12.0, 30.0, 20.4, 38.4, 0.0, 0, 1.0)
     (g,) = settle([earlier, later], qt, rt, S, p, 60.0)
@@ -333,7 +333,7 @@ def test_a_recut_that_jumps_back_is_two_segments() -> None:
     about 0.9 over slow footage, each piece's own line at 0.95: two segments (one without the
     rule)."""
     qt, rt, S = _slow_footage([(0.0, 10.0, 20.0, 1.0), (10.0, 22.0, 25.0, 1.0)], 24, 60)
-    p = replace(PARAMS, threshold=0.0)
+    p = replace(PARAMS, threshold=0.0, short_threshold=0.0)
     q = qt[qt < 22.0]
     a, b = np.polyfit(q, np.where(q < 10.0, 20.0 + q, 15.0 + q), 1)
     one_line = Segment(0.0, 22.0, b, a * 22.0 + b, 0.0, 0, a)
@@ -352,7 +352,7 @@ def test_a_recut_that_jumps_back_is_two_segments() -> None:
 def test_one_copy_over_slow_footage_is_not_split(speed: float) -> None:
     """Two lines fitted to one copy gain little by their freedom, and they meet: no split."""
     qt, rt, S = _slow_footage([(2.0, 22.0, 10.0, speed)], 24, 60)
-    p = replace(PARAMS, threshold=0.0)
+    p = replace(PARAMS, threshold=0.0, short_threshold=0.0)
     copy = Segment(2.0, 22.0, 10.0, 10.0 + 20.0 * speed, 0.0, 0, speed)
     (g,) = settle([copy], qt, rt, S, p, 60.0)
     assert (g.query_start, g.query_end) == pytest.approx((2.0, 22.0), abs=1.0)
