@@ -4,7 +4,8 @@
 Each row is one (descriptor, reference sampling, query sampling) configuration on the same two
 splits `vidtrace bench --ablation` uses: its references are indexed and its queries described
 once per split (cached beside the split, as the ablation does), the threshold is calibrated on
-the calibration split (`calibrate_threshold`), together with the hit floor (`HIT_FLOORS`), and
+the calibration split (`calibrate_threshold`; one flat threshold, as the short threshold of the
+query defaults, 0.42, is on sscd's scale), together with the hit floor (`HIT_FLOORS`), and
 the row is scored on the test split. Stage 1 and 2 are the defaults. Queries are described by
 their whole frames only (no picture-in-picture or mirrored view), so backends are compared on
 equal terms; the views are measured by `vidtrace bench --set pip_view=...`.
@@ -87,9 +88,8 @@ def run_backend_row(config: Config, test_gt: Path, calibration_gt: Path, base: R
             cal_preds, _ = run_combo(cal, settings.with_changes(hit_floor=floor),
                                      progress=progress,
                                      stage=f"{config.name}: calibrate (floor {floor})")
-            tried.append((floor, calibrate_threshold(
-                cal.truth, cal_preds, short=settings.query.short_threshold,
-                min_frames=settings.query.min_hits)))
+            # one flat threshold per descriptor: the short threshold (0.42) is on sscd's scale
+            tried.append((floor, calibrate_threshold(cal.truth, cal_preds)))
         top = max(c.f1 for _, c in tried)
         # the first floor (the highest) within TIE_F1 of the best calibration F1
         floor, c = next((f, c) for f, c in tried if c.f1 >= top - TIE_F1)
@@ -104,8 +104,7 @@ def run_backend_row(config: Config, test_gt: Path, calibration_gt: Path, base: R
                 "reference_frames": summary["frames"],
                 "index_speed": speed,
                 "bytes_per_reference_hour": round(summary["bytes_per_hour"]),
-                **score_row(test, preds, lat, settings.query.threshold(c.threshold),
-                            c.to_json())}
+                **score_row(test, preds, lat, c.rule, c.to_json())}
     finally:
         test.library.close()
         cal.library.close()
