@@ -8,9 +8,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from typer.testing import CliRunner
 
 from vidtrace.api import Library
+from vidtrace.cli.main import app
 from vidtrace.errors import LibraryError
+from vidtrace.groundtruth import write_ground_truth
 from vidtrace.library.folder import STATE_FILE
 from vidtrace.settings import DEFAULT_LIBRARY
 from vidtrace.types import Match, QueryTruth
@@ -125,6 +128,22 @@ def test_vocabulary_library_finds_the_copy(siftfv_library: Path,
     assert matches and matches[0].ref_id == "ref_a", matches
     assert abs(matches[0].query_start - t.query_start) <= 3.0
     assert abs(matches[0].ref_start - t.ref_start) <= 3.0
+
+
+def test_calibrating_another_descriptor_stores_one_flat_threshold(
+        siftfv_library: Path, scaled_bordered_copy: QueryTruth, unrelated_query: Path,
+        media_dir: Path, tmp_path: Path) -> None:
+    # the short threshold (0.42) is on sscd's scale; sift-fv-bin scores copies 0.2-0.4
+    lib = Path(shutil.copytree(siftfv_library, tmp_path / "lib"))
+    gt = media_dir / "calibration-siftfv.json"
+    write_ground_truth(gt, [scaled_bordered_copy, QueryTruth(unrelated_query.name, 18.0, ())])
+    result = CliRunner().invoke(app, ["calibrate", str(lib), str(gt)])
+    assert result.exit_code == 0, result.output
+    assert "the same for short ones" in result.output
+    with Library.open(lib) as opened:
+        q = opened.query_defaults
+    assert q.short_threshold == q.match_threshold
+    assert q.threshold().required(3) == q.threshold().required(300) == q.match_threshold
 
 
 def test_interrupted_first_add_learns_again(reference_videos: dict[str, Path],

@@ -281,15 +281,21 @@ def calibrate(
                     predictions[Path(q.query).name] = None
                 bar.advance(task)
         d = lib.query_defaults
+        # the short threshold is on sscd's scale: another descriptor gets one flat threshold
+        sscd = lib.settings.descriptor == DEFAULT_LIBRARY.descriptor
         # swept as if frames were independent (the most permissive fall, which a calibration
         # split bounds on both sides); queries apply the stricter fall of d.threshold()
-        c = calibrate_threshold(truth, predictions, max_fpr=max_fpr, short=d.short_threshold,
+        c = calibrate_threshold(truth, predictions, max_fpr=max_fpr,
+                                short=d.short_threshold if sscd else -math.inf,
                                 min_frames=d.min_hits)
         old = d.match_threshold
-        lib.store_query_settings(match_threshold=c.threshold)
+        stored = lib.store_query_settings(
+            match_threshold=c.threshold,
+            **({} if sscd else {"short_threshold": c.threshold}))
         lib.close()
-    out.print(f"threshold {old:.2f} -> {c.threshold:.2f} for long segments, "
-              f"{d.short_threshold:.2f} up to {short_frames(d.min_hits)} matched frames (F1@3s "
+    short = (f"{stored.short_threshold:.2f} up to {short_frames(stored.min_hits)} matched frames"
+             if stored.short_threshold > stored.match_threshold else "the same for short ones")
+    out.print(f"threshold {old:.2f} -> {c.threshold:.2f} for long segments, {short} (F1@3s "
               f"{c.f1:.3f}, negative FPR {c.fpr:.3f} on {len(truth)} queries), stored in "
               f"{library}")
 
