@@ -183,7 +183,8 @@ class Threshold:
         """The lowest score a segment of `frames` matched query frames keeps."""
         if not math.isfinite(self.long) or self.short <= self.long:
             return self.long
-        n = max(frames, self.min_frames) if frames > 0 else self.min_frames
+        # fewer than min_frames, or none known (0), need the most
+        n = max(frames, self.min_frames)
         return self.long + (self.short - self.long) * math.sqrt(self.min_frames / n)
 
     def keeps(self, score: float, frames: int) -> bool:
