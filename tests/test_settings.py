@@ -8,6 +8,7 @@ from vidtrace.errors import ConfigError
 from vidtrace.settings import (
     DEFAULT_LIBRARY,
     DEFAULT_QUERY,
+    FLAT_THRESHOLD,
     FineMode,
     IndexType,
     LibrarySettings,
@@ -17,6 +18,7 @@ from vidtrace.settings import (
     Sampling,
     Stage1,
     Stage2,
+    default_query,
     parse_assignments,
     split_changes,
 )
@@ -132,3 +134,17 @@ def test_a_library_stored_before_the_short_threshold_keeps_its_flat_threshold() 
     assert new.required(DEFAULT_QUERY.min_hits) == pytest.approx(DEFAULT_QUERY.short_threshold)
     assert new.required(10**6) == pytest.approx(DEFAULT_QUERY.match_threshold, abs=1e-3)
     assert DEFAULT_QUERY.threshold(0.5).required(3) == 0.5  # a raised threshold is flat
+
+
+def test_a_new_library_of_another_descriptor_starts_with_one_flat_threshold() -> None:
+    # the rule by matched frames was calibrated on sscd's similarities; other descriptors
+    # score on other scales and keep one flat threshold until `vidtrace calibrate`
+    sscd = default_query(DEFAULT_LIBRARY)
+    assert sscd == DEFAULT_QUERY and sscd.threshold().required(3) > sscd.threshold().required(300)
+    for name in ("sscd-fast", "pdq", "sift-fv", "fast", "sscd+sift-fv"):
+        other = default_query(DEFAULT_LIBRARY.with_changes(descriptor=name))
+        assert other.threshold().required(3) == other.threshold().required(300) == FLAT_THRESHOLD
+        assert other.with_changes(match_threshold=sscd.match_threshold,
+                                  short_threshold=sscd.short_threshold) == DEFAULT_QUERY
+    fine = default_query(DEFAULT_LIBRARY.with_changes(fine_fps=4.0))
+    assert fine == DEFAULT_QUERY.with_changes(fine=FineMode.LIBRARY)

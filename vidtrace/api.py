@@ -18,10 +18,10 @@ from vidtrace.match import Matcher, Sources, Trace, nearest_similarity
 from vidtrace.settings import (
     DEFAULT_LIBRARY,
     DEFAULT_RESOURCES,
-    FineMode,
     LibrarySettings,
     QuerySettings,
     Resources,
+    default_query,
 )
 from vidtrace.types import Candidate, FrameSet, Match, Reference
 from vidtrace.video.views import QueryViews
@@ -44,8 +44,7 @@ class Library:
         from vidtrace.descriptors import create_descriptor
 
         d = create_descriptor(settings.descriptor, resources.thread_count)
-        query = QuerySettings(fine=FineMode.LIBRARY if settings.fine_fps > 0 else FineMode.OFF)
-        manifest = Manifest.new(d.version, d.dim, d.metric, settings, query)
+        manifest = Manifest.new(d.version, d.dim, d.metric, settings, default_query(settings))
         lib = cls(create_store(folder, manifest, exist_ok), resources)
         lib._descriptor = d if d.version == lib.manifest.descriptor_version else None
         return lib

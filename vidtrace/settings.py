@@ -330,6 +330,27 @@ class Resources(_Checked):
 
 DEFAULT_LIBRARY = LibrarySettings()
 DEFAULT_QUERY = QuerySettings()
+
+# The threshold by matched frames (match_threshold 0.31, short_threshold 0.42) was calibrated
+# on sscd's similarities. A library of any other descriptor starts with one flat threshold,
+# FLAT_THRESHOLD (sscd's flat default before the rule, what every library had then), until
+# `vidtrace calibrate` chooses its own (docs/align.md, "The threshold"; docs/backends.md).
+FLAT_THRESHOLD = 0.42
+
+
+def threshold_rule_applies(descriptor: str) -> bool:
+    """Whether the default thresholds by matched frames are on `descriptor`'s scale."""
+    return descriptor == DEFAULT_LIBRARY.descriptor
+
+
+def default_query(settings: LibrarySettings) -> QuerySettings:
+    """The query defaults a new library of `settings` starts with: its fine mode from
+    `fine_fps`, and for a descriptor other than sscd one flat threshold, FLAT_THRESHOLD."""
+    fine = FineMode.LIBRARY if settings.fine_fps > 0 else FineMode.OFF
+    if threshold_rule_applies(settings.descriptor):
+        return DEFAULT_QUERY.with_changes(fine=fine)
+    return DEFAULT_QUERY.with_changes(fine=fine, match_threshold=FLAT_THRESHOLD,
+                                      short_threshold=FLAT_THRESHOLD)
 DEFAULT_RESOURCES = Resources()
 
 SETTINGS_CLASSES: tuple[type[_Checked], ...] = (LibrarySettings, QuerySettings, Resources)

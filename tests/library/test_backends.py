@@ -15,7 +15,7 @@ from vidtrace.cli.main import app
 from vidtrace.errors import LibraryError
 from vidtrace.groundtruth import write_ground_truth
 from vidtrace.library.folder import STATE_FILE
-from vidtrace.settings import DEFAULT_LIBRARY
+from vidtrace.settings import DEFAULT_LIBRARY, FLAT_THRESHOLD
 from vidtrace.types import Match, QueryTruth
 
 
@@ -117,6 +117,9 @@ def test_vocabulary_library_finds_the_copy(siftfv_library: Path,
                                            scaled_bordered_copy: QueryTruth,
                                            unrelated_query: Path, media_dir: Path) -> None:
     with Library.open(siftfv_library) as lib:
+        # a new library of another descriptor than sscd starts with one flat threshold
+        d = lib.query_defaults
+        assert d.threshold().required(3) == d.threshold().required(300) == FLAT_THRESHOLD
         # binarised Fisher vectors score copies 0.2-0.4 (sscd: 0.5-0.9), so this backend needs
         # its own hit floor and threshold (`vidtrace bench --backends` calibrates both), flat:
         # the short threshold's 0.42 is on sscd's scale

@@ -31,6 +31,7 @@ from vidtrace.settings import (
     Stage1,
     Stage2,
     short_frames,
+    threshold_rule_applies,
 )
 
 usage.install()
@@ -282,7 +283,7 @@ def calibrate(
                 bar.advance(task)
         d = lib.query_defaults
         # the short threshold is on sscd's scale: another descriptor gets one flat threshold
-        sscd = lib.settings.descriptor == DEFAULT_LIBRARY.descriptor
+        sscd = threshold_rule_applies(lib.settings.descriptor)
         # swept as if frames were independent (the most permissive fall, which a calibration
         # split bounds on both sides); queries apply the stricter fall of d.threshold()
         c = calibrate_threshold(truth, predictions, max_fpr=max_fpr,
