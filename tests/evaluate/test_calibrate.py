@@ -55,6 +55,15 @@ def test_filter_keeps_failed_queries() -> None:
     assert out == {"a": [hit(0.7)], "b": None}
 
 
+def test_filter_keeps_sound_only_matches_as_the_matcher_does() -> None:
+    # the matcher reports a sound-only match whatever the picture threshold (its score is the
+    # sound's confidence); a picture match reinforced by sound is thresholded like any other
+    sound = replace(hit(0.3), evidence=("audio",))
+    both = replace(hit(0.3), evidence=("video", "audio"), frames=40)
+    out = filter_predictions({"a": [sound, both, hit(0.3)]}, Threshold(0.5, 0.6, 9))
+    assert out == {"a": [sound]}
+
+
 def test_the_threshold_falls_with_matched_frames_to_the_long_one() -> None:
     rule = Threshold(0.30, 0.42, 3)
     needs = [rule.required(n) for n in (3, 4, 12, 27, 300)]

@@ -32,9 +32,12 @@ TIE_F1 = 0.002
 
 def filter_predictions(predictions: Predictions, threshold: float | Threshold) -> Predictions:
     """Predictions with every match that `threshold` does not keep dropped (a number: one flat
-    threshold; failed queries kept)."""
+    threshold; failed queries kept). A sound-only match (no "video" in its evidence) is kept,
+    as the matcher keeps it: its score is the sound's confidence, which no picture threshold
+    applies to (match/fusion.py)."""
     rule = threshold if isinstance(threshold, Threshold) else Threshold(threshold)
-    return {name: None if ms is None else [m for m in ms if rule.keeps(m.score, m.frames)]
+    return {name: None if ms is None else [m for m in ms if "video" not in m.evidence
+                                           or rule.keeps(m.score, m.frames)]
             for name, ms in predictions.items()}
 
 
