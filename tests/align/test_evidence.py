@@ -55,9 +55,7 @@ def test_head_trimmed_reference_gives_one_segment_not_a_squeezed_opening(method:
     assert g.speed == pytest.approx(1.0, abs=0.05)
 
 
-@pytest.mark.parametrize("method", _interp_fails(
-    "interp's runs of key frames give the copy's first second to a lead-in run; "
-    "docs/align.md, known limits"))
+@pytest.mark.parametrize("method", METHODS)
 def test_lead_in_like_the_references_first_frames_is_no_segment(method: Stage2) -> None:
     # as measured on Big Buck Bunny trimmed at 7 s: the 3.5 s before the cut grow more and more
     # similar to the reference's first frames (0.5 to 0.88), most to the very first
@@ -305,10 +303,12 @@ def test_pieces_that_the_weaker_ones_line_explains_are_one_copy() -> None:
     p = replace(PARAMS, threshold=0.0, short_threshold=0.0)
     earlier = Segment(2.0, 10.0, 8.4, 18.0, 0.0, 0, 1.2)
     later = Segment(12.0, 30.0, 20.4, 38.4, 0.0, 0, 1.0)
-    (g,) = settle([earlier, later], qt, rt, S, p, 60.0)
+    (g,) = settle([earlier, later], qt, rt, S, p, 60.0, 32.0)
     assert g.speed == pytest.approx(1.2, abs=0.05)
-    assert (g.query_start, g.query_end) == pytest.approx((2.0, 30.0), abs=0.5)
-    assert (g.ref_start, g.ref_end) == pytest.approx((8.4, 42.0), abs=1.0)
+    # and the join's line goes on to the copy's true start, before the earlier piece's
+    # (rule 6b: the rows there match the line's reference still best)
+    assert (g.query_start, g.query_end) == pytest.approx((0.0, 30.0), abs=0.5)
+    assert (g.ref_start, g.ref_end) == pytest.approx((6.0, 42.0), abs=1.0)
 
 
 def _slow_footage(pieces: list[tuple[float, float, float, float]], q_len: float, r_len: float
@@ -358,3 +358,28 @@ def test_one_copy_over_slow_footage_is_not_split(speed: float) -> None:
     assert (g.query_start, g.query_end) == pytest.approx((2.0, 22.0), abs=1.0)
     (h,) = _align(Stage2.HOUGH, qt, rt, S, 24.0, 60.0)
     assert (h.query_start, h.query_end) == pytest.approx((2.0, 22.0), abs=1.0)
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_a_copy_that_shows_nothing_for_a_while_keeps_its_true_end(method: Stage2) -> None:
+    # rule 6b, as measured on a photo slideshow copied into a clear sky (seed 2, q0087): the
+    # copy (query 5-25 s) shows nothing its frames can match from 20 s (a blank sky), then one
+    # frame at 24.5 s matches its line again; too few for a segment of its own
+    def planted(tail: float, pinned: bool) -> np.ndarray:
+        rng = np.random.default_rng(61)
+        S = noise(rng, len(qt), len(rt))
+        plant(S, qt, 5.0, 20.0, 100.0, 1.0, rng)
+        row = int(np.flatnonzero(qt == 24.5)[0])
+        S[row, 119] = tail
+        if not pinned:  # the frame matches another place of the reference better
+            S[row, 40] = tail + 0.1
+        return S
+
+    qt, rt = grid(40, 300)
+    (g,) = _align(method, qt, rt, planted(0.7, True), 40.0, 300.0)
+    assert abs(g.query_end - 24.75) <= 0.3 and abs(g.ref_end - 119.75) <= 1.0
+    # a frame that matches another place of the reference better, or matches the line only as
+    # well as a chance frame may (under the short threshold), is no evidence: the end stays
+    for S in (planted(0.7, False), planted(0.38, True)):
+        (g,) = _align(method, qt, rt, S, 40.0, 300.0)
+        assert abs(g.query_end - 20.0) <= 0.5

@@ -37,6 +37,18 @@ by default). For each proposed segment, with a = its reference span / its query 
    whichever line holds more evidence. A splice whose reference moves on by as much
    as the query's unrelated footage lasts is joined too: the similarity matrix cannot tell the
    two apart, and a copy broken by weak frames is the far commoner case (docs/align.md).
+6b. A line goes on (after rule 6): a copy may hold a stretch its frames cannot show (a clear
+   sky, a blank wall, a fade) and then match again for a frame or two before it ends, too few
+   for a segment of their own. Beyond each end of a segment, along its own line, inside the
+   reference and with no other segment of the reference in the way, a query row within
+   `max_gap_s` that matches the line as well as a segment of a few frames must (similarity at
+   least `short_threshold`, whatever the long threshold: a frame or two is a short segment's
+   evidence) and is pinned to it (the reference sample it matches there is its most similar in
+   the whole reference) moves the end out to it, repeatedly; the longer segment is checked
+   again by rules 1-4 (its score counts the stretch between as unmatched) and kept when it
+   still scores what its frames need and at least `short_threshold`: then any long threshold
+   up to that keeps it wherever it kept the shorter one (the matcher aligns with no threshold
+   and applies it last, so a segment made longer must not fall under it for being longer).
 7. Two lines, two segments (vidtrace/align/split.py), after rule 6: a segment whose rows two
    lines that do not meet explain better (rows on both sides, and the whole by `split.GAIN`
    per row) is the two pieces: a re-cut that jumps back over slowly changing footage, which
@@ -47,7 +59,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from vidtrace.align.base import AlignParams, Segment, line_bounds
+from vidtrace.align.base import AlignParams, Segment, line_bounds, query_bounds
 from vidtrace.align.refine import near_match
 from vidtrace.align.speed import settle_speed
 from vidtrace.align.split import two_lines
@@ -55,6 +67,7 @@ from vidtrace.align.split import two_lines
 _EPS = 1e-6
 _MUTUAL = True  # rule 6 also joins pieces the weaker's line explains (align_ab.py turns it off)
 _SPLIT = True  # rule 7: a segment two lines explain better is two (align_ab.py turns it off)
+_CONTINUE = True  # rule 6b: a line goes on over a stretch that shows nothing
 
 
 @dataclass(frozen=True)
@@ -112,6 +125,53 @@ def _two_lines(g: Segment, q_times: np.ndarray, r_times: np.ndarray, S: np.ndarr
     return [g] if pieces is None else [x for x, _ in pieces]
 
 
+def _pinned(rows: np.ndarray, x: np.ndarray, r_times: np.ndarray, S: np.ndarray,
+            least: float) -> np.ndarray:
+    """Of query `rows` (line at reference times `x`), those that match the line at `least`
+    or more and whose most similar reference sample is the one they match there."""
+    if len(rows) == 0:
+        return rows
+    sim, sample = near_match(r_times, S, rows, x)
+    best = S[rows].max(axis=1)
+    return rows[(sim >= least) & (S[rows, sample] >= best - _EPS)]
+
+
+def _continued(seg: Segment, others: list[Segment], q_times: np.ndarray, r_times: np.ndarray,
+               S: np.ndarray, p: AlignParams, ref_duration: float,
+               query_duration: float) -> Segment:
+    """Rule 6b: `seg` with each end moved out along its line to the farthest row pinned to
+    it at the short threshold (`_pinned`) within `max_gap_s`, repeatedly, short of the
+    `others` segments' query spans and inside the query (`query_duration`, unbounded when <= 0);
+    `seg` itself when there is none, or the longer one fails rules 1-4 or the threshold or
+    scores under `short_threshold` (or the floor)."""
+    a = seg.speed
+    b = seg.ref_start - a * seg.query_start
+    lo = max([g.query_end for g in others if g.query_end <= seg.query_start + _EPS],
+             default=-np.inf)
+    hi = min([g.query_start for g in others if g.query_start >= seg.query_end - _EPS],
+             default=np.inf)
+    q0, q1 = seg.query_start, seg.query_end
+    least = max(p.floor, p.short_threshold)
+    while True:
+        after = np.flatnonzero((q_times > q1 + _EPS) & (q_times <= min(q1 + p.max_gap_s, hi)))
+        before = np.flatnonzero((q_times < q0 - _EPS) & (q_times >= max(q0 - p.max_gap_s, lo)))
+        later = _pinned(after, a * q_times[after] + b, r_times, S, least)
+        earlier = _pinned(before, a * q_times[before] + b, r_times, S, least)
+        if len(later) == 0 and len(earlier) == 0:
+            break
+        first = q_times[earlier[0]] if len(earlier) else q0 + p.query_period_s / 2
+        last = q_times[later[-1]] if len(later) else q1 - p.query_period_s / 2
+        q0, q1 = query_bounds(float(first), float(last), p, query_duration)
+        q0, q1 = max(q0, lo), min(q1, hi)
+    if (q0, q1) == (seg.query_start, seg.query_end):
+        return seg
+    longer = replace(seg, query_start=q0, query_end=q1, ref_start=a * q0 + b,
+                     ref_end=a * q1 + b)
+    c = check(longer, q_times, r_times, S, p, ref_duration)
+    good = c is not None and c.segment.score >= least and p.keeps(c.segment)
+    return c.segment if good else seg
+
+
 def _outside(seg: Segment, other: Segment) -> list[Segment]:
     """The parts of seg's query span outside other's, on seg's line (seg itself when they do
     not overlap)."""
@@ -133,7 +193,7 @@ def _outside(seg: Segment, other: Segment) -> list[Segment]:
 
 
 def settle(segments: list[Segment], q_times: np.ndarray, r_times: np.ndarray, S: np.ndarray,
-           p: AlignParams, ref_duration: float) -> list[Segment]:
+           p: AlignParams, ref_duration: float, query_duration: float = 0.0) -> list[Segment]:
     """The segments of one (query, reference) pair that can be true (the module's rules), at
     most `max_segments`, each scoring what its matched frames need (`AlignParams.keeps`), best
     score first (the segments' query ends are already inside the query, so only the
@@ -151,6 +211,10 @@ def settle(segments: list[Segment], q_times: np.ndarray, r_times: np.ndarray, S:
                      if (x := check(g, q_times, r_times, S, p, ref_duration))]
         kept += parts
     kept = _join_collinear(kept, q_times, r_times, S, p, ref_duration)
+    if _CONTINUE:
+        for i, g in enumerate(kept):  # each against the others as already moved
+            kept[i] = _continued(g, kept[:i] + kept[i + 1:], q_times, r_times, S, p,
+                                 ref_duration, query_duration)
     if _SPLIT:
         kept = [x for g in kept for x in _two_lines(g, q_times, r_times, S, p, ref_duration)]
     good = [g for g in kept if p.keeps(g)]

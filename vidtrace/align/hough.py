@@ -190,4 +190,4 @@ def align_hough(q_times: np.ndarray, r_times: np.ndarray, S: np.ndarray, p: Alig
                 taken[(q_times >= seg.query_start) & (q_times <= seg.query_end)] = True
         if len(out) >= p.max_segments:
             break
-    return settle(out, q_times, r_times, S, p, ref_duration)
+    return settle(out, q_times, r_times, S, p, ref_duration, query_duration)

@@ -161,7 +161,7 @@ def align_interp(q_times: np.ndarray, r_times: np.ndarray, S: np.ndarray, p: Ali
     for seg in sorted(segments, key=lambda g: -g.score):
         if len(kept) < p.max_segments and not any(_overlaps(seg, g) for g in kept):
             kept.append(seg)
-    return settle(kept, q_times, r_times, S, p, ref_duration)
+    return settle(kept, q_times, r_times, S, p, ref_duration, query_duration)
 
 
 def _overlaps(seg: Segment, better: Segment) -> bool:

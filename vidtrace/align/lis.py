@@ -228,7 +228,7 @@ def align_pair(q_times: np.ndarray, r_times: np.ndarray, S: np.ndarray, p: Align
         if seg.n_hits >= p.min_hits and p.keeps(seg):
             out.append(seg)
             taken |= seg_rows
-    return settle(out, q_times, r_times, S, p, ref_duration)
+    return settle(out, q_times, r_times, S, p, ref_duration, query_duration)
 
 
 def _span(times: np.ndarray, start: float, end: float) -> np.ndarray:
