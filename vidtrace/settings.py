@@ -330,6 +330,7 @@ class Resources(_Checked):
 
 DEFAULT_LIBRARY = LibrarySettings()
 DEFAULT_QUERY = QuerySettings()
+DEFAULT_RESOURCES = Resources()
 
 # The threshold by matched frames (match_threshold 0.31, short_threshold 0.42) was calibrated
 # on sscd's similarities. A library of any other descriptor starts with one flat threshold,
@@ -351,7 +352,7 @@ def default_query(settings: LibrarySettings) -> QuerySettings:
         return DEFAULT_QUERY.with_changes(fine=fine)
     return DEFAULT_QUERY.with_changes(fine=fine, match_threshold=FLAT_THRESHOLD,
                                       short_threshold=FLAT_THRESHOLD)
-DEFAULT_RESOURCES = Resources()
+
 
 SETTINGS_CLASSES: tuple[type[_Checked], ...] = (LibrarySettings, QuerySettings, Resources)
 

@@ -196,8 +196,8 @@ def settle(segments: list[Segment], q_times: np.ndarray, r_times: np.ndarray, S:
            p: AlignParams, ref_duration: float, query_duration: float = 0.0) -> list[Segment]:
     """The segments of one (query, reference) pair that can be true (the module's rules), at
     most `max_segments`, each scoring what its matched frames need (`AlignParams.keeps`), best
-    score first (the segments' query ends are already inside the query, so only the
-    reference's duration is needed)."""
+    score first (the segments' query ends are already inside the query; `query_duration`
+    bounds the ends rule 6b moves, none when <= 0)."""
     proposed = [c for g in segments
                 if (c := check(settle_speed(g, q_times, r_times, S, p), q_times, r_times, S, p,
                                ref_duration))]
