@@ -14,6 +14,7 @@ range), and a bad one raises ConfigError naming the setting. No default lives el
 
 import math
 import os
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields, replace
 from enum import StrEnum
 from typing import Any, Self
@@ -209,7 +210,7 @@ class LibrarySettings(_Checked):
     hnsw_m: int = 32  # docs/speed.md: recall and memory of M 32, efConstruction 64
     hnsw_ef_construction: int = 64
 
-    def refuse_changes(self, wanted: dict[str, object], where: str) -> None:
+    def refuse_changes(self, wanted: Mapping[str, object], where: str) -> None:
         """ConfigError when a setting in `wanted` differs from this one: a library keeps the
         settings it was created with."""
         asked = LibrarySettings(**{**self.to_dict(), **wanted}).to_dict()

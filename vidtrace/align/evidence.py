@@ -168,8 +168,9 @@ def _continued(seg: Segment, others: list[Segment], q_times: np.ndarray, r_times
     longer = replace(seg, query_start=q0, query_end=q1, ref_start=a * q0 + b,
                      ref_end=a * q1 + b)
     c = check(longer, q_times, r_times, S, p, ref_duration)
-    good = c is not None and c.segment.score >= least and p.keeps(c.segment)
-    return c.segment if good else seg
+    if c is not None and c.segment.score >= least and p.keeps(c.segment):
+        return c.segment
+    return seg
 
 
 def _outside(seg: Segment, other: Segment) -> list[Segment]:

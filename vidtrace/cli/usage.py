@@ -64,7 +64,7 @@ def install() -> bool:
     if not all(hasattr(cls, name) for cls, name in needed):
         return False
     argument._usage_display_name = _usage_name  # type: ignore[method-assign]
-    argument._rich_display_name = _argument_name  # type: ignore[method-assign]
+    argument._rich_display_name = _argument_name  # type: ignore[assignment,method-assign]
     argument.display_name_raw = property(_capitalised)  # type: ignore[assignment,method-assign]
     argument.display_type_rich = _argument_tag  # type: ignore[method-assign]
     option.display_type_rich = _option_tag  # type: ignore[method-assign]

@@ -107,7 +107,8 @@ def _field(doc: dict[str, Any], key: str, kind: type, path: Path | str) -> Any:
     if value is None:
         raise LibraryError(f"{path}: damaged manifest: the field {key!r} is missing; restore "
                            "the file or rebuild the library")
-    if not isinstance(value, kind) or isinstance(value, bool) or (kind is int and value <= 0):
+    if (not isinstance(value, kind) or isinstance(value, bool)
+            or (isinstance(value, int) and kind is int and value <= 0)):
         raise LibraryError(f"{path}: damaged manifest: the field {key!r} should be a "
                            f"{kind.__name__}, not {value!r}; restore the file or rebuild the "
                            "library")

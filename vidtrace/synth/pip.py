@@ -164,7 +164,7 @@ class PictureInPicture(SpatialEdit):
     def apply(self, frame: np.ndarray, t: float) -> np.ndarray:
         h, w = frame.shape[:2]
         if self.still:
-            key = ("still", w, h)
+            key = f"still-{w}x{h}"
             if key not in self._state:
                 self._state[key] = _looped_frame(self._state, self.background, "pip",
                                                  self.offset_s, (w, h)).copy()

@@ -92,8 +92,8 @@ def _photo_features(path: Path) -> Any:
     scale = PHOTO_SIDE / max(image.shape)
     if scale < 1:
         image = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-    points, descriptors = cv2.SIFT_create(nfeatures=PHOTO_KEYPOINTS).detectAndCompute(image,
-                                                                                      None)
+    sift = cv2.SIFT_create(nfeatures=PHOTO_KEYPOINTS)  # type: ignore[attr-defined]
+    points, descriptors = sift.detectAndCompute(image, None)
     xy = np.array([p.pt for p in points], np.float32).reshape(-1, 2)
     return xy, descriptors
 

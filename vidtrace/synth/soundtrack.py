@@ -70,10 +70,12 @@ def mux(video: str | Path, samples: np.ndarray | None, out: str | Path, *,
     with av.open(str(video)) as src, av.open(str(out), "w") as dst:
         v_in = src.streams.video[0]
         v_out = dst.add_stream_from_template(v_in)
-        a_out = None
+        a_out: av.AudioStream | None = None
         if samples is not None:
-            a_out = dst.add_stream(codec, rate=RATE if codec == "aac" else 48000, layout="mono")
-            a_out.bit_rate = bit_rate
+            stream = dst.add_stream(codec, rate=RATE if codec == "aac" else 48000, layout="mono")
+            assert isinstance(stream, av.AudioStream)
+            stream.bit_rate = bit_rate
+            a_out = stream
         for packet in src.demux(v_in):
             if packet.dts is None:
                 continue
