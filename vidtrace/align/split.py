@@ -22,7 +22,12 @@ line, and the segment becomes the two pieces when all of this holds:
   gain nothing, so the join stands;
 - together the pieces hold more evidence than the segment: their summed similarity exceeds
   its by at least `GAIN` per row of the segment (0.043 per row on the calibration split's
-  re-cut, 0.13 on the planted one).
+  re-cut, 0.13 on the planted one);
+- together the pieces hold the distinct evidence of the segment, less one reference period
+  (speed.py: the smaller of query and reference seconds matched): over a slideshow of slow
+  pans and zooms, lines at half speed match a 1x copy's rows about as well, a few hundredths
+  better here and there, but each holds half the reference seconds (seed 1's q0031: 10 s
+  against 17 s); a re-cut's pieces hold what its compromise line holds, or more.
 One copy at one speed never gets this far: its two sides' lines meet.
 A piece is split again in the same way, up to `MAX_DEPTH` cuts deep.
 """
@@ -34,9 +39,11 @@ import numpy as np
 
 from vidtrace.align.base import AlignParams, Segment, fit_line
 from vidtrace.align.refine import near_match, refine_line
+from vidtrace.align.speed import distinct_evidence
 
 JUMP_PERIODS = 2.0
 GAIN = 0.015
+_EPS = 1e-6
 ROW_GAIN = 0.02
 MAX_DEPTH = 2
 
@@ -85,11 +92,23 @@ def two_lines(seg: Segment, checked: Callable[[Segment], tuple[Segment, float] |
         pieces.append(got)
     if sum(s for _, s in pieces) < support + GAIN * len(rows):
         return None
+    # less a reference period: the sample at the cut may count on neither side
+    if _distinct(rows, a, b, q_times, r_times, S, p) > p.ref_period_s + _EPS + sum(
+            _distinct(part, ai, bi, q_times, r_times, S, p)
+            for (ai, bi), part in (((a1, b1), rows[:k]), ((a2, b2), rows[k:]))):
+        return None
     out: list[tuple[Segment, float]] = []
     for piece, s in pieces:
         again = two_lines(piece, checked, s, q_times, r_times, S, p, depth + 1)
         out += again if again else [(piece, s)]
     return out
+
+
+def _distinct(rows: np.ndarray, a: float, b: float, q_times: np.ndarray, r_times: np.ndarray,
+              S: np.ndarray, p: AlignParams) -> float:
+    """Seconds of distinct evidence (speed.distinct_evidence: the smaller of query and
+    reference seconds matched) that the line ref = a * query + b holds over query rows `rows`."""
+    return float(distinct_evidence(q_times, r_times, S, rows, a, np.array([b]), p)[0].min())
 
 
 def _on_line(seg: Segment, a: float, b: float, q0: float, q1: float) -> Segment:
