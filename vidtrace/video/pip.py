@@ -28,8 +28,9 @@ import numpy as np
 
 from vidtrace.video.inset import Inset, InsetWindow, crop_inset, grey_stack
 
-__all__ = ["DEFAULT_PARAMS", "SOFT_LAG", "SOFT_SCALE", "Inset", "InsetWindow", "PipParams",
-           "crop_inset", "detect_inset", "detect_insets_over_time", "detect_soft_inset"]
+__all__ = ["COARSE_SCALE", "DEFAULT_PARAMS", "SOFT_LAG", "SOFT_SCALE", "Inset", "InsetWindow",
+           "PipParams", "crop_inset", "detect_inset", "detect_insets_over_time",
+           "detect_soft_inset"]
 
 # What a side on the picture's edge adds to a rectangle's score: less than any real side that
 # passes, so a line seen in the picture is preferred to the picture's edge next to it.
@@ -38,6 +39,13 @@ _STAND_IN = 0.4
 _SURROUND = 6
 # How much the query views shrink the frames for their second look with `detect_inset`.
 SOFT_SCALE = 2
+# And for their last look, in a window where nothing else is found or carried: a feathered
+# edge's ramp is a share of the inset's side, so the larger the inset, the more it must be
+# shrunk for the ramp to look sharp (a tenth of a 0.5-wide inset's side is still a ramp of
+# about 5 px at half size). On the planted styles the feathered insets found rose, with no
+# more windows of untouched footage taken for an inset (docs/pip.md, "Soft edges and rounded
+# corners").
+COARSE_SCALE = 3
 # The `change_lag` of that second look: at half size the line test takes more of the footage's
 # own straight edges (a door frame, a film's bars) for sides, and changes over 1.5 s make them
 # count as moving; between neighbouring frames they rarely do (docs/pip.md, "Slow footage").
@@ -331,11 +339,11 @@ def detect_inset(frames: Sequence[np.ndarray] | np.ndarray,
     `iter_frames(path, 2.0, 288, 512)` yields); fewer than `params.min_frames` give None.
     times: their times in seconds, only checked for length (the method needs no times). The
     inset is in pixels of these frames; flat borders are never an inset.
-    scale: look at the picture shrunk by this factor (area averaging). At 2 (`SOFT_SCALE`) a
-    soft edge (feathered, or a shadow's ramp), which spreads the step over more pixels than the
-    line test looks at, is sharp again, and a rounded corner takes fewer of the line test's
-    pixels; the query views take that second look when the first and the still-host detector
-    find nothing (docs/pip.md, "Soft edges and rounded corners").
+    scale: look at the picture shrunk by this factor (area averaging). At 2 (`SOFT_SCALE`) or
+    3 (`COARSE_SCALE`) a soft edge (feathered, or a shadow's ramp), which spreads the step over
+    more pixels than the line test looks at, is sharp again, and a rounded corner takes fewer
+    of the line test's pixels; the query views take these looks when the first and the
+    still-host detector find nothing (docs/pip.md, "Soft edges and rounded corners").
     """
     if scale < 1:
         raise ValueError(f"scale must be 1 or more, got {scale}")
@@ -357,10 +365,12 @@ def detect_inset(frames: Sequence[np.ndarray] | np.ndarray,
 
 
 def detect_soft_inset(frames: Sequence[np.ndarray] | np.ndarray,
-                      params: PipParams = DEFAULT_PARAMS) -> Inset | None:
-    """The second look of the query views: `detect_inset` at `SOFT_SCALE` (soft edges,
-    rounded corners), comparing frames `SOFT_LAG` apart whatever `params.change_lag` says."""
-    return detect_inset(frames, None, replace(params, change_lag=SOFT_LAG), SOFT_SCALE)
+                      params: PipParams = DEFAULT_PARAMS, scale: int = SOFT_SCALE
+                      ) -> Inset | None:
+    """The query views' looks at shrunk frames: `detect_inset` at `scale` (`SOFT_SCALE`, or
+    `COARSE_SCALE` for a wider feather: soft edges, rounded corners), comparing frames
+    `SOFT_LAG` apart whatever `params.change_lag` says."""
+    return detect_inset(frames, None, replace(params, change_lag=SOFT_LAG), scale)
 
 
 def _best_rectangle(picture: np.ndarray, params: PipParams

@@ -29,6 +29,7 @@ from vidtrace.video.described import Described, InsetView
 from vidtrace.video.fill import detect_fill
 from vidtrace.video.inset import Inset
 from vidtrace.video.pip import (
+    COARSE_SCALE,
     DEFAULT_PARAMS,
     InsetWindow,
     PipParams,
@@ -145,9 +146,10 @@ def inset_windows(frames: Iterable[tuple[float, np.ndarray]], window_s: float = 
     """Windows of (time_s, RGB uint8[H, W, 3]) frames in time order, as `iter_frames` yields:
     window k holds the frames with times in [k * window_s, (k + 1) * window_s). Yields each
     window that holds frames with what was found in it, and its frames: with `pip`, the inset
-    `detect_inset` or `detect_still_host_inset` finds, or else `detect_inset` at half size (soft
-    edges, rounded corners); with `canvas`, else the picture inside a
-    blurred canvas (`detect_canvas`) or a still or mirrored fill (`detect_fill`).
+    `detect_inset` or `detect_still_host_inset` finds, or else `detect_inset` at half size
+    (`detect_soft_inset`: soft edges, rounded corners), or else, when there is no inset to carry
+    (below), at a third of the size (`COARSE_SCALE`: a wider feather); with `canvas`, else the
+    picture inside a blurred canvas, a still or a mirrored fill (`canvas_picture`).
 
     A picture-in-picture inset stays where it is for as long as the edit lasts, but a window
     in which its picture hardly moves gives the detectors nothing to go on. So a window that
@@ -167,9 +169,11 @@ def inset_windows(frames: Iterable[tuple[float, np.ndarray]], window_s: float = 
         if pip:
             found = (detect_inset(images, None, params) or detect_still_host_inset(images)
                      or detect_soft_inset(images, params))
+            if found is None and last is None:
+                found = detect_soft_inset(images, params, COARSE_SCALE)
         inset = found
         if inset is None and canvas:
-            inset = detect_canvas(images) or detect_fill(images)
+            inset = canvas_picture(images)
         if held is not None:
             hk, held_frames = held
             yield InsetWindow(hk * window_s, (hk + 1) * window_s, found, found is not None), \
@@ -189,6 +193,25 @@ def inset_windows(frames: Iterable[tuple[float, np.ndarray]], window_s: float = 
     if held is not None:
         hk, held_frames = held
         yield InsetWindow(hk * window_s, (hk + 1) * window_s, None), held_frames
+
+
+def canvas_picture(images: list[np.ndarray]) -> Inset | None:
+    """The picture inside a canvas shown by one window's frames, or None: the blurred canvas's
+    (`detect_canvas`), unless the still or mirrored fill's (`detect_fill`) lies inside it. The
+    blurred-canvas test takes lines of little detail for fill and stops at the first step up
+    in detail, so a patterned fill (flat squares, then a square's edge) passes it with the
+    picture's box drawn around most of the pattern; the fill test asks that the fill stay still
+    while the picture moves, which a pattern does and a blurred copy of the picture does not
+    (docs/views.md, "A patterned fill")."""
+    blurred = detect_canvas(images)
+    fill = detect_fill(images)
+    if blurred is None:
+        return fill
+    if fill is not None and fill.box != blurred.box and (
+            fill.x0 >= blurred.x0 and fill.y0 >= blurred.y0
+            and fill.x1 <= blurred.x1 and fill.y1 <= blurred.y1):
+        return fill
+    return blurred
 
 
 def beside_box(inset: Inset, width: int, height: int) -> tuple[int, int, int, int] | None:
