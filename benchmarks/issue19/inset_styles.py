@@ -1,6 +1,7 @@
 """How often the query views find a picture-in-picture inset drawn the way phone editors draw
-it (rounded corners, a feathered edge), with and without the inset detector's second look at
-half size (`vidtrace.video.pip.SOFT_SCALE`), and how often that second look finds an inset in
+it (rounded corners, a feathered edge), with and without the inset detector's looks at shrunk
+frames (half size, `vidtrace.video.pip.SOFT_SCALE`, then a third, `COARSE_SCALE`, as the query
+views take them in a window with nothing to carry), and how often those looks find an inset in
 untouched footage. Issue 19.
 
 Each case is one 10 s window (20 frames at 2 frames/s, short side 288, as the query views
@@ -28,7 +29,13 @@ from vidtrace.synth import PictureInPicture
 from vidtrace.synth.pip import inset_box
 from vidtrace.video.decode import iter_frames
 from vidtrace.video.inset import Inset
-from vidtrace.video.pip import DEFAULT_PARAMS, PipParams, detect_inset, detect_soft_inset
+from vidtrace.video.pip import (
+    COARSE_SCALE,
+    DEFAULT_PARAMS,
+    PipParams,
+    detect_inset,
+    detect_soft_inset,
+)
 from vidtrace.video.stillhost import detect_still_host_inset
 
 # (host clip, copy clip): unrelated footage, moving on both sides
@@ -55,7 +62,7 @@ def _first_look(frames: list[np.ndarray]) -> Inset | None:
 
 
 def _soft_look(frames: list[np.ndarray]) -> Inset | None:
-    return detect_soft_inset(frames, PARAMS)
+    return detect_soft_inset(frames, PARAMS) or detect_soft_inset(frames, PARAMS, COARSE_SCALE)
 
 
 def styles(footage: Path) -> dict[str, dict[str, float]]:
