@@ -71,6 +71,11 @@ BESIDE_MATCHED_SIM = 0.7
 # (docs/pip.md, "The found picture only where nothing matches yet").
 INSET_MATCHED_SIM = 0.7
 
+# An inset found over the whole frame counts as inside a canvas's picture when it runs past it
+# by at most this share of the frame's width (height): the picture's box is pulled in by 2 %
+# at each edge (fill.EDGE_MARGIN).
+WITHIN_SLACK = 0.03
+
 # float32[n, d] query vectors -> float32[n]: each one's similarity to its nearest reference
 # frame (-inf where the library has none).
 Nearest = Callable[[np.ndarray], np.ndarray]
@@ -149,7 +154,11 @@ def inset_windows(frames: Iterable[tuple[float, np.ndarray]], window_s: float = 
     `detect_inset` or `detect_still_host_inset` finds, or else `detect_inset` at half size
     (`detect_soft_inset`: soft edges, rounded corners), or else, when there is no inset to carry
     (below), at a third of the size (`COARSE_SCALE`: a wider feather); with `canvas`, else the
-    picture inside a blurred canvas, a still or a mirrored fill (`canvas_picture`).
+    picture inside a blurred canvas, a still or a mirrored fill (`canvas_picture`). Where the
+    inset found runs past the edge of a canvas's picture found in the same window, it is looked
+    for again inside that picture (an inset in a picture that was then put on a mirrored
+    canvas is reflected into the fill), and where no inset is found, the canvas's picture gives
+    way to an inset carried from before that lies inside it.
 
     A picture-in-picture inset stays where it is for as long as the edit lasts, but a window
     in which its picture hardly moves gives the detectors nothing to go on. So a window that
@@ -165,15 +174,13 @@ def inset_windows(frames: Iterable[tuple[float, np.ndarray]], window_s: float = 
     for k, group in groupby(frames, key=lambda pair: int(pair[0] // window_s)):
         window = list(group)
         images = [frame for _, frame in window]
-        found = None
-        if pip:
-            found = (detect_inset(images, None, params) or detect_still_host_inset(images)
-                     or detect_soft_inset(images, params))
-            if found is None and last is None:
-                found = detect_soft_inset(images, params, COARSE_SCALE)
+        found = _pip_look(images, params, last is None) if pip else None
+        outer = canvas_picture(images) if canvas else None
+        if outer is not None and found is not None and not _within(found, outer):
+            found = _pip_look(images, params, last is None, outer) or found
         inset = found
-        if inset is None and canvas:
-            inset = canvas_picture(images)
+        if inset is None and outer is not None and (last is None or not _within(last, outer)):
+            inset = outer
         if held is not None:
             hk, held_frames = held
             yield InsetWindow(hk * window_s, (hk + 1) * window_s, found, found is not None), \
@@ -193,6 +200,35 @@ def inset_windows(frames: Iterable[tuple[float, np.ndarray]], window_s: float = 
     if held is not None:
         hk, held_frames = held
         yield InsetWindow(hk * window_s, (hk + 1) * window_s, None), held_frames
+
+
+def _pip_look(images: list[np.ndarray], params: PipParams, coarse: bool,
+              box: Inset | None = None) -> Inset | None:
+    """The picture-in-picture inset of one window's frames, or None: `detect_inset`, else
+    `detect_still_host_inset`, else `detect_soft_inset` at half size, else (with `coarse`) at
+    `COARSE_SCALE`. With `box`, only inside it (a canvas's picture: an inset in a picture that
+    was then put on a mirrored canvas is reflected into the fill, and the whole frame shows a
+    rectangle of inset and reflection; docs/views.md, "An inset inside a canvas")."""
+    frames = images
+    if box is not None:
+        frames = [np.ascontiguousarray(f[box.y0:box.y1, box.x0:box.x1]) for f in images]
+    found = (detect_inset(frames, None, params) or detect_still_host_inset(frames)
+             or detect_soft_inset(frames, params))
+    if found is None and coarse:
+        found = detect_soft_inset(frames, params, COARSE_SCALE)
+    if found is None or box is None:
+        return found
+    h, w = images[0].shape[:2]
+    return Inset(found.x0 + box.x0, found.y0 + box.y0, found.x1 + box.x0, found.y1 + box.y0,
+                 w, h, found.confidence)
+
+
+def _within(inner: Inset, outer: Inset) -> bool:
+    """Whether `inner` lies inside `outer` (same frames), give or take `WITHIN_SLACK` of the
+    frame's width and height (a found canvas picture is pulled in at its edges)."""
+    sx, sy = WITHIN_SLACK * outer.frame_w, WITHIN_SLACK * outer.frame_h
+    return (inner.x0 >= outer.x0 - sx and inner.y0 >= outer.y0 - sy
+            and inner.x1 <= outer.x1 + sx and inner.y1 <= outer.y1 + sy)
 
 
 def canvas_picture(images: list[np.ndarray]) -> Inset | None:
