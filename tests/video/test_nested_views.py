@@ -9,7 +9,7 @@ import pytest
 
 from tests.conftest import CLIPS
 from tests.media import decode_frames, pip_box
-from vidtrace.synth import CopyPiece, PictureInPicture, compose_query
+from vidtrace.synth import CopyPiece, Edit, PictureInPicture, compose_query
 from vidtrace.synth.geometry import Canvas, CanvasFill
 from vidtrace.video.inset import Inset
 from vidtrace.video.pip import detect_inset
@@ -20,21 +20,23 @@ COPY = CLIPS / "big_buck_bunny_0-30s.webm"
 HOST = CLIPS / "udacity_highway_lanes.mp4"
 
 
-def _render(folder: Path, name: str, edits: list, seconds: float = 8.0) -> np.ndarray:
+def _render(folder: Path, name: str, edits: list[Edit], seconds: float = 6.0
+            ) -> tuple[Path, np.ndarray]:
+    """`seconds` of Big Buck Bunny from 2 s through `edits`, decoded as queries are (2
+    frames/s, short side 288): the file and its frames, one 10 s window."""
     truth = compose_query([CopyPiece(COPY, 2.0, 2.0 + seconds)], folder / f"{name}.mp4",
                           edits=edits)
     times, frames = decode_frames(folder / truth.query, 2.0, 288, 512)
-    return frames[times < seconds]
+    return folder / truth.query, frames[times < seconds]
 
 
 @pytest.mark.parametrize("y", [0.02, 0.98])
 def test_an_inset_on_a_mirrored_canvas_is_found_without_its_reflection(
         tmp_path: Path, y: float) -> None:
     pip = PictureInPicture(str(HOST), 1.0, 0.3, 0.3, y)
-    plain = _render(tmp_path, "plain", [pip])
-    truth = compose_query([CopyPiece(COPY, 2.0, 10.0)], tmp_path / "p.mp4", edits=[pip])
-    x0, y0, x1, y1 = pip_box(pip, tmp_path / truth.query, plain)
-    frames = _render(tmp_path, "canvas", [pip, Canvas(9, 16, CanvasFill.MIRROR)])
+    path, plain = _render(tmp_path, "plain", [pip])
+    x0, y0, x1, y1 = pip_box(pip, path, plain)
+    _, frames = _render(tmp_path, "canvas", [pip, Canvas(9, 16, CanvasFill.MIRROR)])
     h, w = frames.shape[1:3]
     # the picture spans the canvas's width, centred: map the inset's box into the canvas
     s = w / plain.shape[2]
@@ -58,7 +60,7 @@ def test_a_carried_inset_inside_the_canvas_picture_is_kept(tmp_path: Path) -> No
     blurred fill is found by its lack of detail); the inset found in the window before lies
     inside the canvas's picture, so it is carried rather than the whole picture taken."""
     pip = PictureInPicture(str(HOST), 1.0, 0.35, 0.7, 0.5)
-    images = list(_render(tmp_path, "blur", [pip, Canvas(9, 16, CanvasFill.BLUR)]))
+    images = list(_render(tmp_path, "blur", [pip, Canvas(9, 16, CanvasFill.BLUR)])[1])
     still = [images[0]] * len(images)
     assert canvas_picture(still) is not None
     pairs = [*((i / 2.0, f) for i, f in enumerate(images)),
