@@ -53,20 +53,3 @@ def test_an_inset_on_a_mirrored_canvas_is_found_without_its_reflection(
     found = windows[0].inset
     assert isinstance(found, Inset) and not windows[0].canvas
     assert found.iou(box) >= 0.8, (found, box)
-
-
-def test_a_carried_inset_inside_the_canvas_picture_is_kept(tmp_path: Path) -> None:
-    """A window whose frames do not move shows no inset, but the canvas is still found (a
-    blurred fill is found by its lack of detail); the inset found in the window before lies
-    inside the canvas's picture, so it is carried rather than the whole picture taken."""
-    pip = PictureInPicture(str(HOST), 1.0, 0.35, 0.7, 0.5)
-    images = list(_render(tmp_path, "blur", [pip, Canvas(9, 16, CanvasFill.BLUR)])[1])
-    still = [images[0]] * len(images)
-    assert canvas_picture(still) is not None
-    pairs = [*((i / 2.0, f) for i, f in enumerate(images)),
-             *((10.0 + i / 2.0, f) for i, f in enumerate(still))]
-    windows = [w for w, _ in inset_windows(pairs, canvas=True)]
-    assert len(windows) == 2
-    first, second = windows
-    assert first.inset is not None and not first.canvas and not first.carried
-    assert second.carried and second.inset == first.inset

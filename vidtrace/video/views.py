@@ -157,8 +157,7 @@ def inset_windows(frames: Iterable[tuple[float, np.ndarray]], window_s: float = 
     picture inside a blurred canvas, a still or a mirrored fill (`canvas_picture`). Where the
     inset found runs past the edge of a canvas's picture found in the same window, it is looked
     for again inside that picture (an inset in a picture that was then put on a mirrored
-    canvas is reflected into the fill), and where no inset is found, the canvas's picture gives
-    way to an inset carried from before that lies inside it.
+    canvas is reflected into the fill).
 
     A picture-in-picture inset stays where it is for as long as the edit lasts, but a window
     in which its picture hardly moves gives the detectors nothing to go on. So a window that
@@ -179,7 +178,7 @@ def inset_windows(frames: Iterable[tuple[float, np.ndarray]], window_s: float = 
         if outer is not None and found is not None and not _within(found, outer):
             found = _pip_look(images, params, last is None, outer) or found
         inset = found
-        if inset is None and outer is not None and (last is None or not _within(last, outer)):
+        if inset is None and outer is not None:
             inset = outer
         if held is not None:
             hk, held_frames = held
