@@ -43,8 +43,8 @@ SOFT_SCALE = 2
 # edge's ramp is a share of the inset's side, so the larger the inset, the more it must be
 # shrunk for the ramp to look sharp (a tenth of a 0.5-wide inset's side is still a ramp of
 # about 5 px at half size). On the planted styles the feathered insets found rose, with no
-# more windows of untouched footage taken for an inset (docs/pip.md, "Soft edges and rounded
-# corners").
+# more windows of untouched footage taken for an inset (docs/pip.md, "A third of the size,
+# last").
 COARSE_SCALE = 3
 # The `change_lag` of that second look: at half size the line test takes more of the footage's
 # own straight edges (a door frame, a film's bars) for sides, and changes over 1.5 s make them
