@@ -47,8 +47,8 @@ def test_an_inset_on_a_mirrored_canvas_is_found_without_its_reflection(
     assert picture is not None
     whole = detect_inset(images) or detect_still_host_inset(images)
     assert whole is not None and whole.iou(box) < 0.8, (whole, box)  # inset and reflection
-    windows = [w for w, _ in inset_windows(((i / 2.0, f) for i, f in enumerate(images)),
-                                           canvas=True)]
+    windows = [win for win, _ in inset_windows(((i / 2.0, f) for i, f in enumerate(images)),
+                                               canvas=True)]
     assert len(windows) == 1
     found = windows[0].inset
     assert isinstance(found, Inset) and not windows[0].canvas

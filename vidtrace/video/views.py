@@ -222,10 +222,10 @@ def _pip_look(images: list[np.ndarray], params: PipParams, coarse: bool,
                  w, h, found.confidence)
 
 
-def _within(inner: Inset, outer: Inset) -> bool:
-    """Whether `inner` lies inside `outer` (same frames), give or take `WITHIN_SLACK` of the
-    frame's width and height (a found canvas picture is pulled in at its edges)."""
-    sx, sy = WITHIN_SLACK * outer.frame_w, WITHIN_SLACK * outer.frame_h
+def _within(inner: Inset, outer: Inset, slack: float = WITHIN_SLACK) -> bool:
+    """Whether `inner` lies inside `outer` (same frames), give or take `slack` of the frame's
+    width and height (`WITHIN_SLACK`: a found canvas picture is pulled in at its edges)."""
+    sx, sy = slack * outer.frame_w, slack * outer.frame_h
     return (inner.x0 >= outer.x0 - sx and inner.y0 >= outer.y0 - sy
             and inner.x1 <= outer.x1 + sx and inner.y1 <= outer.y1 + sy)
 
@@ -242,9 +242,7 @@ def canvas_picture(images: list[np.ndarray]) -> Inset | None:
     fill = detect_fill(images)
     if blurred is None:
         return fill
-    if fill is not None and fill.box != blurred.box and (
-            fill.x0 >= blurred.x0 and fill.y0 >= blurred.y0
-            and fill.x1 <= blurred.x1 and fill.y1 <= blurred.y1):
+    if fill is not None and fill.box != blurred.box and _within(fill, blurred, 0.0):
         return fill
     return blurred
 
