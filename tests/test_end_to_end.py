@@ -11,7 +11,7 @@ from vidtrace.errors import ConfigError
 from vidtrace.settings import DEFAULT_LIBRARY, FineMode, Stage1, Stage2
 from vidtrace.synth import Blur, FillerPiece, Grayscale, Noise, Rotate, RotateFill, compose_query
 from vidtrace.types import QueryTruth
-from vidtrace.video.views import QueryViews
+from vidtrace.video.described import QueryViews
 
 
 def test_scaled_bordered_reencoded_copy_found_within_2s(

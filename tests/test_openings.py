@@ -10,7 +10,7 @@ from tests.clip_media import BUNNY, FLOWER, HIGHWAY, WATER
 from vidtrace.api import Library
 from vidtrace.synth import CopyPiece, FillerPiece, Reencode, Scale, compose_query, render_copy
 from vidtrace.types import Match
-from vidtrace.video.views import QueryViews
+from vidtrace.video.described import QueryViews
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from tests.conftest import shared_video
 from vidtrace.api import Library
 from vidtrace.synth import CopyPiece, PictureInPicture, compose_query
 from vidtrace.types import FrameSet, Match, QueryTruth
-from vidtrace.video.views import InsetView, QueryViews
+from vidtrace.video.described import Described, InsetView, QueryViews
 
 
 @pytest.fixture(scope="module")
@@ -93,6 +93,27 @@ def test_similarity_is_the_better_view_per_frame() -> None:
     np.testing.assert_allclose(_views().best_vectors(ref[:1]), [[1, 0], [0, 1], [1, 0]])
     np.testing.assert_allclose(_views().best_vectors(ref[1:]),
                                np.array([[0, 1], [0, 1], [0.6, 0.8]]))
+
+
+def test_each_row_keeps_the_crop_nearer_a_reference() -> None:
+    """`Described.add_best`: of two crops of each row, the vector nearer a reference frame
+    is kept, after what was added before and in row order."""
+    ref = np.array([[1.0, 0.0]], np.float32)
+
+    def describe(batch: np.ndarray) -> np.ndarray:  # a crop's mean value: (v, 1 - v)
+        v = batch.reshape(len(batch), -1).mean(axis=1).astype(np.float32) / 255
+        return np.stack([v, 1 - v], axis=1)
+
+    def crop(v: float) -> np.ndarray:
+        return np.full((2, 2, 3), round(v * 255), np.uint8)
+
+    described = Described(describe, 8)
+    described.add(0, crop(0.5))
+    described.add_best([1, 2], [[crop(0.2), crop(0.8)], [crop(0.9), crop(0.1)]],
+                       lambda vectors: (vectors @ ref.T)[:, 0])
+    view = described.view(2)
+    assert list(view.rows) == [0, 1, 2]
+    np.testing.assert_allclose(view.vectors[:, 0], [0.5, 0.8, 0.9], atol=0.01)
 
 
 def test_inset_view_rows_are_checked() -> None:

@@ -17,7 +17,7 @@ from vidtrace.synth import (
     render_copy,
     render_panzoom,
 )
-from vidtrace.video.views import QueryViews
+from vidtrace.video.described import QueryViews
 
 PHOTO = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "photos" / "kodak"
 

@@ -4,6 +4,7 @@ the width, with or without a frame line, over a moving or a still background, is
 boundaries; so are a reversed picture-in-picture (a foreign inset over the copy) and a 15 degree
 rotation. Default library and query settings."""
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,7 @@ import pytest
 from tests.conftest import shared_video
 from vidtrace.api import Library
 from vidtrace.synth import CopyPiece, PictureInPicture, Rotate, RotateFill, compose_query
+from vidtrace.synth.geometry import Canvas, CanvasFill
 from vidtrace.synth.pip import Inset
 from vidtrace.types import Match, QueryTruth
 
@@ -96,3 +98,28 @@ def test_a_turned_copy_scores_higher_with_the_turned_view(
     assert with_view and _within(with_view[0], truth, 1.0), (truth.segments, with_view)
     assert without and _within(without[0], truth, 1.0), (truth.segments, without)
     assert with_view[0].score > without[0].score + 0.05, (with_view[0].score, without[0].score)
+
+
+@pytest.mark.parametrize("name", ["canvas", "inset"])
+def test_a_picture_turned_with_its_canvas_or_host_is_found(
+        reference_library: Path, reference_videos: dict[str, Path], media_dir: Path,
+        name: str) -> None:
+    """ref_c 10-16 s (bikes) on a 9:16 blurred canvas, or as a 0.5-wide inset over the
+    airplane clip (in no reference), and then the whole frame turned by 12 degrees with
+    mirrored corners: the turned-back frames show a canvas or an inset whose picture is the
+    copy, described as one more view (`QueryViews.turned_inset`); the copy is found, and
+    scores higher than without that view."""
+    first: object = (Canvas(9, 16, CanvasFill.BLUR) if name == "canvas" else
+                     PictureInPicture(str(shared_video("moviepy_airplane.mp4")), 1.0, 0.5,
+                                      0.2, 0.7))
+    truth = compose_query([CopyPiece(reference_videos["ref_c"], 10.0, 10.0 + COPY_S)],
+                          media_dir / f"views_turned_{name}.mp4",
+                          edits=[first, Rotate(12.0, RotateFill.MIRROR)], fps=10.0)
+    with Library.open(reference_library) as lib:
+        views = lib.describe_query(media_dir / truth.query)
+        assert views.turned_inset is not None and len(views.turned_inset) > 0
+        matches = lib.match(views)
+        without = lib.match(replace(views, turned_inset=None))
+    assert matches and _within(matches[0], truth, 1.0), (truth.segments, matches)
+    # when written: canvas 0.65 against nothing found, inset 0.62 against 0.47
+    assert not without or matches[0].score > without[0].score + 0.05, (matches, without)

@@ -24,7 +24,7 @@ from vidtrace.settings import (
     default_query,
 )
 from vidtrace.types import Candidate, FrameSet, Match, Reference
-from vidtrace.video.views import QueryViews
+from vidtrace.video.described import QueryViews
 
 __all__ = ["AddResult", "AddStatus", "Library"]
 

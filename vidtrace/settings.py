@@ -250,8 +250,9 @@ class QuerySettings(_Checked):
     view of its frames, and the widest strip of the frame beside it as a third (a copy under a
     foreign inset); with `canvas_view`, else the picture inside a blurred canvas; with
     `mirror_view` every frame flipped left to right; with `turn_view`, the frames of 10 s
-    windows whose picture is turned in the frame (a rotated copy) turned back, for frames that
-    match no reference yet (docs/views-generalise.md, "Turned pictures"). A query frame then
+    windows whose picture is turned in the frame (a rotated copy) turned back, and the inset or
+    canvas's picture found in them, for frames that match no reference yet
+    (docs/views-generalise.md, "Turned pictures"; docs/views.md). A query frame then
     matches a reference frame by the best of its views. The pip view raised F1@3s on both
     benchmark splits with no false positive added; it costs about 1.4 ms of detection per query
     frame and up to two more descriptor passes per frame of a window with an inset (the inset

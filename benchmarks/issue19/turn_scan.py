@@ -30,8 +30,11 @@ def scan(path: Path) -> list[float | None]:
     lib, query = LibrarySettings(), QuerySettings()
     frames = iter_frames(path, query.query_fps, lib.short_side, lib.max_long_side,
                          sampling=query.query_sampling)
-    return [turned_angle([image for _, image in window])
-            for _, window in inset_windows(frames, pip=False)]
+    angles: list[float | None] = []
+    for _, window in inset_windows(frames, pip=False):  # each window after the one before
+        angles.append(turned_angle([image for _, image in window],
+                                   angles[-1] if angles else None))
+    return angles
 
 
 def rounded(angles: list[float | None]) -> list[float | None]:

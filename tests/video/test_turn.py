@@ -1,7 +1,8 @@
 """A picture turned in its frame (vidtrace/video/turn.py) on real footage turned by the
 transformation engine: its angle is found whatever fills the corners, footage as shot is not
 taken as turned, turning back undoes the turn, and the query views describe a turned window's
-frames turned back (docs/views-generalise.md, "Turned pictures")."""
+frames turned back (docs/views-generalise.md, "Turned pictures"); a turn is carried on to the
+next window (docs/views.md, "A turn carried on")."""
 
 from functools import cache
 
@@ -42,6 +43,21 @@ def test_footage_as_shot_is_not_turned(clip: str) -> None:
     frames = _frames(clip)
     for start in range(0, len(frames), WINDOW):
         assert turned_angle(list(frames[start:start + WINDOW])) is None, start
+
+
+@pytest.mark.parametrize("fill", [RotateFill.CROP, RotateFill.BLUR])
+def test_a_turn_is_carried_on_from_the_window_before(fill: RotateFill) -> None:
+    """A dark scene turned by 10 degrees holds too few strong edges to be taken for turned on
+    its own; right after a window turned by that angle, it is. Untouched, it is not, even
+    then; nor is footage as shot."""
+    frames = _frames("videollama_ironman_dark.mp4")[:WINDOW]
+    turned = [Rotate(10.0, fill).apply(frame, 0.0) for frame in frames]
+    assert turned_angle(turned) is None
+    found = turned_angle(turned, -10.0)
+    assert found is not None and found == pytest.approx(-10.0, abs=3.0)
+    assert turned_angle(list(frames), -10.0) is None
+    for clip in CLIPS:
+        assert turned_angle(list(_frames(clip)[:WINDOW]), -10.0) is None
 
 
 def test_turning_back_undoes_the_turn() -> None:

@@ -45,8 +45,8 @@ from vidtrace.settings import (
     Stage1,
 )
 from vidtrace.types import FrameSet, Reference
+from vidtrace.video.described import InsetView, QueryViews
 from vidtrace.video.files import expand_video_paths
-from vidtrace.video.views import InsetView, QueryViews
 
 DEFAULT_MIN_DURATION_S = 3.0
 # every video is a query as well as a reference: a library made for dedup describes it once, at

@@ -18,9 +18,9 @@ from vidtrace.types import FrameSet
 from vidtrace.video import iter_frames, probe
 from vidtrace.video.borders import prepare_frame
 from vidtrace.video.decode import SampledFrames, sample_mask
-from vidtrace.video.described import InsetView, MirrorCollector
+from vidtrace.video.described import InsetView, MirrorCollector, QueryViews
 from vidtrace.video.prefetch import prefetch
-from vidtrace.video.views import InsetCollector, Nearest, QueryViews
+from vidtrace.video.views import InsetCollector, Nearest
 
 # Called with the seconds of video described so far for the current file.
 Progress = Callable[[float], None]
@@ -93,7 +93,8 @@ def describe_query(path: str | Path, descriptor: Descriptor, lib: LibrarySetting
     similarities, only for frames that match no reference yet); with `canvas_view`,
     where no inset is found, the picture inside a blurred canvas the same way
     (docs/views.md); with `turn_view`, the frames of windows whose picture is turned, turned
-    back (as the picture beside, only for frames that match no reference yet); with
+    back, and the inset or canvas's picture found in them (as the picture beside, only for
+    frames that match no reference yet); with
     `mirror_view`, every frame flipped left to right (`MirrorCollector`). Raises VideoError."""
     q = query
     sampled = iter_frames(path, q.query_fps, lib.short_side, lib.max_long_side,
@@ -117,7 +118,8 @@ def describe_query(path: str | Path, descriptor: Descriptor, lib: LibrarySetting
     return QueryViews(full, insets.view(full.dim) if insets else InsetView.empty(full.dim),
                       mirror.view(full.dim) if mirror else None,
                       insets.beside_view(full.dim) if insets else None,
-                      insets.turned_view(full.dim) if insets else None)
+                      insets.turned_view(full.dim) if insets else None,
+                      insets.turned_inset_view(full.dim) if insets else None)
 
 
 def training_frames(files: Sequence[Path], lib: LibrarySettings) -> np.ndarray:

@@ -26,7 +26,8 @@ from vidtrace.match.fusion import Fused, Picture, fuse_traced
 from vidtrace.retrieve import FrameSource, RankInput, ranker
 from vidtrace.settings import AudioMode, FineMode, QuerySettings
 from vidtrace.types import Candidate, FrameHits, FrameSet, Match, Reference
-from vidtrace.video.views import Nearest, QueryViews
+from vidtrace.video.described import QueryViews
+from vidtrace.video.views import Nearest
 
 # fine(reference, start_s, end_s) -> (times float64[F], vectors float32[F, d]) of the
 # reference's frames at the fine rate covering [start_s, end_s], or None when there are none

@@ -28,7 +28,7 @@ from vidtrace.report.data import (
 )
 from vidtrace.report.evidence import QueryEvidence, evidence_of
 from vidtrace.settings import QuerySettings
-from vidtrace.video.views import QueryViews
+from vidtrace.video.described import QueryViews
 
 if TYPE_CHECKING:
     from vidtrace.api import Library

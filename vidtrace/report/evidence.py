@@ -28,7 +28,7 @@ from vidtrace.report.data import (
 )
 from vidtrace.settings import QuerySettings
 from vidtrace.types import FrameHits
-from vidtrace.video.views import QueryViews
+from vidtrace.video.described import QueryViews
 
 if TYPE_CHECKING:
     from vidtrace.api import Library

@@ -1,13 +1,15 @@
 """Described crops of some query frames and the views they make (stage 1, video): `InsetView`,
 the vectors of some rows of a query's frames; `Described`, crops described a batch at a time as
-they come; `MirrorCollector`, every frame described flipped left to right (the mirrored view).
-The query views that need detection are in `vidtrace.video.views`."""
+they come; `MirrorCollector`, every frame described flipped left to right (the mirrored view);
+`QueryViews`, a described query with all its views. The query views that need detection are
+in `vidtrace.video.views`."""
 
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
 
+from vidtrace.types import FrameSet
 from vidtrace.video.pip import InsetWindow
 
 
@@ -61,6 +63,21 @@ class Described:
             self._vectors.append(self._describe(np.stack(self._crops)))
             self._crops.clear()
 
+    def add_best(self, rows: list[int], crops: list[list[np.ndarray]],
+                 nearest: Callable[[np.ndarray], np.ndarray]) -> None:
+        """For each of `rows`, the vector of whichever of its `crops` (as many for each row)
+        comes nearest a reference frame (`nearest`: vectors -> each one's similarity to its
+        nearest reference frame), described now."""
+        if not rows:
+            return
+        self.flush()
+        k = len(crops[0])
+        vectors = self._describe(np.stack([c for row in crops for c in row]))
+        vectors = vectors.reshape(len(rows), k, -1)
+        pick = nearest(vectors.reshape(len(rows) * k, -1)).reshape(len(rows), k).argmax(axis=1)
+        self.rows.extend(rows)
+        self._vectors.append(vectors[np.arange(len(rows)), pick])
+
     def last(self, n: int) -> np.ndarray:
         """The vectors of the last `n` rows added (flushed first)."""
         self.flush()
@@ -100,3 +117,70 @@ class MirrorCollector:
     def view(self, dim: int) -> InsetView:
         """The mirrored vectors of every frame `frames` passed on (rows 0..n-1)."""
         return self._flipped.view(dim)
+
+
+@dataclass(frozen=True)
+class QueryViews:
+    """A described query: `full`, the whole frames (what `Library.describe_query` returns);
+    `inset`, the inset's vectors for the frames of windows where one was found (may be empty);
+    `mirror`, the horizontally flipped whole frames; `beside`, the picture beside a
+    picture-in-picture inset (`beside_box`) for the frames that have one; `turned`, the frames
+    of windows whose picture is turned, turned back (`turn_back`); `turned_inset`, the inset
+    or canvas's picture found in those turned-back frames (None or empty when not
+    described)."""
+
+    full: FrameSet
+    inset: InsetView
+    mirror: InsetView | None = None
+    beside: InsetView | None = None
+    turned: InsetView | None = None
+    turned_inset: InsetView | None = None
+
+    def __post_init__(self) -> None:
+        for name, view in (("inset", self.inset), ("mirror", self.mirror),
+                           ("beside", self.beside), ("turned", self.turned),
+                           ("turned_inset", self.turned_inset)):
+            if view is None or len(view) == 0:
+                continue
+            if view.vectors.shape[1] != self.full.dim:
+                raise ValueError(f"QueryViews {self.full.video_id}: {name} vectors of dimension "
+                                 f"{view.vectors.shape[1]}, frames of {self.full.dim}")
+            if view.rows[-1] >= len(self.full):
+                raise ValueError(f"QueryViews {self.full.video_id}: {name} row "
+                                 f"{view.rows[-1]} beyond its {len(self.full)} frames")
+
+    @classmethod
+    def of(cls, full: FrameSet) -> "QueryViews":
+        """The whole-frame view alone."""
+        return cls(full, InsetView.empty(full.dim))
+
+    @property
+    def extra(self) -> list[InsetView]:
+        """The non-empty views besides the whole frames."""
+        return [v for v in (self.inset, self.mirror, self.beside, self.turned,
+                            self.turned_inset) if v is not None and len(v)]
+
+    def similarity(self, ref_vectors: np.ndarray) -> np.ndarray:
+        """float32[Tq, Tr]: S[i, j] = the largest of full[i] . r_j and each extra view's
+        vector of frame i . r_j (for the rows it has). ref_vectors: float32[Tr, d]."""
+        S = self.full.vectors @ ref_vectors.T
+        for view in self.extra:
+            rows = view.rows
+            S[rows] = np.maximum(S[rows], view.vectors @ ref_vectors.T)
+        return S
+
+    def best_vectors(self, ref_vectors: np.ndarray) -> np.ndarray:
+        """float32[Tq, d]: for each query frame, the vector of the view that comes closer to
+        any of `ref_vectors` (float32[Tr, d]): one vector per frame, for steps that take only
+        one (fine-rate refinement)."""
+        out = self.full.vectors.copy()
+        if len(ref_vectors) == 0:
+            return out
+        best = (out @ ref_vectors.T).max(axis=1)
+        for view in self.extra:
+            rows = view.rows
+            view_best = (view.vectors @ ref_vectors.T).max(axis=1)
+            better = view_best > best[rows]
+            out[rows[better]] = view.vectors[better]
+            best[rows[better]] = view_best[better]
+        return out

@@ -9,7 +9,9 @@ window is taken as turned when that peak lies `MIN_ANGLE` to `MAX_ANGLE` degrees
 stands `PEAK_OVER_MEDIAN` times over the histogram's median (an orientation the footage holds,
 not noise) and `PEAK_OVER_LEVEL` times over the level bin (a level edge nearly as strong is
 footage with no one orientation, or a level overlay, border or inset over it). The whole
-window gives one angle: a turn lasts as long as the edit, and one frame's edges are few.
+window gives one angle: a turn lasts as long as the edit, and one frame's edges are few. For
+the same reason a window right after a turned one, whose peak lies at that window's angle,
+needs only `CARRIED_OVER_MEDIAN` times the median.
 
 Not found: footage without straight edges (water, foliage, faces close up), and turns under
 `MIN_ANGLE` (SSCD matches those as they are) or over `MAX_ANGLE` (the issue's edits reach 20).
@@ -22,6 +24,10 @@ MIN_ANGLE = 3.0  # degrees; footage is often shot a degree or two off level
 MAX_ANGLE = 30.0
 PEAK_OVER_MEDIAN = 3.0
 PEAK_OVER_LEVEL = 2.0
+# A turn lasts as long as the edit: in the window right after a turned one, a peak at its angle
+# (within CARRY_DEGREES) needs less over the median (docs/views.md, "A turn carried on").
+CARRIED_OVER_MEDIAN = 2.0
+CARRY_DEGREES = 1.0
 FRAME_STEP = 2  # every other frame of a window: a turn lasts, and edges change slowly
 _BINS = 180  # half a degree each, over 90 degrees
 _STRONG = 90  # percentile of gradient magnitude above which a pixel's orientation counts
@@ -58,21 +64,24 @@ def orientation_histogram(images: list[np.ndarray]) -> np.ndarray:
     return np.convolve(wrapped, _SMOOTH, "same")[half:-half]
 
 
-def turned_angle(images: list[np.ndarray]) -> float | None:
+def turned_angle(images: list[np.ndarray], previous: float | None = None) -> float | None:
     """The angle (degrees, as `turn_back` takes it) by which the picture of a window of RGB
-    uint8[H, W, 3] frames is turned, or None when it is not (module docstring)."""
+    uint8[H, W, 3] frames is turned, or None when it is not (module docstring). `previous`:
+    the angle found in the window just before, if any; a peak within `CARRY_DEGREES` of it
+    needs only `CARRIED_OVER_MEDIAN` times the median."""
     if not images or min(images[0].shape[:2]) <= 2 * _MARGIN:
         return None
     hist = orientation_histogram(images[::FRAME_STEP])
     median = float(np.median(hist))
     peak = int(np.argmax(hist))
-    if median <= 0 or hist[peak] < PEAK_OVER_MEDIAN * median:
-        return None
-    if hist[peak] < PEAK_OVER_LEVEL * hist[0]:
-        return None
     angle = peak * 90.0 / _BINS
     if angle > 45.0:
         angle -= 90.0
+    carried = previous is not None and abs(angle - previous) <= CARRY_DEGREES
+    if median <= 0 or hist[peak] < (CARRIED_OVER_MEDIAN if carried else PEAK_OVER_MEDIAN) * median:
+        return None
+    if hist[peak] < PEAK_OVER_LEVEL * hist[0]:
+        return None
     return angle if MIN_ANGLE <= abs(angle) <= MAX_ANGLE else None
 
 

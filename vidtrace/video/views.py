@@ -8,12 +8,12 @@ completes, holding at most two windows of raw frames at a time (an inset found i
 carried to its neighbours that find none); `InsetCollector` passes the frames on, prepared for
 the descriptor, and describes the inset crops on the side, the picture beside each
 picture-in-picture inset (`beside_box`), and the frames of a turned window turned back
-(`vidtrace.video.turn`). `QueryViews` is what a described query becomes: a `FrameSet` of the
-whole frames, exactly as without the extra views, an `InsetView` with vectors of the cropped
-inset for some of those frames (rows into the FrameSet), and one for each other view. The
-mirrored view (`MirrorCollector`) and the batch describing are in `vidtrace.video.described`.
-Matching compares a query frame with a reference frame by the best of its
-views (`QueryViews.similarity`).
+(`vidtrace.video.turn`), and the inset or canvas's picture in those turned back. What a
+described query becomes, `QueryViews` (a `FrameSet` of the whole frames, exactly as without
+the extra views, and an `InsetView` for each extra view: vectors for some of those frames,
+rows into the FrameSet), the mirrored view (`MirrorCollector`) and the batch describing are
+in `vidtrace.video.described`. Matching compares a query frame with a reference frame by the
+best of its views (`QueryViews.similarity`).
 """
 
 from collections.abc import Callable, Iterable, Iterator
@@ -22,7 +22,6 @@ from itertools import groupby
 
 import numpy as np
 
-from vidtrace.types import FrameSet
 from vidtrace.video.borders import prepare_frame
 from vidtrace.video.canvas import detect_canvas
 from vidtrace.video.described import Described, InsetView
@@ -81,70 +80,6 @@ WITHIN_SLACK = 0.03
 Nearest = Callable[[np.ndarray], np.ndarray]
 
 
-@dataclass(frozen=True)
-class QueryViews:
-    """A described query: `full`, the whole frames (what `Library.describe_query` returns);
-    `inset`, the inset's vectors for the frames of windows where one was found (may be empty);
-    `mirror`, the horizontally flipped whole frames; `beside`, the picture beside a
-    picture-in-picture inset (`beside_box`) for the frames that have one; `turned`, the frames
-    of windows whose picture is turned, turned back (`turn_back`) (None or empty when not
-    described)."""
-
-    full: FrameSet
-    inset: InsetView
-    mirror: InsetView | None = None
-    beside: InsetView | None = None
-    turned: InsetView | None = None
-
-    def __post_init__(self) -> None:
-        for name, view in (("inset", self.inset), ("mirror", self.mirror),
-                           ("beside", self.beside), ("turned", self.turned)):
-            if view is None or len(view) == 0:
-                continue
-            if view.vectors.shape[1] != self.full.dim:
-                raise ValueError(f"QueryViews {self.full.video_id}: {name} vectors of dimension "
-                                 f"{view.vectors.shape[1]}, frames of {self.full.dim}")
-            if view.rows[-1] >= len(self.full):
-                raise ValueError(f"QueryViews {self.full.video_id}: {name} row "
-                                 f"{view.rows[-1]} beyond its {len(self.full)} frames")
-
-    @classmethod
-    def of(cls, full: FrameSet) -> "QueryViews":
-        """The whole-frame view alone."""
-        return cls(full, InsetView.empty(full.dim))
-
-    @property
-    def extra(self) -> list[InsetView]:
-        """The non-empty views besides the whole frames."""
-        return [v for v in (self.inset, self.mirror, self.beside, self.turned)
-                if v is not None and len(v)]
-
-    def similarity(self, ref_vectors: np.ndarray) -> np.ndarray:
-        """float32[Tq, Tr]: S[i, j] = the largest of full[i] . r_j and each extra view's
-        vector of frame i . r_j (for the rows it has). ref_vectors: float32[Tr, d]."""
-        S = self.full.vectors @ ref_vectors.T
-        for view in self.extra:
-            rows = view.rows
-            S[rows] = np.maximum(S[rows], view.vectors @ ref_vectors.T)
-        return S
-
-    def best_vectors(self, ref_vectors: np.ndarray) -> np.ndarray:
-        """float32[Tq, d]: for each query frame, the vector of the view that comes closer to
-        any of `ref_vectors` (float32[Tr, d]): one vector per frame, for steps that take only
-        one (fine-rate refinement)."""
-        out = self.full.vectors.copy()
-        if len(ref_vectors) == 0:
-            return out
-        best = (out @ ref_vectors.T).max(axis=1)
-        for view in self.extra:
-            rows = view.rows
-            view_best = (view.vectors @ ref_vectors.T).max(axis=1)
-            better = view_best > best[rows]
-            out[rows[better]] = view.vectors[better]
-            best[rows[better]] = view_best[better]
-        return out
-
-
 def inset_windows(frames: Iterable[tuple[float, np.ndarray]], window_s: float = PIP_WINDOW_S,
                   params: PipParams = DEFAULT_PARAMS, pip: bool = True, canvas: bool = False
                   ) -> Iterator[tuple[InsetWindow, list[tuple[float, np.ndarray]]]]:
@@ -173,13 +108,8 @@ def inset_windows(frames: Iterable[tuple[float, np.ndarray]], window_s: float = 
     for k, group in groupby(frames, key=lambda pair: int(pair[0] // window_s)):
         window = list(group)
         images = [frame for _, frame in window]
-        found = _pip_look(images, params, last is None) if pip else None
-        outer = canvas_picture(images) if canvas else None
-        if outer is not None and found is not None and not _within(found, outer):
-            found = _pip_look(images, params, last is None, outer) or found
-        inset = found
-        if inset is None and outer is not None:
-            inset = outer
+        found, outer = _look(images, params, pip, canvas, last is None)
+        inset = found if found is not None else outer
         if held is not None:
             hk, held_frames = held
             yield InsetWindow(hk * window_s, (hk + 1) * window_s, found, found is not None), \
@@ -199,6 +129,18 @@ def inset_windows(frames: Iterable[tuple[float, np.ndarray]], window_s: float = 
     if held is not None:
         hk, held_frames = held
         yield InsetWindow(hk * window_s, (hk + 1) * window_s, None), held_frames
+
+
+def _look(images: list[np.ndarray], params: PipParams, pip: bool, canvas: bool, coarse: bool
+          ) -> tuple[Inset | None, Inset | None]:
+    """(the picture-in-picture inset, the canvas's picture) of one window's frames, each or
+    both None: with `pip`, `_pip_look` (looked for again inside the canvas's picture where it
+    runs past it); with `canvas`, `canvas_picture`."""
+    found = _pip_look(images, params, coarse) if pip else None
+    outer = canvas_picture(images) if canvas else None
+    if outer is not None and found is not None and not _within(found, outer):
+        found = _pip_look(images, params, coarse, outer) or found
+    return found, outer
 
 
 def _pip_look(images: list[np.ndarray], params: PipParams, coarse: bool,
@@ -270,12 +212,14 @@ class _Waiting:
     """A window's crops waiting for its whole frames (rows first..end-1) to be described:
     `insets`, its found picture (row, prepared crop); `crops`, its other crops (row, prepared
     crop, where it goes: the strips beside its inset, its frames turned back), decided once the
-    found picture is."""
+    found picture is; `choices`, (row, the crops of each picture found in its frames turned
+    back), decided with them."""
 
     first: int
     end: int
     insets: list[tuple[int, np.ndarray]]
     crops: list[tuple[int, np.ndarray, "Described"]]
+    choices: list[tuple[int, list[np.ndarray]]]
 
 
 class InsetCollector:
@@ -286,11 +230,13 @@ class InsetCollector:
 
     describe: uint8[B, size, size, 3] -> float32[B, d] (a descriptor's `describe`). The crops
     are prepared as the whole frames are (`prepare_frame`) and described `batch_size` at a
-    time; call `view`, `beside_view` and `turned_view` once `whole_frames` is exhausted.
+    time; call `view`, `beside_view`, `turned_view` and `turned_inset_view` once
+    `whole_frames` is exhausted.
 
     With `turn`, the frames of a window whose picture is turned in the frame (a rotated
     copy, `turned_angle`) are also described turned back (`turn_back`; docs/views-generalise.md,
-    "Turned pictures").
+    "Turned pictures"), and where the turned-back frames show an inset or a canvas's picture
+    (`_turned_pictures`), that picture too.
 
     nearest: the library's answer to how close query vectors come to a reference frame
     (`Nearest`). Given it, a frame's found picture is described only where its whole picture
@@ -310,6 +256,8 @@ class InsetCollector:
         self._insets = Described(describe, batch_size)
         self._besides = Described(describe, batch_size)
         self._turned = Described(describe, batch_size)
+        self._turned_insets = Described(describe, batch_size)
+        self._angle: float | None = None  # the last window's turn
         self._windows: list[InsetWindow] = []
         self._nearest = nearest
         self._waiting: list[_Waiting] = []
@@ -334,9 +282,14 @@ class InsetCollector:
             h, w = decoded[0][1].shape[:2]
             box = (beside_box(inset, w, h) if inset is not None and self._beside
                    and not window.canvas else None)
-            angle = turned_angle([image for _, image in decoded]) if self._turn else None
+            angle = (turned_angle([image for _, image in decoded], self._angle) if self._turn
+                     else None)
+            self._angle = angle
+            back = [] if angle is None else [turn_back(image, angle) for _, image in decoded]
+            pictures = self._turned_pictures(back)
             insets: list[tuple[int, np.ndarray]] = []
             crops: list[tuple[int, np.ndarray, Described]] = []
+            choices: list[tuple[int, list[np.ndarray]]] = []
             for i, (t, image) in enumerate(decoded):
                 if inset is not None:
                     insets.append((row, prepare_frame(crop_inset(image, inset, INSET_TRIM),
@@ -345,21 +298,42 @@ class InsetCollector:
                     x0, y0, x1, y1 = box
                     crops.append((row, prepare_frame(image[y0:y1, x0:x1], self._size,
                                                      self._crop), self._besides))
-                if angle is not None:
-                    crops.append((row, prepare_frame(turn_back(image, angle), self._size,
-                                                     self._crop), self._turned))
+                if back:
+                    crops.append((row, prepare_frame(back[i], self._size, self._crop),
+                                  self._turned))
+                if pictures:
+                    choices.append((row, [prepare_frame(crop_inset(back[i], p, INSET_TRIM),
+                                                        self._size, self._crop)
+                                          for p in pictures]))
                 yield t, prepare_frame(image, self._size, self._crop)
                 row += 1
             self._open = row
-            if (insets or crops) and self._nearest is not None:
-                self._waiting.append(_Waiting(first, row, insets, crops))
+            if (insets or crops or choices) and self._nearest is not None:
+                self._waiting.append(_Waiting(first, row, insets, crops, choices))
                 self._settle()
             else:
                 for r, crop in insets:
                     self._insets.add(r, crop)
                 for r, crop, to in crops:
                     to.add(r, crop)
+                for r, candidates in choices:  # no evidence to choose by: the first
+                    self._turned_insets.add(r, candidates[0])
         self._insets.flush()
+
+    def _turned_pictures(self, back: list[np.ndarray]) -> list[Inset]:
+        """The pictures in a turned window's frames turned back (`back`, maybe empty): with
+        `pip`, an inset (`_pip_look`, every look), and with `canvas`, a canvas's picture
+        (`canvas_picture`), each where found. Both are kept, and each frame takes the one
+        nearer a reference frame: a turned canvas's picture can hold a false inset (a pole
+        and a letterbox bar make a rectangle), and a turned inset's host a false canvas
+        (docs/views.md, "A turned inset or canvas")."""
+        if not back:
+            return []
+        found = _pip_look(back, DEFAULT_PARAMS, True) if self._pip else None
+        outer = canvas_picture(back) if self._canvas else None
+        if found is not None and outer is not None and found.box == outer.box:
+            outer = None
+        return [p for p in (found, outer) if p is not None]
 
     def whole_described(self, vectors: np.ndarray) -> None:
         """The whole-frame vectors of the next rows `whole_frames` passed on, as the caller
@@ -393,6 +367,10 @@ class InsetCollector:
             for r, crop, to in waiting.crops:
                 if best[r - waiting.first] < BESIDE_MATCHED_SIM:
                     to.add(r, crop)
+            chosen = [(r, c) for r, c in waiting.choices
+                      if best[r - waiting.first] < BESIDE_MATCHED_SIM]
+            self._turned_insets.add_best([r for r, _ in chosen], [c for _, c in chosen],
+                                         self._nearest)
         keep = min([self._open, self._whole_end, *(w.first for w in self._waiting)])
         if self._whole is not None and keep > self._whole_from:
             self._whole, self._whole_from = self._whole[keep - self._whole_from:], keep
@@ -411,6 +389,11 @@ class InsetCollector:
         """The vectors of the frames turned back, for the frames of turned windows (with
         `nearest`, once every whole frame has been reported to `whole_described`)."""
         return self._finished(self._turned, "turned_view").view(dim)
+
+    def turned_inset_view(self, dim: int) -> InsetView:
+        """The vectors of the inset or canvas's picture found in turned-back frames (as
+        `turned_view`)."""
+        return self._finished(self._turned_insets, "turned_inset_view").view(dim)
 
     def _finished(self, described: Described, caller: str) -> Described:
         """`described` with every waiting window decided and every crop described."""
