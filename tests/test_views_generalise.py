@@ -11,7 +11,14 @@ import pytest
 
 from tests.conftest import shared_video
 from vidtrace.api import Library
-from vidtrace.synth import CopyPiece, PictureInPicture, Rotate, RotateFill, compose_query
+from vidtrace.synth import (
+    CopyPiece,
+    Noise,
+    PictureInPicture,
+    Rotate,
+    RotateFill,
+    compose_query,
+)
 from vidtrace.synth.geometry import Canvas, CanvasFill
 from vidtrace.synth.pip import Inset
 from vidtrace.types import Match, QueryTruth
@@ -100,26 +107,34 @@ def test_a_turned_copy_scores_higher_with_the_turned_view(
     assert with_view[0].score > without[0].score + 0.05, (with_view[0].score, without[0].score)
 
 
-@pytest.mark.parametrize("name", ["canvas", "inset"])
+@pytest.mark.parametrize("name", ["canvas", "inset", "foreign"])
 def test_a_picture_turned_with_its_canvas_or_host_is_found(
         reference_library: Path, reference_videos: dict[str, Path], media_dir: Path,
         name: str) -> None:
-    """ref_c 10-16 s (bikes) on a 9:16 blurred canvas, or as a 0.5-wide inset over the
-    airplane clip (in no reference), and then the whole frame turned by 12 degrees with
-    mirrored corners: the turned-back frames show a canvas or an inset whose picture is the
-    copy, described as one more view (`QueryViews.turned_inset`); the copy is found, and
-    scores higher than without that view."""
-    first: object = (Canvas(9, 16, CanvasFill.BLUR) if name == "canvas" else
-                     PictureInPicture(str(shared_video("moviepy_airplane.mp4")), 1.0, 0.5,
-                                      0.2, 0.7))
-    truth = compose_query([CopyPiece(reference_videos["ref_c"], 10.0, 10.0 + COPY_S)],
+    """ref_c 10-16 s (bikes) on a 9:16 blurred canvas or as a 0.5-wide inset over the
+    airplane clip, or ref_a 5-11 s (Big Buck Bunny) with noise under a 0.4-wide inset of the
+    pool-cleaning clip (neither clip in a reference), and then the whole frame turned by 12
+    degrees with mirrored corners: the turned-back frames show a canvas or an inset whose
+    picture, or the picture beside it, is the copy, described as one more view
+    (`QueryViews.turned_inset`); the copy is found, and scores higher than without that
+    view."""
+    first: object = {
+        "canvas": Canvas(9, 16, CanvasFill.BLUR),
+        "inset": PictureInPicture(str(shared_video("moviepy_airplane.mp4")), 1.0, 0.5, 0.2,
+                                  0.7),
+        "foreign": Inset(str(shared_video("mmaction2_pool_cleaning.mp4")), 0.0, 0.4, 0.1, 0.1,
+                         frame_px=3)}[name]
+    ref, start = ("ref_a", 5.0) if name == "foreign" else ("ref_c", 10.0)
+    before = [Noise(15.0, 7)] if name == "foreign" else []
+    truth = compose_query([CopyPiece(reference_videos[ref], start, start + COPY_S)],
                           media_dir / f"views_turned_{name}.mp4",
-                          edits=[first, Rotate(12.0, RotateFill.MIRROR)], fps=10.0)
+                          edits=[*before, first, Rotate(12.0, RotateFill.MIRROR)], fps=10.0)
     with Library.open(reference_library) as lib:
         views = lib.describe_query(media_dir / truth.query)
         assert views.turned_inset is not None and len(views.turned_inset) > 0
         matches = lib.match(views)
         without = lib.match(replace(views, turned_inset=None))
     assert matches and _within(matches[0], truth, 1.0), (truth.segments, matches)
-    # when written: canvas 0.65 against nothing found, inset 0.62 against 0.47
-    assert not without or matches[0].score > without[0].score + 0.05, (matches, without)
+    # when written: canvas 0.65 against nothing found, inset 0.62 against 0.47, foreign 0.55
+    # against 0.49
+    assert not without or matches[0].score > without[0].score + 0.03, (matches, without)

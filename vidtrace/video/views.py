@@ -322,18 +322,23 @@ class InsetCollector:
 
     def _turned_pictures(self, back: list[np.ndarray]) -> list[Inset]:
         """The pictures in a turned window's frames turned back (`back`, maybe empty): with
-        `pip`, an inset (`_pip_look`, every look), and with `canvas`, a canvas's picture
-        (`canvas_picture`), each where found. Both are kept, and each frame takes the one
-        nearer a reference frame: a turned canvas's picture can hold a false inset (a pole
-        and a letterbox bar make a rectangle), and a turned inset's host a false canvas
-        (docs/views.md, "A turned inset or canvas")."""
+        `pip`, an inset (`_pip_look`, every look), and with `beside` the strip beside it
+        (`beside_box`: a foreign inset over a copy that was then turned); with `canvas`, a
+        canvas's picture (`canvas_picture`); each where found. All are kept, and each frame
+        takes the one nearer a reference frame: a turned canvas's picture can hold a false
+        inset (a pole and a letterbox bar make a rectangle), and a turned inset's host a false
+        canvas (docs/views.md, "A turned inset or canvas")."""
         if not back:
             return []
         found = _pip_look(back, DEFAULT_PARAMS, True) if self._pip else None
+        pictures = [] if found is None else [found]
+        h, w = back[0].shape[:2]
+        if found is not None and self._beside and (box := beside_box(found, w, h)):
+            pictures.append(Inset(*box, w, h, found.confidence))
         outer = canvas_picture(back) if self._canvas else None
-        if found is not None and outer is not None and found.box == outer.box:
-            outer = None
-        return [p for p in (found, outer) if p is not None]
+        if outer is not None and all(outer.box != p.box for p in pictures):
+            pictures.append(outer)
+        return pictures
 
     def whole_described(self, vectors: np.ndarray) -> None:
         """The whole-frame vectors of the next rows `whole_frames` passed on, as the caller
