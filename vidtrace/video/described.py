@@ -125,9 +125,9 @@ class QueryViews:
     `inset`, the inset's vectors for the frames of windows where one was found (may be empty);
     `mirror`, the horizontally flipped whole frames; `beside`, the picture beside a
     picture-in-picture inset (`beside_box`) for the frames that have one; `turned`, the frames
-    of windows whose picture is turned, turned back (`turn_back`); `turned_inset`, the inset
-    or canvas's picture found in those turned-back frames (None or empty when not
-    described)."""
+    of windows whose picture is turned, turned back (`turn_back`); `turned_inset`, the inset,
+    the strip beside it or the canvas's picture found in those turned-back frames, per frame
+    the one nearer a reference frame (None or empty when not described)."""
 
     full: FrameSet
     inset: InsetView

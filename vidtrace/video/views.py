@@ -1,6 +1,6 @@
 """Extra views of a query's frames (stage 1, video; docs/pip.md): the whole frame, the
 picture-in-picture inset where one is found, the picture beside it, and a turned picture
-turned back.
+turned back, with the picture found in it.
 
 `inset_windows` groups a query's decoded frames into windows of `PIP_WINDOW_S` seconds and runs
 the inset detectors (`vidtrace.video.pip`, `stillhost`, `canvas`, `fill`) on each as it
@@ -8,12 +8,12 @@ completes, holding at most two windows of raw frames at a time (an inset found i
 carried to its neighbours that find none); `InsetCollector` passes the frames on, prepared for
 the descriptor, and describes the inset crops on the side, the picture beside each
 picture-in-picture inset (`beside_box`), and the frames of a turned window turned back
-(`vidtrace.video.turn`), and the inset or canvas's picture in those turned back. What a
-described query becomes, `QueryViews` (a `FrameSet` of the whole frames, exactly as without
-the extra views, and an `InsetView` for each extra view: vectors for some of those frames,
-rows into the FrameSet), the mirrored view (`MirrorCollector`) and the batch describing are
-in `vidtrace.video.described`. Matching compares a query frame with a reference frame by the
-best of its views (`QueryViews.similarity`).
+(`vidtrace.video.turn`), with the inset, the strip beside it or the canvas's picture found in
+them. What a described query becomes, `QueryViews` (a `FrameSet` of the whole frames, exactly
+as without the extra views, and an `InsetView` for each extra view: vectors for some of those
+frames, rows into the FrameSet), the mirrored view (`MirrorCollector`) and the batch
+describing are in `vidtrace.video.described`. Matching compares a query frame with a
+reference frame by the best of its views (`QueryViews.similarity`).
 """
 
 from collections.abc import Callable, Iterable, Iterator
@@ -108,8 +108,13 @@ def inset_windows(frames: Iterable[tuple[float, np.ndarray]], window_s: float = 
     for k, group in groupby(frames, key=lambda pair: int(pair[0] // window_s)):
         window = list(group)
         images = [frame for _, frame in window]
-        found, outer = _look(images, params, pip, canvas, last is None)
-        inset = found if found is not None else outer
+        found = _pip_look(images, params, last is None) if pip else None
+        outer = canvas_picture(images) if canvas else None
+        if outer is not None and found is not None and not _within(found, outer):
+            found = _pip_look(images, params, last is None, outer) or found
+        inset = found
+        if inset is None and outer is not None:
+            inset = outer
         if held is not None:
             hk, held_frames = held
             yield InsetWindow(hk * window_s, (hk + 1) * window_s, found, found is not None), \
@@ -129,18 +134,6 @@ def inset_windows(frames: Iterable[tuple[float, np.ndarray]], window_s: float = 
     if held is not None:
         hk, held_frames = held
         yield InsetWindow(hk * window_s, (hk + 1) * window_s, None), held_frames
-
-
-def _look(images: list[np.ndarray], params: PipParams, pip: bool, canvas: bool, coarse: bool
-          ) -> tuple[Inset | None, Inset | None]:
-    """(the picture-in-picture inset, the canvas's picture) of one window's frames, each or
-    both None: with `pip`, `_pip_look` (looked for again inside the canvas's picture where it
-    runs past it); with `canvas`, `canvas_picture`."""
-    found = _pip_look(images, params, coarse) if pip else None
-    outer = canvas_picture(images) if canvas else None
-    if outer is not None and found is not None and not _within(found, outer):
-        found = _pip_look(images, params, coarse, outer) or found
-    return found, outer
 
 
 def _pip_look(images: list[np.ndarray], params: PipParams, coarse: bool,
