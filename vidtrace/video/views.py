@@ -228,8 +228,8 @@ class InsetCollector:
 
     With `turn`, the frames of a window whose picture is turned in the frame (a rotated
     copy, `turned_angle`) are also described turned back (`turn_back`; docs/views-generalise.md,
-    "Turned pictures"), and where the turned-back frames show an inset or a canvas's picture
-    (`_turned_pictures`), that picture too.
+    "Turned pictures"), and where the turned-back frames show an inset, a strip beside it or a
+    canvas's picture (`_turned_pictures`), that picture too.
 
     nearest: the library's answer to how close query vectors come to a reference frame
     (`Nearest`). Given it, a frame's found picture is described only where its whole picture
