@@ -1,8 +1,9 @@
 """Views that generalise (issue 19, docs/views.md) end to end on real footage made by the
 transformation engine: a copy shown as an inset at any corner or the centre, at 0.25 and 0.5 of
 the width, with or without a frame line, over a moving or a still background, is found with its
-boundaries; so are a reversed picture-in-picture (a foreign inset over the copy) and a 15 degree
-rotation. Default library and query settings."""
+boundaries; so are a reversed picture-in-picture (a foreign inset over the copy), a 15 degree
+rotation, and a copy on a canvas, in an inset or under one, turned with the whole frame.
+Default library and query settings."""
 
 from dataclasses import replace
 from pathlib import Path
