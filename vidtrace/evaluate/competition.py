@@ -71,13 +71,13 @@ def _offsets(m: Match, seg: CopySegment) -> tuple[float, float, float, float]:
             abs(m.ref_start - seg.ref_start), abs(m.ref_end - seg.ref_end))
 
 
-def match_query(segments: Sequence[CopySegment], matches: Sequence[Match],
-                tolerance: float) -> CopyCounts:
-    """Competition counts of one query: `segments` its ground truth, `matches` its predictions,
-    `tolerance` the largest boundary offset in seconds that still counts as a hit."""
+def matched_segments(segments: Sequence[CopySegment], matches: Sequence[Match],
+                     tolerance: float) -> list[bool]:
+    """For each of one query's ground-truth `segments`, whether a prediction takes it: each
+    of `matches`, best score first, takes the unused segment of its reference whose four
+    boundaries all lie within `tolerance` seconds, the one with the smallest summed offset."""
     check_tolerance(tolerance)
     used = [False] * len(segments)
-    tp = 0
     for m in sorted(matches, key=lambda m: -m.score):
         best, best_error = -1, math.inf
         for j, seg in enumerate(segments):
@@ -88,7 +88,15 @@ def match_query(segments: Sequence[CopySegment], matches: Sequence[Match],
                 best, best_error = j, sum(offsets)
         if best >= 0:
             used[best] = True
-            tp += 1
+    return used
+
+
+def match_query(segments: Sequence[CopySegment], matches: Sequence[Match],
+                tolerance: float) -> CopyCounts:
+    """Competition counts of one query: `segments` its ground truth, `matches` its predictions,
+    `tolerance` the largest boundary offset in seconds that still counts as a hit
+    (`matched_segments`)."""
+    tp = sum(matched_segments(segments, matches, tolerance))
     return CopyCounts(tp, len(matches) - tp, len(segments) - tp)
 
 
